@@ -1,0 +1,76 @@
+// Exceptions thrown by rediscache. Every message names the server (host:port) and the command
+// name, never keys or values, so logs do not leak user data.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace rediscache {
+
+/// What went wrong, for callers that branch on the kind of failure.
+enum class Errc {
+  kIo = 1,         ///< The connection failed (connect refused, reset, closed by the server).
+  kTimeout,        ///< Connect or command timeout; the connection was discarded.
+  kPoolExhausted,  ///< No connection became free within the pool's wait timeout.
+  kReply,          ///< The server answered with an error reply (WRONGTYPE, NOSCRIPT, ...).
+  kProtocol,       ///< The reply did not have the shape the command promises.
+  kUnavailable,    ///< A component refused to try Redis (for example an open circuit breaker).
+};
+
+/// Base of every exception rediscache throws on its own behalf.
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  [[nodiscard]] Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+/// The connection failed; the connection involved has been discarded, and the next lease
+/// reconnects. Whether a write that failed this way was applied is unknown.
+class IoError : public Error {
+ public:
+  explicit IoError(const std::string& what) : Error(Errc::kIo, what) {}
+
+ protected:
+  IoError(Errc code, const std::string& what) : Error(code, what) {}
+};
+
+/// A connect or command timeout. Catching `IoError` catches this too.
+class TimeoutError : public IoError {
+ public:
+  explicit TimeoutError(const std::string& what) : IoError(Errc::kTimeout, what) {}
+};
+
+/// The pool had no free connection within `PoolOptions::wait_timeout`.
+class PoolExhausted : public Error {
+ public:
+  explicit PoolExhausted(const std::string& what) : Error(Errc::kPoolExhausted, what) {}
+};
+
+/// The server answered with an error reply. The connection stays usable.
+class ReplyError : public Error {
+ public:
+  /// `server_code` is the first word of the server's message ("ERR", "WRONGTYPE", "NOSCRIPT").
+  ReplyError(const std::string& what, std::string server_code)
+      : Error(Errc::kReply, what), server_code_(std::move(server_code)) {}
+  [[nodiscard]] const std::string& server_code() const noexcept { return server_code_; }
+
+ private:
+  std::string server_code_;
+};
+
+/// A reply of an unexpected type, or a broken stream; the connection has been discarded.
+class ProtocolError : public Error {
+ public:
+  explicit ProtocolError(const std::string& what) : Error(Errc::kProtocol, what) {}
+};
+
+/// A component declined to contact Redis (for example an open circuit breaker).
+class Unavailable : public Error {
+ public:
+  explicit Unavailable(const std::string& what) : Error(Errc::kUnavailable, what) {}
+};
+
+}  // namespace rediscache
