@@ -17,7 +17,10 @@ namespace {
 const Script& version_script() {
   static const Script script(R"lua(
 local v = tonumber(redis.call('GET', KEYS[1]))
-if not v then v = tonumber(redis.call('TIME')[1]) end
+if not v then
+  local t = redis.call('TIME')
+  v = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 if ARGV[2] == '1' then v = v + 1 end
 redis.call('SET', KEYS[1], string.format('%d', v), 'PX', ARGV[1])
 return v

@@ -36,12 +36,12 @@ struct KeySpaceOptions {
 ///     <ns>:lock:v<N>:<id>   the stampede lock (lease) of that entry
 ///     <ns>:version          the current version N
 ///
-/// A namespace's first version is the Redis server's clock in seconds (so
-/// `users:v1795000000:42` rather than `users:v1:42`): if the version key is
-/// ever lost, the version restarts above every version used before, and entries
-/// of invalidated versions can never come back. Each bump adds one. Instances
-/// cache the version for `version_check_interval`; the instance that bumps sees
-/// the new version at once, others within that interval. Thread-safe.
+/// A namespace's first version is the Redis server's clock in milliseconds (so
+/// `users:v1795000000123:42` rather than `users:v1:42`): if the version key is ever lost
+/// (expiry, eviction), the version restarts above every version used before, so entries of
+/// invalidated versions can never come back. Each bump adds one. Instances cache the version for
+/// `version_check_interval`; the instance that bumps sees the new version at once, others within
+/// that interval. Thread-safe.
 class REDISCACHE_EXPORT KeySpace {
  public:
   /// Throws std::invalid_argument ("KeySpace name" or an option) for an empty
