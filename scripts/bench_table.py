@@ -6,7 +6,8 @@ Usage: bench_table.py [-o OUT.md] RESULT.json...
 Each JSON file is one bench program's output, run with --benchmark_repetitions=N
 --benchmark_report_aggregates_only=true. For every benchmark the table shows the median
 throughput: items_per_second when the benchmark reports items (SetItemsProcessed), else
-iterations per second (1 / real time per iteration), and the coefficient of variation.
+iterations per second, always per second of wall-clock (real) time, and the coefficient of
+variation of the real time.
 
 Pairing convention: a benchmark named BM_Lib_<Name>[/args] is compared with BM_Raw_<Name>[/args]
 (the same work done with raw hiredis) from any of the files; the "lib/raw" column is the ratio
@@ -28,12 +29,23 @@ PAIR_RE = re.compile(r"^BM_(Raw|Lib)_(.+)$")
 
 
 def ops_per_second(entry):
-    """Median throughput of one aggregate entry, in operations per second."""
-    if entry.get("items_per_second"):
-        return float(entry["items_per_second"])
-    real_time = float(entry.get("real_time", 0.0))
+    """Median wall-clock throughput of one aggregate entry, in operations per second.
+
+    Google Benchmark computes items_per_second from CPU time unless the benchmark calls
+    UseRealTime() (its name then ends in /real_time). A client waiting on a server spends little
+    CPU, so CPU-based rates overstate it: convert to items per iteration, then divide by the real
+    time per iteration.
+    """
     unit = TIME_UNIT_SECONDS.get(entry.get("time_unit", "ns"), 1e-9)
-    return 1.0 / (real_time * unit) if real_time > 0 else 0.0
+    real_time = float(entry.get("real_time", 0.0)) * unit
+    if real_time <= 0:
+        return 0.0
+    rate = float(entry.get("items_per_second") or 0.0)
+    if not rate:
+        return 1.0 / real_time
+    name = entry.get("run_name") or entry.get("name", "")
+    per = real_time if "/real_time" in name else float(entry.get("cpu_time", 0.0)) * unit
+    return rate * per / real_time
 
 
 def load(paths):
