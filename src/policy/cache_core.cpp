@@ -17,7 +17,7 @@ namespace {
 // them (the memcache "lease" idea, Nishtala et al., NSDI 2013).
 // KEYS: entry, lock. ARGV: token, entry bytes, expiry in ms ("0": none).
 const Script& store_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then
   redis.call('SET', KEYS[1], ARGV[2])
@@ -27,16 +27,16 @@ end
 redis.call('DEL', KEYS[2])
 return 1
 )lua");
-  return script;
+  return kScript;
 }
 
 // Releases a lock only if it is still ours (it may have expired and been taken by another).
 const Script& release_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 )lua");
-  return script;
+  return kScript;
 }
 
 std::mt19937_64& rng() {
@@ -567,8 +567,8 @@ void CacheCore::set(std::string_view id, const std::string& payload) { impl_->se
 void CacheCore::invalidate(std::string_view id) { impl_->invalidate(id); }
 void CacheCore::invalidate_all() { impl_->invalidate_all(); }
 std::string CacheCore::key_for(std::string_view id) const { return impl_->key_for(id); }
-const Client& CacheCore::client() const noexcept { return impl_->client_; }
-const CacheOptions& CacheCore::options() const noexcept { return impl_->options_; }
+const Client& CacheCore::client() const noexcept { return impl_->client(); }
+const CacheOptions& CacheCore::options() const noexcept { return impl_->options(); }
 CacheStats CacheCore::stats() const { return impl_->stats(); }
 
 }  // namespace rediscache::detail
