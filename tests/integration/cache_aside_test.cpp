@@ -739,10 +739,11 @@ TEST(CacheAside, RefreshAhead_Threshold_RefreshesInBackgroundKeepsServing) {
   options.refresh.mode = RefreshMode::kThreshold;
   options.refresh.threshold = 0.2;
   options.clock = clock.fn();
-  StringCache cache(make_client(ep), options);
-  const NamespaceCleanup cleanup{ep, options.name};
+  // Declared before the cache: the background refresh copies the loader, which refers to them.
   std::atomic<int> generation{1};
   std::atomic<int> loads{0};
+  StringCache cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
   const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
     ++loads;
     return "g" + std::to_string(generation.load());
