@@ -154,8 +154,10 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
       lookup.state = Freshness::kExpired;
       return lookup;
     }
-    if (!lookup.meta.negative) {
+    if (lookup.meta.compressed) {
       lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
+    } else if (!lookup.meta.negative) {
+      lookup.value = ops_.decode(std::string_view(*raw).substr(kEntryHeaderSize));  // no copy
     }
     return lookup;
   } catch (const std::exception& e) {
@@ -278,7 +280,6 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
     version = keys_.cached_version().value_or(0);
     key = keys_.key_for(id, version);
   }
-  const std::string lock_key = keys_.lock_key_for(id, version);
   Lookup found = inspect(call, key, raw);
   if (found.state == Freshness::kFresh) {
     if (found.meta.negative) {
@@ -287,9 +288,10 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
     }
     counters_.hits.add();
     if (options_.refresh.mode == RefreshMode::kNone) return found.value;
-    return refresh_ahead(call, id, key, lock_key, found, loader);
+    return refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader);
   }
   counters_.misses.add();
+  const std::string lock_key = keys_.lock_key_for(id, version);
 
   const SingleFlight::Joined joined = flights_.join(key);
   if (!joined.leader) {
