@@ -22,8 +22,9 @@ struct LockGuardState;
 }  // namespace detail
 
 /// Called from the watchdog thread and from destructors with a description of an error they
-/// could not throw (an I/O error while extending or releasing, or a lost lock). It must not
-/// block for long; exceptions it throws are caught and ignored.
+/// could not throw (an I/O error while extending or releasing, or a lost lock). It may be
+/// called from several threads at once, must not block for long, and exceptions it throws are
+/// caught and ignored. Messages never contain keys or tokens.
 using LockErrorHandler = std::function<void(std::string_view message)>;
 
 /// How a DistributedLock behaves. Validated by the constructor (std::invalid_argument naming
@@ -58,16 +59,16 @@ struct LockOptions {
 
 /// Counters of one DistributedLock (all guards made from it), read as one snapshot.
 struct LockStats {
-  std::uint64_t acquisitions = 0;      ///< Successful acquisitions.
-  std::uint64_t failed_attempts = 0;   ///< Attempts that found the lock held (contention).
-  std::uint64_t timeouts = 0;          ///< `lock()` calls that gave up after their wait timeout.
-  LatencySummary wait;                 ///< Time `lock()` spent before succeeding or giving up.
-  std::uint64_t releases = 0;          ///< Releases that deleted our own lock.
-  std::uint64_t releases_not_held = 0; ///< Releases that found the lock expired or taken.
-  std::uint64_t extensions = 0;        ///< Extensions (user or watchdog) of a lock we held.
+  std::uint64_t acquisitions = 0;         ///< Successful acquisitions.
+  std::uint64_t failed_attempts = 0;      ///< Attempts that found the lock held (contention).
+  std::uint64_t timeouts = 0;             ///< `lock()` calls that gave up after their wait timeout.
+  LatencySummary wait;                    ///< Time `lock()` spent before succeeding or giving up.
+  std::uint64_t releases = 0;             ///< Releases that deleted our own lock.
+  std::uint64_t releases_not_held = 0;    ///< Releases that found the lock expired or taken.
+  std::uint64_t extensions = 0;           ///< Extensions (user or watchdog) of a lock we held.
   std::uint64_t extensions_not_held = 0;  ///< Extensions refused: the lock was not ours.
-  std::uint64_t lost = 0;              ///< Locks the watchdog found gone while the guard lived.
-  std::uint64_t errors = 0;            ///< I/O errors swallowed by destructors and the watchdog.
+  std::uint64_t lost = 0;                 ///< Locks the watchdog found gone while the guard lived.
+  std::uint64_t errors = 0;               ///< I/O errors swallowed by destructors and the watchdog.
 };
 
 /// Proof of holding a DistributedLock: move-only, releases the lock when destroyed (if still
@@ -93,8 +94,9 @@ class REDISCACHE_EXPORT LockGuard {
   [[nodiscard]] long long fence() const noexcept;
   /// False after `unlock()` or after moving from this guard.
   [[nodiscard]] bool owns() const noexcept;
-  /// True once the watchdog found the lock gone (expired or taken by someone else) while
-  /// this guard lived: the critical section is no longer protected.
+  /// True once an extension (by the watchdog or by `extend()`) found the lock gone (expired or
+  /// taken by someone else) while this guard lived: the critical section is no longer
+  /// protected. Thread-safe.
   [[nodiscard]] bool lost() const noexcept;
 
   /// Releases the lock now (one round trip, after stopping the watchdog). Returns true when

@@ -41,10 +41,10 @@ struct RedlockOptions {
 
 /// Counters of one Redlock, read as one snapshot.
 struct RedlockStats {
-  std::uint64_t acquisitions = 0;    ///< Rounds that reached a quorum in time.
-  std::uint64_t failed_rounds = 0;   ///< Rounds without a quorum (or without validity left).
-  std::uint64_t server_errors = 0;   ///< Per-server I/O or reply errors (counted as "no").
-  std::uint64_t releases = 0;        ///< Guards released, or rounds rolled back, on all servers.
+  std::uint64_t acquisitions = 0;   ///< Rounds that reached a quorum in time.
+  std::uint64_t failed_rounds = 0;  ///< Rounds without a quorum (or without validity left).
+  std::uint64_t server_errors = 0;  ///< Per-server I/O or reply errors (counted as "no").
+  std::uint64_t releases = 0;       ///< Guards released, or rounds rolled back, on all servers.
 };
 
 class Redlock;

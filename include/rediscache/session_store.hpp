@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -121,8 +123,7 @@ class REDISCACHE_EXPORT SessionStore {
   /// exist: an expired session is never resurrected without a TTL. Throws
   /// std::invalid_argument("fields") when the result would exceed `max_fields` (nothing is
   /// written then either), or would leave the session without fields.
-  [[nodiscard]] bool update(std::string_view id, const SessionFields& fields,
-                            ArgList remove = {});
+  [[nodiscard]] bool update(std::string_view id, const SessionFields& fields, ArgList remove = {});
   /// Resets the TTL of an existing session (default `SessionOptions::ttl`); false when absent.
   [[nodiscard]] bool touch(std::string_view id,
                            std::optional<std::chrono::milliseconds> ttl = std::nullopt);
@@ -135,7 +136,8 @@ class REDISCACHE_EXPORT SessionStore {
   /// live on one node: on Redis Cluster the server refuses (ReplyError CROSSSLOT).
   [[nodiscard]] std::optional<std::string> regenerate(
       std::string_view id, std::optional<std::chrono::milliseconds> ttl = std::nullopt);
-  /// Remaining lifetime; nullopt when the session does not exist.
+  /// Remaining lifetime (one round trip); nullopt when the session does not exist, and
+  /// `std::chrono::milliseconds::max()` for a key without expiry (written by other code).
   [[nodiscard]] std::optional<std::chrono::milliseconds> ttl(std::string_view id);
 
   /// The Redis key of a session id.

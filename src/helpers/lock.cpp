@@ -65,10 +65,12 @@ class LockCore {
     return extended;
   }
 
-  // Never throws: called from destructors and the watchdog thread.
-  void report(std::string_view message) const noexcept {
+  // Never throws (building the message included): called from destructors and the watchdog.
+  void report(std::string_view what, const char* detail = nullptr) const noexcept {
     if (!on_error) return;
     try {
+      std::string message(what);
+      if (detail != nullptr) message.append(": ").append(detail);
       on_error(message);
     } catch (...) {  // NOLINT(bugprone-empty-catch): a failing handler must not kill the caller
     }
@@ -103,7 +105,9 @@ struct LockGuardState {
   LockGuardState& operator=(const LockGuardState&) = delete;
   ~LockGuardState() { stop_watchdog(); }
 
-  void start_watchdog() { watchdog = std::thread([this] { run_watchdog(); }); }
+  void start_watchdog() {
+    watchdog = std::thread([this] { run_watchdog(); });
+  }
 
   void stop_watchdog() noexcept {
     {
@@ -116,7 +120,7 @@ struct LockGuardState {
         watchdog.join();
       } catch (const std::exception& e) {
         core->errors.add();
-        core->report(std::string("lock watchdog: join failed: ") + e.what());
+        core->report("lock watchdog: join failed", e.what());
       }
     }
   }
@@ -129,8 +133,8 @@ struct LockGuardState {
   // until errors have lasted a whole TTL (then the lock has surely expired). Never throws.
   void run_watchdog() noexcept {
     const auto ttl = core->options.ttl;
-    const auto interval = core->options.watchdog_interval.value_or(
-        std::max(std::chrono::milliseconds(1), ttl / 3));
+    const auto interval =
+        core->options.watchdog_interval.value_or(std::max(std::chrono::milliseconds(1), ttl / 3));
     auto last_success = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mu);
     while (!cv.wait_for(lock, interval, [this] { return stopping; })) {
@@ -145,7 +149,7 @@ struct LockGuardState {
         last_success = sent;
       } catch (const std::exception& e) {
         core->errors.add();
-        core->report(std::string("lock watchdog: extend failed: ") + e.what());
+        core->report("lock watchdog: extend failed", e.what());
         if (std::chrono::steady_clock::now() - last_success >= ttl) {
           mark_lost();
           core->report("lock watchdog: no extension succeeded for a whole ttl; stopped");
@@ -196,8 +200,7 @@ void LockGuard::release_noexcept() noexcept {
       static_cast<void>(state_->core->release(state_->token));
     } catch (const std::exception& e) {
       state_->core->errors.add();
-      state_->core->report(std::string("lock release failed (the lock expires by its ttl): ") +
-                           e.what());
+      state_->core->report("lock release failed (the lock expires by its ttl)", e.what());
     }
   }
   state_.reset();
@@ -234,8 +237,8 @@ DistributedLock::DistributedLock(Client client, std::string name, LockOptions op
                                  LockErrorHandler on_error) {
   if (name.empty()) throw std::invalid_argument("name must not be empty");
   options.validate();
-  core_ = std::make_shared<detail::LockCore>(std::move(client), std::move(name),
-                                             std::move(options), std::move(on_error));
+  core_ = std::make_shared<detail::LockCore>(std::move(client), std::move(name), std::move(options),
+                                             std::move(on_error));
 }
 
 std::optional<LockGuard> DistributedLock::attempt(long long* holder_pttl) {
@@ -282,8 +285,8 @@ std::optional<LockGuard> DistributedLock::lock(std::chrono::milliseconds wait_ti
     std::chrono::steady_clock::duration pause = backoff.next();
     // No point sleeping past the holder's expiry: wake up just after it.
     if (holder_pttl >= 0) {
-      pause = std::min(pause, std::chrono::steady_clock::duration(
-                                  std::chrono::milliseconds(holder_pttl + 1)));
+      pause = std::min(
+          pause, std::chrono::steady_clock::duration(std::chrono::milliseconds(holder_pttl + 1)));
     }
     std::this_thread::sleep_for(std::min(pause, deadline - now));
   }

@@ -107,10 +107,9 @@ Decision SlidingWindowLogLimiter::check(std::string_view key, long long cost) {
   const std::string limit = std::to_string(options_.limit);
   const std::string window = micros(options_.window);
   const std::string cost_arg = std::to_string(cost);
-  const Decision decision =
-      to_decision(client_.eval(detail::sliding_log_script(), {redis_key},
-                               {limit, window, cost_arg, request_id}),
-                  "sliding-window log script");
+  const Decision decision = to_decision(client_.eval(detail::sliding_log_script(), {redis_key},
+                                                     {limit, window, cost_arg, request_id}),
+                                        "sliding-window log script");
   record(decision, timer.elapsed());
   return decision;
 }
@@ -168,15 +167,14 @@ Decision GcraLimiter::check(std::string_view key, long long cost) {
   const std::string redis_key = this->redis_key(key);
   // The emission interval in microseconds, as a decimal with fractions (Lua numbers are
   // doubles), so rates that do not divide the period stay exact enough.
-  const double interval =
-      static_cast<double>(std::chrono::microseconds(options_.period).count()) /
-      static_cast<double>(options_.rate);
+  const double interval = static_cast<double>(std::chrono::microseconds(options_.period).count()) /
+                          static_cast<double>(options_.rate);
   const std::string interval_arg = std::to_string(interval);
   const std::string burst = std::to_string(options_.burst);
   const std::string cost_arg = std::to_string(cost);
-  const Decision decision = to_decision(
-      client_.eval(detail::gcra_script(), {redis_key}, {interval_arg, burst, cost_arg}),
-      "GCRA script");
+  const Decision decision =
+      to_decision(client_.eval(detail::gcra_script(), {redis_key}, {interval_arg, burst, cost_arg}),
+                  "GCRA script");
   record(decision, timer.elapsed());
   return decision;
 }

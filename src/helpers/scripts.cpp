@@ -6,7 +6,7 @@ namespace rediscache::detail {
 // exactly when the lock is granted; SET NX PX sets value and expiry in one step (the seed's
 // SETNX-then-EXPIRE leaves an immortal lock if the client dies in between).
 const Script& lock_acquire_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local fence = 0
   if ARGV[3] == '1' then fence = redis.call('INCR', KEYS[2]) end
@@ -14,23 +14,23 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return {0, redis.call('PTTL', KEYS[1])}
 )lua");
-  return script;
+  return kScript;
 }
 
 const Script& lock_release_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 )lua");
-  return script;
+  return kScript;
 }
 
 const Script& lock_extend_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 )lua");
-  return script;
+  return kScript;
 }
 
 // Time is the server's TIME in microseconds (exact in a double until the year 2255). Numbers
@@ -41,7 +41,7 @@ return 0
 // Sorted set of one entry per counted unit, scored by its time. Members are a per-request
 // unique id (never the timestamp, which two requests can share) plus the unit's index.
 const Script& sliding_log_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -71,14 +71,14 @@ local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
 local retry = math.max(1, ms(tonumber(oldest[2]) + window - now))
 return {0, limit - count, retry, ms(tonumber(newest[2]) + window - now)}
 )lua");
-  return script;
+  return kScript;
 }
 
 // Hash {s: start of the current window (us), c: its count, p: the previous window's count}.
 // Windows start at the key's first request rather than at multiples of the window, so a burst
 // from a fresh key is never split across a boundary it did not cause.
 const Script& sliding_counter_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -120,13 +120,13 @@ local reset = 0
 if cur > 0 then reset = s + 2 * window - now elseif prev > 0 then reset = s + window - now end
 return {0, math.max(0, math.floor(limit - used)), math.max(1, ms(retry)), ms(reset)}
 )lua");
-  return script;
+  return kScript;
 }
 
 // GCRA: one number per key, the theoretical arrival time (TAT) in microseconds. A request of
 // `cost` units passes when now >= TAT + cost*T - burst*T, T being the emission interval.
 const Script& gcra_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -145,19 +145,19 @@ end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ms(new_tat - now))
 return {1, math.floor((now - allow_at) / interval), 0, ms(new_tat - now)}
 )lua");
-  return script;
+  return kScript;
 }
 
 // KEYS: session. ARGV: ttl ms, then field/value pairs. Refuses (0) to overwrite an existing key
 // so that an id collision can never merge two sessions.
 const Script& session_create_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 )lua");
-  return script;
+  return kScript;
 }
 
 // KEYS: session. ARGV: max fields, number r of names to delete, those r names, then
@@ -165,7 +165,7 @@ return 1
 // the session is absent, -1 when it would exceed max fields, -2 when it would become empty,
 // 1 when written. HSET and HDEL keep the key's TTL.
 const Script& session_update_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then return 0 end
 local r = tonumber(ARGV[2])
@@ -188,19 +188,19 @@ if r > 0 then redis.call('HDEL', key, unpack(ARGV, 3, 2 + r)) end
 if #ARGV >= 3 + r then redis.call('HSET', key, unpack(ARGV, 3 + r)) end
 return 1
 )lua");
-  return script;
+  return kScript;
 }
 
 // KEYS: old session, new session. ARGV: new ttl ms or "" to keep. RENAMENX moves fields and
 // TTL in one step. Returns 0 when the old session is absent, -1 when the new id is taken.
 const Script& session_regenerate_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 return 1
 )lua");
-  return script;
+  return kScript;
 }
 
 }  // namespace rediscache::detail

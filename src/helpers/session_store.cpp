@@ -236,10 +236,9 @@ std::optional<std::string> SessionStore::regenerate(std::string_view id,
   for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
     std::string new_id = this->new_id();
     const std::string new_key = key(new_id);
-    const long long result =
-        detail::expect_integer(client_.eval(detail::session_regenerate_script(),
-                                            {old_key, new_key}, {ttl_arg}),
-                               "session regenerate script");
+    const long long result = detail::expect_integer(
+        client_.eval(detail::session_regenerate_script(), {old_key, new_key}, {ttl_arg}),
+        "session regenerate script");
     if (result == 0) return std::nullopt;
     if (result == 1) {
       regenerated_.add();

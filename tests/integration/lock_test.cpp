@@ -2,8 +2,6 @@
 // expiry of a killed holder, token checks, the watchdog, backoff and the noexcept guard.
 #include "rediscache/lock.hpp"
 
-#include "rediscache/errors.hpp"
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "helpers_test_util.hpp"
+#include "rediscache/errors.hpp"
 #include "test_env.hpp"
 
 namespace {

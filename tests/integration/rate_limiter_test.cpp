@@ -85,8 +85,8 @@ TEST_P(RateLimiterIntegration, SixteenThreadsThousandRequestsEach_ExactlyLimitAl
   constexpr int kRequests = 1000;
   Client client = rediscache::test::helpers_client(ep, kThreads);
   // A window (for GCRA: a refill time) far longer than the test, so nothing comes back.
-  auto limiter =
-      make_limiter(GetParam(), client, 100, std::chrono::hours(1), rediscache::test::unique_prefix());
+  auto limiter = make_limiter(GetParam(), client, 100, std::chrono::hours(1),
+                              rediscache::test::unique_prefix());
   std::atomic<long long> allowed{0};
   std::atomic<long long> errors{0};
   std::vector<std::thread> threads;
@@ -150,8 +150,8 @@ TEST_P(RateLimiterIntegration, AfterRetryAfterAndWindow_AllowedAgain) {
 TEST_P(RateLimiterIntegration, CostAboveOne_CountsUnits) {
   REDISCACHE_REQUIRE_REDIS(ep);
   Client client = rediscache::test::helpers_client(ep);
-  auto limiter =
-      make_limiter(GetParam(), client, 10, std::chrono::hours(1), rediscache::test::unique_prefix());
+  auto limiter = make_limiter(GetParam(), client, 10, std::chrono::hours(1),
+                              rediscache::test::unique_prefix());
   Decision d = limiter->check("k", 4);
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.remaining, 6);

@@ -184,9 +184,9 @@ TEST(SessionStoreIntegration, Ids_HundredThousandLocalAndThousandsCreated_Unique
   for (int i = 0; i < 100000; ++i) {
     std::string id = store.new_id();
     ASSERT_EQ(id.size(), 22u);
-    ASSERT_EQ(id.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    ASSERT_EQ(
+        id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     ids.insert(std::move(id));
   }
   EXPECT_EQ(ids.size(), 100000u);
@@ -217,14 +217,17 @@ TEST(SessionStoreIntegration, Limits_TooManyOrTooLarge_InvalidArgumentNothingWri
     }
     return "no std::invalid_argument";
   };
-  EXPECT_NE(message([&] { static_cast<void>(store.create({{"a", 1}, {"b", 2}, {"c", 3}})); })
-                .find("fields"),
+  EXPECT_NE(message([&] {
+              static_cast<void>(store.create({{"a", 1}, {"b", 2}, {"c", 3}}));
+            }).find("fields"),
             std::string::npos);
-  EXPECT_NE(message([&] { static_cast<void>(store.create({{"a", std::string(17, 'x')}})); })
-                .find("max_value_size"),
+  EXPECT_NE(message([&] {
+              static_cast<void>(store.create({{"a", std::string(17, 'x')}}));
+            }).find("max_value_size"),
             std::string::npos);
-  EXPECT_NE(message([&] { static_cast<void>(store.create({{"toolongname", 1}})); })
-                .find("max_field_name_size"),
+  EXPECT_NE(message([&] {
+              static_cast<void>(store.create({{"toolongname", 1}}));
+            }).find("max_field_name_size"),
             std::string::npos);
   EXPECT_NE(message([&] { static_cast<void>(store.create({})); }).find("fields"),
             std::string::npos);
@@ -296,10 +299,10 @@ std::pair<int, std::string> run_seed_python(const rediscache::test::Endpoint& ep
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-#define REQUIRE_PYTHON_REDIS()                                                         \
-  if (!python_redis_available()) {                                                     \
-    if (rediscache::test::servers_required()) FAIL() << "python3-redis is missing";    \
-    GTEST_SKIP() << "python3-redis is missing (apt-get install python3-redis)";        \
+#define REQUIRE_PYTHON_REDIS()                                                      \
+  if (!python_redis_available()) {                                                  \
+    if (rediscache::test::servers_required()) FAIL() << "python3-redis is missing"; \
+    GTEST_SKIP() << "python3-redis is missing (apt-get install python3-redis)";     \
   }
 
 TEST(SessionStoreIntegration, SeedPythonSession_ReadsCorrectlyHere) {

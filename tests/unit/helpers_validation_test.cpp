@@ -34,10 +34,10 @@ std::string invalid_argument_message(const std::function<void()>& f) {
   return "<no std::invalid_argument>";
 }
 
-#define EXPECT_INVALID_ARGUMENT_NAMING(statement, name)                                   \
-  do {                                                                                    \
-    const std::string message_ = invalid_argument_message([&] { statement; });            \
-    EXPECT_NE(message_.find(name), std::string::npos) << "message: " << message_;         \
+#define EXPECT_INVALID_ARGUMENT_NAMING(statement, name)                           \
+  do {                                                                            \
+    const std::string message_ = invalid_argument_message([&] { statement; });    \
+    EXPECT_NE(message_.find(name), std::string::npos) << "message: " << message_; \
   } while (false)
 
 TEST(LockValidation, BadNameOrOptions_InvalidArgumentNamingIt) {
@@ -105,8 +105,7 @@ TEST(RateLimiterValidation, BadOptions_InvalidArgumentNamingThem) {
 
   rediscache::SlidingWindowCounterOptions counter;
   counter.limit = -3;
-  EXPECT_INVALID_ARGUMENT_NAMING(rediscache::SlidingWindowCounterLimiter(client, counter),
-                                 "limit");
+  EXPECT_INVALID_ARGUMENT_NAMING(rediscache::SlidingWindowCounterLimiter(client, counter), "limit");
   counter = {};
   counter.window = 0ms;
   EXPECT_INVALID_ARGUMENT_NAMING(rediscache::SlidingWindowCounterLimiter(client, counter),
