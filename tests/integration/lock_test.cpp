@@ -41,7 +41,7 @@ int increment_under_lock(const Endpoint& ep, const std::string& name, const std:
     LockOptions options;
     options.ttl = 10s;
     options.retry_min = 1ms;
-    options.retry_max = 10ms;
+    options.retry_max = 25ms;  // fewer failed attempts competing with the holder
     DistributedLock lock(client, name, options);
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
