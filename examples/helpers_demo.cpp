@@ -106,9 +106,11 @@ void demo_sessions(rediscache::Client& client, const std::string& prefix) {
 
 int main(int argc, char** argv) {
   rediscache::ConnectionOptions connection;
-  if (const char* host = std::getenv("REDISCACHE_TEST_REDIS_HOST")) connection.host = host;
-  if (const char* port = std::getenv("REDISCACHE_TEST_REDIS_PORT"))
-    connection.port = std::atoi(port);
+  // Read before any thread starts, so getenv is safe here.
+  const char* host = std::getenv("REDISCACHE_TEST_REDIS_HOST");  // NOLINT(concurrency-mt-unsafe)
+  const char* port = std::getenv("REDISCACHE_TEST_REDIS_PORT");  // NOLINT(concurrency-mt-unsafe)
+  if (host != nullptr) connection.host = host;
+  if (port != nullptr) connection.port = std::atoi(port);
   if (argc > 1) connection.host = argv[1];
   if (argc > 2) connection.port = std::atoi(argv[2]);
   try {

@@ -51,7 +51,7 @@ struct SessionOptions {
   /// Longest field name in bytes; at least 1.
   std::size_t max_field_name_size = 128;
   /// Longest stored field value in bytes (after JSON encoding); at least 1.
-  std::size_t max_value_size = 64 * 1024;
+  std::size_t max_value_size = std::size_t{64} * 1024;
   /// Longest id accepted from callers (ids made elsewhere, such as by the Python code, may be
   /// longer than ours); at least `id_bytes * 4 / 3 + 1`.
   std::size_t max_id_size = 128;

@@ -45,6 +45,7 @@ int increment_under_lock(const Endpoint& ep, const std::string& name, const std:
     DistributedLock lock(client, name, options);
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&] {
         for (int i = 0; i < kIncrements; ++i) {

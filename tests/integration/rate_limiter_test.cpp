@@ -90,6 +90,7 @@ TEST_P(RateLimiterIntegration, SixteenThreadsThousandRequestsEach_ExactlyLimitAl
   std::atomic<long long> allowed{0};
   std::atomic<long long> errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < kRequests; ++i) {

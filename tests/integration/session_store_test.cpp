@@ -191,11 +191,14 @@ TEST(SessionStoreIntegration, Ids_HundredThousandLocalAndThousandsCreated_Unique
   }
   EXPECT_EQ(ids.size(), 100000u);
 
+  constexpr int kCreated = 3000;
   std::vector<std::string> created;
-  for (int i = 0; i < 3000; ++i) created.push_back(store.create({{"n", i}}, 60s));
+  created.reserve(kCreated);
+  for (int i = 0; i < kCreated; ++i) created.push_back(store.create({{"n", i}}, 60s));
   std::unordered_set<std::string> unique(created.begin(), created.end());
   EXPECT_EQ(unique.size(), created.size());
   std::vector<std::string> keys;
+  keys.reserve(created.size());
   for (const auto& id : created) keys.push_back(store.key(id));
   EXPECT_EQ(client.exists(keys), static_cast<long long>(created.size()));
   EXPECT_EQ(client.del(keys), static_cast<long long>(created.size()));
@@ -275,7 +278,9 @@ else:
 constexpr const char* kPython = "/usr/bin/python3";
 
 bool python_redis_available() {
-  return std::system("/usr/bin/python3 -c 'import redis' >/dev/null 2>&1") == 0;
+  // Called from the test's main thread only.
+  return std::system(  // NOLINT(concurrency-mt-unsafe)
+             "/usr/bin/python3 -c 'import redis' >/dev/null 2>&1") == 0;
 }
 
 // Runs the seed snippet; returns its exit status and stdout.
