@@ -156,6 +156,7 @@ class REDISCACHE_EXPORT DistributedLock {
   /// The Redis key of the fencing counter.
   [[nodiscard]] const std::string& fence_key() const noexcept;
   [[nodiscard]] const LockOptions& options() const noexcept;
+  /// A snapshot of the counters of this lock and its guards (no round trip).
   [[nodiscard]] LockStats stats() const;
 
  private:

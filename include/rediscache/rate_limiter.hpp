@@ -48,11 +48,13 @@ class REDISCACHE_EXPORT RateLimiter {
   /// "cost" (< 1, or more than the limit/burst, which could never pass), and the Client's
   /// errors (IoError, TimeoutError, PoolExhausted, ReplyError).
   [[nodiscard]] virtual Decision check(std::string_view key, long long cost = 1) = 0;
-  /// Forgets everything counted for `key` (one round trip).
+  /// Forgets everything counted for `key` (one round trip, DEL). Throws
+  /// std::invalid_argument("key") for an empty key, and the Client's errors.
   virtual void reset(std::string_view key) = 0;
   /// The one Redis key that holds the state of `key`: `<key_prefix><key>`.
   [[nodiscard]] virtual std::string redis_key(std::string_view key) const = 0;
 
+  /// A snapshot of this limiter's counters (no round trip).
   [[nodiscard]] RateLimiterStats stats() const;
 
  protected:
@@ -75,6 +77,7 @@ struct SlidingWindowLogOptions {
   /// Prefix of the Redis keys (`<key_prefix><key>`). Limiters sharing a prefix share state.
   std::string key_prefix = "ratelimit:log:";
 
+  /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
 };
 
@@ -87,6 +90,7 @@ struct SlidingWindowCounterOptions {
   /// Prefix of the Redis keys (`<key_prefix><key>`). Limiters sharing a prefix share state.
   std::string key_prefix = "ratelimit:swc:";
 
+  /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
 };
 
@@ -139,6 +143,7 @@ struct GcraOptions {
   /// Prefix of the Redis keys (`<key_prefix><key>`). Limiters sharing a prefix share state.
   std::string key_prefix = "ratelimit:gcra:";
 
+  /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
 };
 

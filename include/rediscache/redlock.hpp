@@ -112,11 +112,14 @@ class REDISCACHE_EXPORT Redlock {
   /// never thrown. Throws std::invalid_argument("name") for an empty name.
   [[nodiscard]] std::optional<RedlockGuard> try_lock(std::string_view name);
   /// Rounds until acquired or `wait_timeout` passes, with backoff and jitter between them.
+  /// Throws std::invalid_argument naming "name" or "wait_timeout" (negative).
   [[nodiscard]] std::optional<RedlockGuard> lock(std::string_view name,
                                                  std::chrono::milliseconds wait_timeout);
 
+  /// Servers that must grant the lock: N/2+1.
   [[nodiscard]] std::size_t quorum() const noexcept;
   [[nodiscard]] const RedlockOptions& options() const noexcept;
+  /// A snapshot of the counters (no round trip).
   [[nodiscard]] RedlockStats stats() const;
 
  private:

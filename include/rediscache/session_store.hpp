@@ -56,6 +56,7 @@ struct SessionOptions {
   /// longer than ours); at least `id_bytes * 4 / 3 + 1`.
   std::size_t max_id_size = 128;
 
+  /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
 };
 
@@ -63,6 +64,7 @@ struct SessionOptions {
 /// value; thread-safe to read.
 class REDISCACHE_EXPORT Session {
  public:
+  /// A session with these stored fields (SessionStore::get makes them).
   Session(std::string id, std::unordered_map<std::string, std::string> fields)
       : id_(std::move(id)), fields_(std::move(fields)) {}
 
@@ -148,6 +150,7 @@ class REDISCACHE_EXPORT SessionStore {
   [[nodiscard]] std::string new_id() const;
 
   [[nodiscard]] const SessionOptions& options() const noexcept { return options_; }
+  /// A snapshot of this store's counters (no round trip).
   [[nodiscard]] SessionStats stats() const;
 
  private:
