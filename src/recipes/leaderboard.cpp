@@ -16,7 +16,7 @@ namespace {
 // could straddle a score change and return a window that does not contain the player.
 // KEYS: board. ARGV: player, radius. Returns nil when absent, else {first rank, {m, s, ...}}.
 const Script& around_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
 if not rank then return false end
 local radius = tonumber(ARGV[2])
@@ -24,7 +24,7 @@ local first = rank - radius
 if first < 0 then first = 0 end
 return {first, redis.call('ZREVRANGE', KEYS[1], first, rank + radius, 'WITHSCORES')}
 )lua");
-  return script;
+  return kScript;
 }
 
 // ZREVRANGE ... WITHSCORES as a flat array: member, score, member, score.

@@ -25,7 +25,7 @@ using detail::reply_integer;
 // KEYS: heartbeat, processing list, queue, registry. ARGV: consumer id, mode.
 // Returns -1 when the consumer is alive, else the number of messages moved.
 const Script& requeue_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if ARGV[2] == 'if-dead' and redis.call('EXISTS', KEYS[1]) == 1 then
   return -1
 end
@@ -37,7 +37,7 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[4], ARGV[1])
 return moved
 )lua");
-  return script;
+  return kScript;
 }
 
 std::string seconds_text(std::chrono::milliseconds timeout) {

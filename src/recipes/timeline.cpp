@@ -51,7 +51,7 @@ std::vector<std::string> Timeline::page(std::string_view owner, std::size_t page
   // Nothing lies past max_length, which also keeps the index arithmetic from overflowing.
   if (page_size == 0 || page > options_.max_length / page_size) return {};
   page_size = std::min(page_size, options_.max_length);
-  const auto start = static_cast<long long>(page * page_size);
+  const auto start = static_cast<long long>(page) * static_cast<long long>(page_size);
   const auto stop = start + static_cast<long long>(page_size) - 1;
   return client_.lrange(key(owner), start, stop);
 }
