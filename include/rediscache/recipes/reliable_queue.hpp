@@ -50,8 +50,8 @@ class REDISCACHE_EXPORT ReliableQueue {
 
   /// Appends a message (LPUSH). Returns the queue's new length. One round trip.
   long long push(std::string_view message);
-  /// Appends messages in order, in one command (LPUSH). Returns the queue's new length; does
-  /// nothing (and sends nothing) for an empty list. One round trip.
+  /// Appends messages in order, in one command (LPUSH). Returns the queue's new length. An
+  /// empty list pushes nothing and returns the current length (LLEN). One round trip.
   long long push(ArgList messages);
   /// Messages waiting (LLEN), not counting those being processed. One round trip.
   long long size();
