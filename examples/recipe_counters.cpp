@@ -49,6 +49,6 @@ int main(int argc, char** argv) {
 
         const long long ttl = client.ttl(views.key("/home", monday));
         std::cout << "  TTL of " << views.key("/home", monday) << ": " << ttl << " s\n";
-        checks.check(ttl > 0 && ttl <= 8 * 24 * 3600, "every day bucket expires within 8 days");
+        checks.check(ttl > 0 && ttl <= 8LL * 24 * 3600, "every day bucket expires within 8 days");
       });
 }

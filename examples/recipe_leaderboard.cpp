@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
 
         // The expected ranking: score descending, then name descending (Redis's order for ties).
         std::vector<RankedPlayer> expected;
+        expected.reserve(scores.size());
         for (const auto& [player, score] : scores) expected.push_back({player, score, 0});
         std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
           return a.score != b.score ? a.score > b.score : a.player > b.player;

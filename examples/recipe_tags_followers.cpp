@@ -42,7 +42,10 @@ int main(int argc, char** argv) {
           std::vector<std::string_view> sadd{"SADD", article_tags};
           for (const auto& t : tags) sadd.push_back(t);
           tx.queue(sadd);
-          for (const auto& t : tags) tx.queue({"SADD", prefix + "tag:" + t, article});
+          for (const auto& t : tags) {
+            const std::string tag_key = prefix + "tag:";
+            tx.queue({"SADD", tag_key + t, article});
+          }
           tx.exec();
         };
         tag("a1", {"redis", "cache"});

@@ -59,7 +59,7 @@ TEST(RecipesDailyCounter, Increment_SetsExpiryAndWeekReadsInOneMget) {
        {"home:2026-11-23", "home:2026-11-25", "home:2026-11-29", "about:2026-11-23"}) {
     const long long ttl = client.pttl(prefix + key);
     EXPECT_GT(ttl, 0) << key;
-    EXPECT_LE(ttl, 8 * 24 * 3600 * 1000LL) << key;
+    EXPECT_LE(ttl, 8LL * 24 * 3600 * 1000) << key;
   }
   EXPECT_EQ(cleanup.count(), 4u);
 }
@@ -124,8 +124,8 @@ TEST(RecipesUniqueVisitors, CountOverRange_MatchesExactUnionWithinError) {
   EXPECT_LE(client.pttl(merged), 600 * 1000);
   for (int d = 0; d < 3; ++d) {
     const long long ttl = client.pttl(visitors.day_key(kMonday + d));
-    EXPECT_GT(ttl, 9 * 24 * 3600 * 1000LL);
-    EXPECT_LE(ttl, 10 * 24 * 3600 * 1000LL);
+    EXPECT_GT(ttl, 9LL * 24 * 3600 * 1000);
+    EXPECT_LE(ttl, 10LL * 24 * 3600 * 1000);
   }
   EXPECT_THROW(visitors.count(kMonday + 1, kMonday), std::invalid_argument);
 }
@@ -166,7 +166,7 @@ TEST(RecipesDailyActiveUsers, RetentionAndPeriodCounts_MatchExactSets_NoScratchK
   EXPECT_EQ(cleanup.count(), 3u);  // the three day keys, no scratch keys
   for (int d = 0; d < 3; ++d) {
     const long long ttl = client.pttl(dau.day_key(kMonday + d));
-    EXPECT_GT(ttl, 39 * 24 * 3600 * 1000LL);
+    EXPECT_GT(ttl, 39LL * 24 * 3600 * 1000);
   }
   // 1001 bits round up to 126 bytes.
   EXPECT_EQ(client.command({"STRLEN", dau.day_key(kMonday)}).integer, 126);

@@ -28,6 +28,7 @@ LeaderboardOptions board_options(const std::string& prefix) {
 
 std::vector<std::string> names(const std::vector<RankedPlayer>& players) {
   std::vector<std::string> out;
+  out.reserve(players.size());
   for (const auto& p : players) out.push_back(p.player);
   return out;
 }

@@ -221,6 +221,7 @@ TEST(RecipesReliableQueue, ConcurrentConsumers_EveryMessageExactlyOnce) {
   KeyCleanup cleanup(client, prefix);
   ReliableQueue queue(client, queue_options(prefix, 10s));
   std::vector<std::string> messages;
+  messages.reserve(kMessages);
   for (int i = 0; i < kMessages; ++i) messages.push_back("msg-" + std::to_string(i));
   ASSERT_EQ(queue.push(messages), kMessages);
 
@@ -229,6 +230,7 @@ TEST(RecipesReliableQueue, ConcurrentConsumers_EveryMessageExactlyOnce) {
   std::atomic<int> failed_acks{0};
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       try {
@@ -268,6 +270,7 @@ TEST(RecipesReliableQueue, ConsumersAbandoningMessages_RecoveryDeliversEveryMess
   KeyCleanup cleanup(client, prefix);
   ReliableQueue queue(client, queue_options(prefix, 400ms));
   std::vector<std::string> messages;
+  messages.reserve(kMessages);
   for (int i = 0; i < kMessages; ++i) messages.push_back("m" + std::to_string(i));
   queue.push(messages);
 
@@ -282,6 +285,7 @@ TEST(RecipesReliableQueue, ConsumersAbandoningMessages_RecoveryDeliversEveryMess
   std::atomic<bool> stop{false};
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int t = 0; t < 3; ++t) {
     threads.emplace_back([&] {
       try {

@@ -85,9 +85,10 @@ TEST(RecipesDay, DaysBetween_IncludesBothEnds_RejectsBadRanges) {
   EXPECT_EQ(days.front().to_string(), "2026-02-26");
   EXPECT_EQ(days.back().to_string(), "2026-03-02");
   EXPECT_EQ(rediscache::recipes::days_between(first, first).size(), 1u);
-  EXPECT_THROW(rediscache::recipes::days_between(first, first - 1), std::invalid_argument);
-  EXPECT_THROW(rediscache::recipes::days_between(first, first + rediscache::recipes::kMaxDayRange),
-               std::invalid_argument);
+  EXPECT_THROW((void)rediscache::recipes::days_between(first, first - 1), std::invalid_argument);
+  EXPECT_THROW(
+      (void)rediscache::recipes::days_between(first, first + rediscache::recipes::kMaxDayRange),
+      std::invalid_argument);
   EXPECT_EQ(rediscache::recipes::days_between(first, first + rediscache::recipes::kMaxDayRange - 1)
                 .size(),
             static_cast<std::size_t>(rediscache::recipes::kMaxDayRange));
