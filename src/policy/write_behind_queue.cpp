@@ -603,7 +603,7 @@ struct WriteBehindQueue::State {
         }
         const std::vector<Entry> entries = collect();
         if (entries.empty()) {
-          if (stopping_now || stopping()) break;
+          if (stopping_now) break;  // else read once more: entries may have come before stop
           continue;
         }
         process(entries);
