@@ -83,7 +83,7 @@ struct BreakerOptions {
 /// Options of a CacheAside (and of the write policies built on it). Validated
 /// by the constructor: std::invalid_argument naming the field
 /// ("CacheOptions::ttl").
-struct CacheOptions {
+struct REDISCACHE_EXPORT CacheOptions {
   /// The namespace: keys are "<name>:v<N>:<id>". Characters
   /// [A-Za-z0-9_.-], 1..128 bytes.
   std::string name;
@@ -158,6 +158,7 @@ struct CacheStats {
   std::uint64_t breaker_rejections = 0;  ///< Redis calls skipped because the breaker was open.
   std::uint64_t decode_errors = 0;       ///< Entries that could not be decoded (deleted, missed).
   std::uint64_t oversize = 0;            ///< Values not cached because they exceed max_value_bytes.
+  std::uint64_t encode_errors = 0;       ///< Values not cached because the codec's encode threw.
   std::uint64_t writes = 0;              ///< Entries written to Redis.
   std::uint64_t invalidations = 0;  ///< invalidate() and invalidate_all() calls that succeeded.
   std::uint64_t bytes_read = 0;     ///< Entry bytes read from Redis.
