@@ -1,6 +1,5 @@
 #include "detail/connection.hpp"
 
-#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -9,6 +8,8 @@
 #include <cstring>
 #include <new>
 #include <string>
+
+#include <hiredis/hiredis.h>
 
 #include "detail/resp.hpp"
 #include "rediscache/errors.hpp"
@@ -41,9 +42,15 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
   try {
     Reply* reply = slot_for(task);
     switch (task->type) {
-      case REDIS_REPLY_ERROR: reply->type = ReplyType::kError; break;
-      case REDIS_REPLY_STATUS: reply->type = ReplyType::kStatus; break;
-      default: reply->type = ReplyType::kString; break;
+      case REDIS_REPLY_ERROR:
+        reply->type = ReplyType::kError;
+        break;
+      case REDIS_REPLY_STATUS:
+        reply->type = ReplyType::kStatus;
+        break;
+      default:
+        reply->type = ReplyType::kString;
+        break;
     }
     reply->str.assign(str, len);
     return reply;
@@ -212,7 +219,8 @@ bool Connection::wait_readable(std::chrono::milliseconds timeout) {
   pollfd pfd{context_->fd, POLLIN, 0};
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     const int rc = ::poll(&pfd, 1, static_cast<int>(left.count() > 0 ? left.count() : 0));
     if (rc > 0) break;
     if (rc == 0) return false;
@@ -259,9 +267,9 @@ std::string redact_server_error(std::string_view message) {
 void throw_reply_error(const std::string& endpoint, std::string_view command, const Reply& reply) {
   const std::string_view text = reply.str;
   std::string code(text.substr(0, text.find(' ')));
-  throw ReplyError("redis " + endpoint + ": " + std::string(command) + ": " +
-                       redact_server_error(text),
-                   std::move(code));
+  throw ReplyError(
+      "redis " + endpoint + ": " + std::string(command) + ": " + redact_server_error(text),
+      std::move(code));
 }
 
 }  // namespace rediscache::detail
