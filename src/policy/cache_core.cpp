@@ -490,8 +490,12 @@ void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
     Pipeline pipeline = client_.pipeline();
     SetOptions set_options;
     set_options.ttl = prepared.px;
+    // MULTI: a lease holder's store script must not run between the SET and the DEL, or it
+    // would overwrite this value with its older load (write-behind relies on it).
+    pipeline.command({"MULTI"});
     pipeline.set(key, prepared.entry, set_options);
     pipeline.del({keys_.lock_key_for(id, version)});  // cancel the lease of an older load
+    pipeline.command({"EXEC"});
     const std::vector<Reply> replies = pipeline.exec();
     for (const Reply& reply : replies) throw_if_error(reply, client_.endpoint(), "SET");
   });
