@@ -40,11 +40,11 @@ struct WriteBehindOptions {
   std::chrono::milliseconds poll_interval{20};
   /// Batch writer calls that may fail in a row before the batch is split: each operation then
   /// gets one call of its own, and those that still fail go to the dead-letter stream. At least 1.
-  std::size_t max_attempts = 5;
+  std::size_t max_attempts = 20;
   /// Pause after the first failed call; doubles after each further failure. Positive.
   std::chrono::milliseconds initial_backoff{100};
   /// Longest pause between retries; at least initial_backoff.
-  std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds max_backoff{10000};
   /// Only one flusher per queue writes at a time (so per-key order holds across processes): it
   /// holds a lease renewed on every poll. A flusher that dies loses it after this long, and
   /// another process's flusher takes over. Must exceed the longest batch writer call. Positive.

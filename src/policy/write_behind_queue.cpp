@@ -251,7 +251,7 @@ void WriteBehindOptions::validate() const {
 namespace detail {
 
 struct WriteBehindQueue::State {
-  State(Client c, std::string name, BatchWriter w, const WriteBehindOptions& o)
+  State(Client c, const std::string& name, BatchWriter w, const WriteBehindOptions& o)
       : client(std::move(c)),
         writer(std::move(w)),
         options(o),
@@ -641,8 +641,7 @@ WriteBehindQueue::WriteBehindQueue(Client client, std::string queue_name, BatchW
         "WriteBehindOptions::queue must be 1..128 characters of [A-Za-z0-9_.-]");
   }
   if (!writer) throw std::invalid_argument("WriteBehind writer must not be empty");
-  state_ =
-      std::make_unique<State>(std::move(client), std::move(queue_name), std::move(writer), options);
+  state_ = std::make_unique<State>(std::move(client), queue_name, std::move(writer), options);
   state_->ensure_group();
   if (options.run_flusher) {
     State* s = state_.get();

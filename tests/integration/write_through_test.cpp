@@ -194,6 +194,47 @@ TEST(WriteThrough, ConcurrentWriters_CacheEndsWithTheDatabaseValue) {
             static_cast<std::uint64_t>(kThreads * kWrites));
 }
 
+// Forced interleaving of two writes of one id: A commits and is then delayed before it updates
+// the cache; B is started meanwhile. B must not get between A's commit and A's cache update (or
+// the cache would end with A's older value while the database holds B's).
+TEST(WriteThrough, SecondWriteStartedWhileFirstIsInFlight_CacheEndsWithTheLastCommit) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  REDISCACHE_REQUIRE_POSTGRES(conninfo);
+  const std::string name = unique_name("wt");
+  PgTable table(conninfo, name);
+  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool a_committed = false;
+  bool b_committed = false;
+  WriteThrough<std::string> wt(cache, [&](std::string_view id, const std::string& v) {
+    pg_put(table, id, v);
+    std::unique_lock<std::mutex> lock(mu);
+    if (v == "A") {
+      a_committed = true;
+      cv.notify_all();
+      // Give B every chance to commit and update the cache before A goes on.
+      cv.wait_for(lock, milliseconds(400), [&] { return b_committed; });
+    } else {
+      b_committed = true;
+      cv.notify_all();
+    }
+  });
+  std::thread a([&] { (void)wt.write("k", "A"); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return a_committed; });
+  }
+  std::thread b([&] { (void)wt.write("k", "B"); });
+  a.join();
+  b.join();
+  const auto row = table.get("k");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(cache.get_or_load(
+                "k", [](std::string_view) -> std::optional<std::string> { return std::nullopt; }),
+            row);
+}
+
 // The classic cache-aside race, forced: a reader misses and loads the old row; the write commits
 // and updates the cache; then the reader tries to cache what it loaded. The stale value must not
 // end in the cache.
