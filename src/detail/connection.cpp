@@ -1,11 +1,13 @@
 #include "detail/connection.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -97,6 +99,23 @@ bool is_timeout(int saved_errno, const char* errstr) {
          std::strstr(errstr, "temporarily unavailable") != nullptr;
 }
 
+// hiredis writes with write(2), so a write to a socket the server has reset raises SIGPIPE, whose
+// default action kills the process. A cache client must turn that into an error instead. Once,
+// and only if the application left SIGPIPE at its default, it is ignored process-wide (the
+// write then fails with EPIPE); an application's own handler or mask is never replaced.
+void ignore_sigpipe_once() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
 }  // namespace
 
 void Connection::ContextDeleter::operator()(redisContext* context) const noexcept {
@@ -105,6 +124,7 @@ void Connection::ContextDeleter::operator()(redisContext* context) const noexcep
 
 Connection::Connection(const ConnectionOptions& options)
     : endpoint_(options.endpoint()), command_timeout_(options.command_timeout) {
+  ignore_sigpipe_once();
   const timeval connect_tv = to_timeval(options.connect_timeout);
   redisContext* raw = options.unix_socket.empty()
                           ? redisConnectWithTimeout(options.host.c_str(), options.port, connect_tv)

@@ -197,6 +197,17 @@ TEST(PoolPrivateServer, ServerRestart_IdleConnectionsAreNotUsedDead) {
   EXPECT_EQ(c.pool().stats().discarded, 1u);
 }
 
+TEST(PoolPrivateServer, WriteToKilledServer_IsAnIoErrorNotSigpipe) {
+  RedisServer server;
+  rediscache::ConnectionPool pool(options_for(server));
+  auto lease = pool.lease();
+  server.kill();
+  // A large write to a reset socket raises SIGPIPE; the library must turn it into an error.
+  const std::string big(8u << 20, 'x');
+  EXPECT_THROW(lease.command({"SET", "k", big}), rediscache::IoError);
+  EXPECT_TRUE(lease.broken());
+}
+
 TEST(PoolPrivateServer, CommandTimeout_IsHonouredAndConnectionReplaced) {
   RedisServer server;
   ConnectionOptions o = options_for(server);
