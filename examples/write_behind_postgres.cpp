@@ -40,8 +40,14 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 rediscache::ConnectionOptions redis_options() {
   rediscache::ConnectionOptions options;
-  if (const char* host = std::getenv("REDISCACHE_TEST_REDIS_HOST")) options.host = host;
-  if (const char* port = std::getenv("REDISCACHE_TEST_REDIS_PORT")) options.port = std::atoi(port);
+  if (const char* host =
+          std::getenv("REDISCACHE_TEST_REDIS_HOST")) {  // NOLINT(concurrency-mt-unsafe)
+    options.host = host;
+  }
+  if (const char* port =
+          std::getenv("REDISCACHE_TEST_REDIS_PORT")) {  // NOLINT(concurrency-mt-unsafe)
+    options.port = std::atoi(port);
+  }
   return options;
 }
 
@@ -123,6 +129,7 @@ long long count_rows(pqxx::connection& db) {
 
 int main(int argc, char** argv) try {
   using namespace std::chrono_literals;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread starts
   const char* conninfo = argc > 1 ? argv[1] : std::getenv("REDISCACHE_TEST_PG");
   if (conninfo == nullptr) {
     std::cerr << "usage: write_behind_postgres <libpq conninfo> (or set REDISCACHE_TEST_PG)\n";

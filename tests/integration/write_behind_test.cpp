@@ -220,6 +220,7 @@ TEST(WriteBehind, ConcurrentWritesOfOneId_CacheEndsWithTheDatabaseValue) {
   constexpr int kThreads = 4;
   constexpr int kWrites = 150;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       WriteBehind<std::string>& wb = t % 2 == 0 ? wb1 : wb2;

@@ -172,6 +172,7 @@ TEST(WriteThrough, ConcurrentWriters_CacheEndsWithTheDatabaseValue) {
   constexpr int kThreads = 6;
   constexpr int kWrites = 40;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       WriteThrough<std::string>& wt = t % 2 == 0 ? wt1 : wt2;
@@ -302,6 +303,7 @@ TEST(WriteThrough, ReadersAndWritersRace_NoStaleValueSurvives) {
   });
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int r = 0; r < 4; ++r) {
     threads.emplace_back([&, r] {
       for (int i = 0; !stop; ++i) {
@@ -315,6 +317,7 @@ TEST(WriteThrough, ReadersAndWritersRace_NoStaleValueSurvives) {
     });
   }
   std::vector<std::thread> writers;
+  writers.reserve(2);
   for (int w = 0; w < 2; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 60; ++i) {
