@@ -175,8 +175,8 @@ int main(int argc, char** argv) try {
     check(load_user("42") && load_user("42")->name == "Ada L.", "the database has it too");
   }
 
-  constexpr int kBatched = 3000;
-  constexpr int kOneByOne = 600;
+  constexpr int kBatched = 2000;
+  constexpr int kOneByOne = 300;
   const Run batched = measure(users, flusher_db, 500, kBatched, 100000);
   const Run single = measure(users, flusher_db, 1, kOneByOne, 200000);
   check(count_rows(admin) == 1 + kBatched + kOneByOne, "every write reached PostgreSQL");
