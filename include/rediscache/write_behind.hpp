@@ -113,12 +113,11 @@ struct WriteOp {
 
 /// Write-behind (write-back) over a CacheAside.
 ///
-/// `write(id, value)` puts the value in the cache and appends the database operation to a Redis
-/// Stream, in that order of visibility for readers of this cache, and returns: it costs three
-/// round trips and never touches the database. A background flusher (one per queue across all
-/// processes, elected by a lease) reads entries with a consumer group, keeps only the latest
-/// operation per id within a batch, calls the user's batch writer, and acknowledges and deletes
-/// the entries only after the writer returned. Per-id order is kept: entries are written in
+/// `write(id, value)` appends the database operation to a Redis Stream, then puts the value in
+/// the cache, and returns: three round trips, no database access. A background flusher (one per
+/// queue across all processes, elected by a lease) reads entries with a consumer group, keeps only
+/// the latest operation per id within a batch, calls the user's batch writer, and acknowledges and
+/// deletes the entries only after the writer returned. Per-id order is kept: entries are written in
 /// stream order, a failing batch blocks the ones behind it, and a remove after a write is never
 /// applied before it.
 ///
