@@ -182,6 +182,7 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   rediscache::Client client(redis);
   client.ping();  // fail early and clearly when Redis is not there
 
+  // [README:cache-aside]
   rediscache::CacheOptions options;
   options.name = "demo_users";
   options.ttl = std::chrono::minutes(5);
@@ -197,6 +198,7 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
     if (r.empty()) return std::nullopt;
     return row_to_user(r[0]);
   };
+  // [/README]
   std::size_t batch_loader_calls = 0;
   std::size_t rows_loaded = 0;
   const rediscache::CacheAside<User>::BatchLoader load_users =
@@ -243,7 +245,9 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
     const auto pass_started = Clock::now();
     for (const int id : requests) {
       const auto t0 = Clock::now();
+      // [README:get-or-load]
       const std::optional<User> user = cache.get_or_load(std::to_string(id), load_user);
+      // [/README]
       t.add(Clock::now() - t0);
       if (!user || !(*user == truth.at(id))) ++wrong;
     }

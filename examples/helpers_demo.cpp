@@ -26,6 +26,7 @@ void expect(bool condition, const std::string& what) {
 
 void demo_lock(rediscache::Client& client, const std::string& prefix) {
   std::cout << "DistributedLock\n";
+  // [README:lock]
   rediscache::LockOptions options;
   options.ttl = 2s;
   options.watchdog = true;  // keep the lock while we work, however long that takes
@@ -39,6 +40,7 @@ void demo_lock(rediscache::Client& client, const std::string& prefix) {
     expect(!rival.try_lock().has_value(), "a second holder is refused");
     expect(!rival.lock(300ms).has_value(), "lock(300ms) gives up after backing off");
   }  // the guard stops its watchdog and releases the lock here
+  // [/README]
   auto guard = rival.lock(1s);
   expect(guard.has_value(), "the lock is free as soon as the guard is gone");
   expect(guard && guard->unlock(), "unlock says we still held it");
@@ -55,11 +57,13 @@ void demo_rate_limiters(rediscache::Client& client, const std::string& prefix) {
   counter.limit = 5;
   counter.window = 1s;
   counter.key_prefix = prefix + "swc:";
+  // [README:rate-limit]
   rediscache::GcraOptions gcra;
   gcra.burst = 5;
   gcra.rate = 5;
   gcra.period = 1s;
   gcra.key_prefix = prefix + "gcra:";
+  // [/README]
   std::vector<std::pair<std::string, std::unique_ptr<rediscache::RateLimiter>>> limiters;
   limiters.emplace_back("sliding-window log",
                         std::make_unique<rediscache::SlidingWindowLogLimiter>(client, log));
@@ -84,6 +88,7 @@ void demo_rate_limiters(rediscache::Client& client, const std::string& prefix) {
 
 void demo_sessions(rediscache::Client& client, const std::string& prefix) {
   std::cout << "SessionStore\n";
+  // [README:sessions]
   rediscache::SessionOptions options;
   options.key_prefix = prefix + "session:";
   options.ttl = 30min;
@@ -98,6 +103,7 @@ void demo_sessions(rediscache::Client& client, const std::string& prefix) {
   expect(session && session->json("roles") == nlohmann::json({"admin", "editor"}),
          "JSON field round-trips");
   const auto new_id = sessions.regenerate(id);  // at login: defeats session fixation
+  // [/README]
   expect(new_id.has_value() && !sessions.get(id).has_value(), "regenerate retires the old id");
   expect(new_id && sessions.destroy(*new_id), "destroy deletes the session");
 }
