@@ -2,11 +2,15 @@
 #pragma once
 
 #include "rediscache/args.hpp"
+#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache_options.hpp"
 #include "rediscache/client.hpp"
+#include "rediscache/codec.hpp"
 #include "rediscache/connection_pool.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/info.hpp"
 #include "rediscache/invalidation.hpp"
+#include "rediscache/keys.hpp"
 #include "rediscache/near_cache.hpp"
 #include "rediscache/near_cached_client.hpp"
 #include "rediscache/pipeline.hpp"
