@@ -27,7 +27,7 @@ namespace {
 using rediscache::Client;
 using rediscache::ConnectionOptions;
 using rediscache::NearCachedClient;
-using rediscache::NearCachedClientOptions;
+using rediscache::NearTierOptions;
 
 constexpr std::size_t kZipfKeys = 100000;
 constexpr double kZipfS = 1.1;
@@ -59,7 +59,7 @@ NearCachedClient& near_client_in_place() {
   static std::unique_ptr<NearCachedClient> client;
   static std::once_flag once;
   std::call_once(once, [] {
-    NearCachedClientOptions o;
+    NearTierOptions o;
     o.cache.max_entries = 10000;  // 10 % of the Zipf key space
     o.cache.max_lifetime = std::chrono::minutes(10);
     o.invalidation.prefixes = {"bench:near:"};

@@ -17,7 +17,7 @@ void throw_if_error(const Client& client, std::string_view command, const Reply&
 
 }  // namespace
 
-NearCachedClient::NearCachedClient(Client client, NearCachedClientOptions options)
+NearCachedClient::NearCachedClient(Client client, NearTierOptions options)
     : client_(std::move(client)),
       cache_(std::make_shared<NearCache>(std::move(options.cache))),
       publisher_(client_, options.invalidation.channel),

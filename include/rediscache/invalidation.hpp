@@ -68,6 +68,15 @@ struct InvalidationOptions {
   void validate() const;
 };
 
+/// An in-process tier and how it is kept coherent: what NearCachedClient and
+/// CacheOptions::near_cache take.
+struct NearTierOptions {
+  /// Bounds, policy and lifetime cap of the in-process tier.
+  NearCacheOptions cache;
+  /// Invalidation mode, tracked prefixes, channel, reconnect backoff, error handler.
+  InvalidationOptions invalidation;
+};
+
 /// A snapshot of an InvalidationListener's state and counters.
 struct InvalidationStats {
   bool connected = false;  ///< Invalidations flow and the near cache is enabled.

@@ -15,14 +15,6 @@
 
 namespace rediscache {
 
-/// Options of a NearCachedClient: the tier and how it is kept coherent.
-struct NearCachedClientOptions {
-  /// Bounds, policy and lifetime cap of the in-process tier.
-  NearCacheOptions cache;
-  /// Invalidation mode, tracked prefixes, channel, reconnect backoff, error handler.
-  InvalidationOptions invalidation;
-};
-
 /// Reads hot string keys from process memory, everything else from Redis. Thread-safe; one per
 /// process (it owns a listener thread and two connections besides the client's pool).
 ///
@@ -35,7 +27,7 @@ class REDISCACHE_EXPORT NearCachedClient {
  public:
   /// Validates the options (std::invalid_argument naming the field) and starts the listener,
   /// which connects in the background; until it has, reads go to Redis.
-  explicit NearCachedClient(Client client, NearCachedClientOptions options = {});
+  explicit NearCachedClient(Client client, NearTierOptions options = {});
   ~NearCachedClient();
   NearCachedClient(const NearCachedClient&) = delete;
   NearCachedClient& operator=(const NearCachedClient&) = delete;

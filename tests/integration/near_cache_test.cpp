@@ -44,8 +44,8 @@ ConnectionOptions options_for(const test::Endpoint& ep) {
   return o;
 }
 
-NearCachedClientOptions near_options(InvalidationMode mode, const std::string& prefix) {
-  NearCachedClientOptions o;
+NearTierOptions near_options(InvalidationMode mode, const std::string& prefix) {
+  NearTierOptions o;
   o.cache.max_entries = 1000;
   o.cache.max_lifetime = std::chrono::seconds(60);
   o.invalidation.mode = mode;
