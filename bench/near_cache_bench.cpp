@@ -219,6 +219,40 @@ void BM_Lib_ZipfHotKeys_NoNearCache(benchmark::State& state) {
 }
 BENCHMARK(BM_Lib_ZipfHotKeys_NoNearCache)->Threads(kThreads)->UseRealTime();
 
+// --- Staleness: from a plain SET's reply to the near cache serving the new value (includes
+// the one GET round trip that fetches it) ---------------------------------------------------
+
+void raw_set(RawConnection& raw, const std::string& key, const std::string& value) {
+  auto* reply = static_cast<redisReply*>(
+      redisCommand(raw.context, "SET %b %b", key.data(), key.size(), value.data(), value.size()));
+  if (reply == nullptr) throw std::runtime_error("raw SET failed");
+  freeReplyObject(reply);
+}
+
+void BM_Lib_InvalidationLatency(benchmark::State& state) {
+  NearCachedClient& client = near_client_in_place();
+  RawConnection raw;
+  const std::string key = "bench:near:latency";
+  long n = 0;
+  for (auto _ : state) {
+    const std::string before = "a" + std::to_string(++n);
+    const std::string after = "b" + std::to_string(n);
+    raw_set(raw, key, before);
+    // Wait until `before` is held locally (its own invalidation may drop the first copy).
+    for (;;) {
+      const std::uint64_t hits = client.near_cache().stats().hits;
+      if (client.get(key) == before && client.near_cache().stats().hits > hits) break;
+    }
+    raw_set(raw, key, after);
+    const auto written = std::chrono::steady_clock::now();
+    while (client.get(key) != after) {
+    }
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - written).count());
+  }
+}
+BENCHMARK(BM_Lib_InvalidationLatency)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
