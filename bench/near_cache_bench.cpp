@@ -21,6 +21,7 @@
 #include "rediscache/info.hpp"
 #include "rediscache/near_cached_client.hpp"
 #include "rediscache/pipeline.hpp"
+#include "rediscache/random.hpp"
 
 namespace {
 
@@ -183,7 +184,7 @@ BENCHMARK(BM_Lib_HotKeyGet_NoNearCache)->UseRealTime();
 void BM_Raw_ZipfHotKeys(benchmark::State& state) {
   populate_once();
   RawConnection raw;
-  std::mt19937_64 rng(static_cast<std::uint64_t>(state.thread_index()) + 1);
+  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   for (auto _ : state) raw.get(zipf_key(zipf_rank(rng)));
   meter.finish();
@@ -194,7 +195,7 @@ BENCHMARK(BM_Raw_ZipfHotKeys)->Threads(kThreads)->UseRealTime();
 void BM_Lib_ZipfHotKeys(benchmark::State& state) {
   populate_once();
   NearCachedClient& client = near_client_in_place();
-  std::mt19937_64 rng(static_cast<std::uint64_t>(state.thread_index()) + 1);
+  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   const auto misses_before = client.near_cache().stats().misses;
   for (auto _ : state) benchmark::DoNotOptimize(client.get(zipf_key(zipf_rank(rng))));
@@ -211,7 +212,7 @@ BENCHMARK(BM_Lib_ZipfHotKeys)->Threads(kThreads)->UseRealTime();
 void BM_Lib_ZipfHotKeys_NoNearCache(benchmark::State& state) {
   populate_once();
   Client& client = shared_client();
-  std::mt19937_64 rng(static_cast<std::uint64_t>(state.thread_index()) + 1);
+  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   for (auto _ : state) benchmark::DoNotOptimize(client.get(zipf_key(zipf_rank(rng))));
   meter.finish();

@@ -21,6 +21,12 @@ namespace {
 
 using std::chrono::milliseconds;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kWorkScale = 4;  // sanitizer builds run several times slower: do less work
+#else
+constexpr int kWorkScale = 1;
+#endif
+
 /// A manual monotonic clock shared by the cache and the test.
 struct FakeClock {
   std::atomic<std::int64_t> now_ms{1000000};
@@ -232,7 +238,7 @@ TEST(NearCacheTest, Bounds_EntriesAndBytes_HoldUnderRandomMultiThreadedWorkload)
       workers.emplace_back([&, t] {
         std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919 + 1);
         std::uniform_int_distribution<int> key_dist(0, 4999), size_dist(0, 600), op(0, 99);
-        for (int i = 0; i < 20000; ++i) {
+        for (int i = 0; i < 20000 / kWorkScale; ++i) {
           const std::string key = "k" + std::to_string(key_dist(rng));
           const int what = op(rng);
           if (what < 60) {
@@ -320,7 +326,7 @@ double hit_ratio(NearCachePolicy policy, std::size_t capacity, const std::vector
 TEST(NearCacheHitRatioTest, WTinyLfu_BeatsLru_OnZipfAndScanWorkloads) {
   constexpr std::size_t kKeys = 100000;
   constexpr std::size_t kCapacity = 1000;
-  constexpr std::size_t kRequests = 200000;
+  constexpr std::size_t kRequests = 200000 / kWorkScale;
   Zipf zipf(kKeys, 1.1);
   std::mt19937_64 rng(42);
 
