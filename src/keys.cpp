@@ -15,7 +15,7 @@ namespace {
 // clock when it is missing (first use, expiry, eviction), so a lost version key can never bring
 // back a version used before. Renews the key's expiry either way.
 const Script& version_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 local v = tonumber(redis.call('GET', KEYS[1]))
 if not v then
   local t = redis.call('TIME')
@@ -25,7 +25,7 @@ if ARGV[2] == '1' then v = v + 1 end
 redis.call('SET', KEYS[1], string.format('%d', v), 'PX', ARGV[1])
 return v
 )lua");
-  return script;
+  return kScript;
 }
 
 bool valid_name_char(char c) {

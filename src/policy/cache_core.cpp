@@ -17,7 +17,7 @@ namespace {
 // them (the memcache "lease" idea, Nishtala et al., NSDI 2013).
 // KEYS: entry, lock. ARGV: token, entry bytes, expiry in ms ("0": none).
 const Script& store_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then
   redis.call('SET', KEYS[1], ARGV[2])
@@ -27,16 +27,16 @@ end
 redis.call('DEL', KEYS[2])
 return 1
 )lua");
-  return script;
+  return kScript;
 }
 
 // Releases a lock only if it is still ours (it may have expired and been taken by another).
 const Script& release_script() {
-  static const Script script(R"lua(
+  static const Script kScript(R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 )lua");
-  return script;
+  return kScript;
 }
 
 std::mt19937_64& rng() {
@@ -155,8 +155,10 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
       lookup.state = Freshness::kExpired;
       return lookup;
     }
-    if (!lookup.meta.negative) {
+    if (lookup.meta.compressed) {
       lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
+    } else if (!lookup.meta.negative) {
+      lookup.value = ops_.decode(std::string_view(*raw).substr(kEntryHeaderSize));  // no copy
     }
     return lookup;
   } catch (const std::exception& e) {
@@ -280,7 +282,6 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
     version = keys_.cached_version().value_or(0);
     key = keys_.key_for(id, version);
   }
-  const std::string lock_key = keys_.lock_key_for(id, version);
   Lookup found = inspect(call, key, raw);
   if (found.state == Freshness::kFresh) {
     if (found.meta.negative) {
@@ -289,9 +290,10 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
     }
     counters_.hits.add();
     if (options_.refresh.mode == RefreshMode::kNone) return found.value;
-    return refresh_ahead(call, id, key, lock_key, found, loader);
+    return refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader);
   }
   counters_.misses.add();
+  const std::string lock_key = keys_.lock_key_for(id, version);
 
   const SingleFlight::Joined joined = flights_.join(key);
   if (!joined.leader) {
@@ -493,8 +495,12 @@ void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
     Pipeline pipeline = client_.pipeline();
     SetOptions set_options;
     set_options.ttl = prepared.px;
+    // MULTI: a lease holder's store script must not run between the SET and the DEL, or it
+    // would overwrite this value with its older load (write-behind relies on it).
+    pipeline.command({"MULTI"});
     pipeline.set(key, prepared.entry, set_options);
     pipeline.del({keys_.lock_key_for(id, version)});  // cancel the lease of an older load
+    pipeline.command({"EXEC"});
     const std::vector<Reply> replies = pipeline.exec();
     for (const Reply& reply : replies) throw_if_error(reply, client_.endpoint(), "SET");
   });
@@ -572,8 +578,8 @@ void CacheCore::set(std::string_view id, const std::string& payload) { impl_->se
 void CacheCore::invalidate(std::string_view id) { impl_->invalidate(id); }
 void CacheCore::invalidate_all() { impl_->invalidate_all(); }
 std::string CacheCore::key_for(std::string_view id) const { return impl_->key_for(id); }
-const Client& CacheCore::client() const noexcept { return impl_->client_; }
-const CacheOptions& CacheCore::options() const noexcept { return impl_->options_; }
+const Client& CacheCore::client() const noexcept { return impl_->client(); }
+const CacheOptions& CacheCore::options() const noexcept { return impl_->options(); }
 CacheStats CacheCore::stats() const { return impl_->stats(); }
 
 }  // namespace rediscache::detail

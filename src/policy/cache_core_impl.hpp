@@ -65,9 +65,8 @@ class CacheCore::Impl {
   void invalidate_all();
   std::string key_for(std::string_view id);
   [[nodiscard]] CacheStats stats() const;
-
-  Client client_;
-  const CacheOptions options_;
+  [[nodiscard]] const Client& client() const noexcept { return client_; }
+  [[nodiscard]] const CacheOptions& options() const noexcept { return options_; }
 
  private:
   /// One operation's view of Redis: after a connection failure, the rest of the call skips it.
@@ -171,6 +170,8 @@ class CacheCore::Impl {
   Object refresh_now(Call& call, std::string_view id, const std::string& key,
                      const std::string& lock_key, const ErasedLoader& loader);
 
+  Client client_;
+  const CacheOptions options_;
   TypeOps ops_;
   CompressionSettings compression_;
   std::size_t decode_limit_;
