@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "rediscache/export.hpp"
+#include "rediscache/invalidation.hpp"
+#include "rediscache/near_cache.hpp"
 #include "rediscache/stats.hpp"
 
 namespace rediscache {
@@ -117,6 +119,11 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// cache. `context` names the operation; messages never contain keys or values. Must not throw
   /// (exceptions are caught and dropped). Unset: errors are only counted.
   std::function<void(std::string_view context, const std::exception& error)> on_error;
+  /// An in-process tier in front of Redis for hot keys (see near_cache.hpp and docs/near-cache.md):
+  /// get_or_load reads it first, and set / invalidate / invalidate_all drop the key in every
+  /// instance. With no tracked prefixes, "<name>:v" is tracked. get_many bypasses it. Unset: no
+  /// near tier.
+  std::optional<NearTierOptions> near_cache;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
@@ -149,6 +156,7 @@ struct CacheStats {
   LatencySummary get_latency;       ///< Whole get_or_load / get_many calls.
   LatencySummary load_latency;      ///< Loader calls.
   LatencySummary write_latency;     ///< Round trips that write entries.
+  NearCacheStats near;              ///< The near tier's counters (all zero without one).
 };
 
 }  // namespace rediscache

@@ -86,6 +86,7 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
       decode_limit_(decode_limit_for(options_)),
       keys_(client_, options_.name, KeySpaceOptions{options_.version_check_interval}),
       breaker_(options_.breaker) {
+  if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_);
   if (options_.refresh.mode == RefreshMode::kThreshold) {
     executor_ =
         std::make_unique<RefreshExecutor>(options_.refresh.threads, options_.refresh.max_queue);
@@ -255,6 +256,7 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
   }
   counters_.writes.add();
   counters_.bytes_written.add(prepared->entry.size());
+  if (near_) near_->wrote(key);
 }
 
 void CacheCore::Impl::release(Call& call, const std::string& lock_key, const std::string& token) {
@@ -272,7 +274,7 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
   const bool reached = try_redis(call, "GET", [&] {
     version = keys_.version();
     key = keys_.key_for(id, version);
-    raw = client_.get(key);
+    raw = near_ ? near_->read(key) : client_.get(key);
   });
   if (!reached) {
     // Redis is out of this call. The flight key still needs a name: the last known version.
@@ -486,9 +488,10 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
 void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
   const Prepared prepared = build(payload, false, 0);
   const ScopedTimer timer(counters_.write_latency);
+  std::string key;
   write_redis([&] {
     const long long version = keys_.version();
-    const std::string key = keys_.key_for(id, version);
+    key = keys_.key_for(id, version);
     Pipeline pipeline = client_.pipeline();
     SetOptions set_options;
     set_options.ttl = prepared.px;
@@ -503,21 +506,26 @@ void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
   });
   counters_.writes.add();
   counters_.bytes_written.add(prepared.entry.size());
+  if (near_) near_->wrote(key);
 }
 
 void CacheCore::Impl::invalidate(std::string_view id) {
+  std::string key;
   write_redis([&] {
     // Re-read the version: deleting under a version another instance has just replaced would
     // leave the new entry in place.
     const long long version = keys_.refresh();
-    client_.del({keys_.key_for(id, version), keys_.lock_key_for(id, version)});
+    key = keys_.key_for(id, version);
+    client_.del({key, keys_.lock_key_for(id, version)});
   });
   counters_.invalidations.add();
+  if (near_) near_->wrote(key);
 }
 
 void CacheCore::Impl::invalidate_all() {
   write_redis([&] { keys_.bump(); });
   counters_.invalidations.add();
+  if (near_) near_->dropped_prefix(options_.name + ":v");
 }
 
 std::string CacheCore::Impl::key_for(std::string_view id) { return keys_.key_for(id); }
@@ -549,6 +557,7 @@ CacheStats CacheCore::Impl::stats() const {
   s.get_latency = c.get_latency.summary();
   s.load_latency = c.load_latency.summary();
   s.write_latency = c.write_latency.summary();
+  if (near_) s.near = near_->stats();
   return s;
 }
 

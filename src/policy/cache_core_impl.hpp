@@ -15,6 +15,7 @@
 
 #include "policy/circuit_breaker.hpp"
 #include "policy/entry.hpp"
+#include "policy/near_tier.hpp"
 #include "policy/refresh_executor.hpp"
 #include "policy/single_flight.hpp"
 #include "rediscache/cache_options.hpp"
@@ -180,6 +181,7 @@ class CacheCore::Impl {
   mutable CacheCounters counters_;
   std::mutex refresh_mu_;
   std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
+  std::unique_ptr<NearTier> near_;              // CacheOptions::near_cache; null when off
   // Last member: destroyed (joined) first, while everything its tasks use still exists.
   std::unique_ptr<RefreshExecutor> executor_;
 };

@@ -52,6 +52,10 @@ void CacheOptions::validate() const {
   if (breaker.failure_threshold < 1) invalid("breaker.failure_threshold", "must be at least 1");
   if (breaker.cool_down.count() <= 0) invalid("breaker.cool_down", "must be positive");
   if (version_check_interval.count() <= 0) invalid("version_check_interval", "must be positive");
+  if (near_cache) {
+    near_cache->cache.validate();
+    near_cache->invalidation.validate();
+  }
 }
 
 }  // namespace rediscache

@@ -1,0 +1,367 @@
+// Unit tests of NearCache: the fetch protocol, expiry, bounds under concurrency, and the hit
+// ratio of W-TinyLFU against LRU on skewed and scan-polluted workloads.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "rediscache/near_cache.hpp"
+
+namespace rediscache {
+namespace {
+
+using std::chrono::milliseconds;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kWorkScale = 4;  // sanitizer builds run several times slower: do less work
+#else
+constexpr int kWorkScale = 1;
+#endif
+
+/// A manual monotonic clock shared by the cache and the test.
+struct FakeClock {
+  std::atomic<std::int64_t> now_ms{1000000};
+  std::function<NearCache::Clock::time_point()> fn() {
+    return [this] { return NearCache::Clock::time_point(milliseconds(now_ms.load())); };
+  }
+  void advance(milliseconds d) { now_ms += d.count(); }
+};
+
+bool store(NearCache& cache, const std::string& key, const std::string& value,
+           std::optional<milliseconds> ttl = std::nullopt) {
+  NearCache::Fetch fetch = cache.begin_fetch(key);
+  return cache.complete(fetch, value, ttl);
+}
+
+TEST(NearCacheOptionsTest, Validate_InvalidFields_NameTheField) {
+  auto message_of = [](NearCacheOptions o) -> std::string {
+    try {
+      NearCache cache(std::move(o));
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  NearCacheOptions o;
+  o.max_entries = 0;
+  EXPECT_NE(message_of(o).find("NearCacheOptions::max_entries"), std::string::npos);
+  o = {};
+  o.max_bytes = 0;
+  EXPECT_NE(message_of(o).find("NearCacheOptions::max_bytes"), std::string::npos);
+  o = {};
+  o.max_lifetime = milliseconds(0);
+  EXPECT_NE(message_of(o).find("NearCacheOptions::max_lifetime"), std::string::npos);
+  o = {};
+  o.shards = 3;
+  EXPECT_NE(message_of(o).find("NearCacheOptions::shards"), std::string::npos);
+  o = {};
+  o.window_fraction = 0.0;
+  EXPECT_NE(message_of(o).find("NearCacheOptions::window_fraction"), std::string::npos);
+}
+
+TEST(NearCacheTest, Complete_ThenGet_ReturnsValue) {
+  NearCache cache(NearCacheOptions{});
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_TRUE(store(cache, "k", std::string("v\0x", 3)));
+  ASSERT_TRUE(cache.get("k").has_value());
+  EXPECT_EQ(*cache.get("k"), std::string("v\0x", 3));
+  const NearCacheStats s = cache.stats();
+  EXPECT_EQ(s.hits, 2u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.inserts, 1u);
+  EXPECT_EQ(s.entries, 1u);
+  EXPECT_EQ(s.bytes, NearCache::charge(1, 3));
+}
+
+TEST(NearCacheTest, Expiry_RedisTtlShorterThanMaxLifetime_EntryExpiresWithRedisTtl) {
+  FakeClock clock;
+  NearCacheOptions o;
+  o.max_lifetime = milliseconds(10000);
+  o.clock = clock.fn();
+  NearCache cache(o);
+  ASSERT_TRUE(store(cache, "k", "v", milliseconds(300)));
+  clock.advance(milliseconds(299));
+  EXPECT_TRUE(cache.get("k").has_value());
+  clock.advance(milliseconds(1));
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_EQ(cache.stats().expired, 1u);
+}
+
+TEST(NearCacheTest, Expiry_NoRedisTtl_CappedByMaxLifetime) {
+  FakeClock clock;
+  NearCacheOptions o;
+  o.max_lifetime = milliseconds(500);
+  o.clock = clock.fn();
+  NearCache cache(o);
+  ASSERT_TRUE(store(cache, "a", "v"));
+  ASSERT_TRUE(store(cache, "b", "v", milliseconds(100000)));
+  clock.advance(milliseconds(500));
+  EXPECT_FALSE(cache.get("a").has_value());
+  EXPECT_FALSE(cache.get("b").has_value());
+}
+
+TEST(NearCacheTest, Expiry_CountsFromBeginFetch_NotFromComplete) {
+  FakeClock clock;
+  NearCacheOptions o;
+  o.clock = clock.fn();
+  NearCache cache(o);
+  NearCache::Fetch fetch = cache.begin_fetch("k");
+  clock.advance(milliseconds(80));  // the Redis round trip
+  ASSERT_TRUE(cache.complete(fetch, "v", milliseconds(100)));
+  clock.advance(milliseconds(20));
+  EXPECT_FALSE(cache.get("k").has_value());
+}
+
+TEST(NearCacheTest, Complete_NonPositiveTtl_StoresNothing) {
+  NearCache cache(NearCacheOptions{});
+  EXPECT_FALSE(store(cache, "k", "v", milliseconds(0)));
+  EXPECT_FALSE(store(cache, "k", "v", milliseconds(-5)));
+  EXPECT_FALSE(cache.get("k").has_value());
+}
+
+TEST(NearCacheTest, FetchRace_InvalidationBetweenGetAndInsert_ValueDropped) {
+  NearCache cache(NearCacheOptions{});
+  NearCache::Fetch fetch = cache.begin_fetch("k");
+  // The Redis GET returned "old"; an invalidation for k arrives before the value is stored.
+  cache.invalidate("k");
+  EXPECT_FALSE(cache.complete(fetch, "old", std::nullopt));
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_EQ(cache.stats().stale_fetches, 1u);
+  // A fetch begun after the invalidation is stored normally.
+  EXPECT_TRUE(store(cache, "k", "new"));
+  EXPECT_EQ(*cache.get("k"), "new");
+}
+
+TEST(NearCacheTest, FetchRace_ConcurrentFetchesOfOneKey_InvalidationPoisonsBoth) {
+  NearCache cache(NearCacheOptions{});
+  NearCache::Fetch first = cache.begin_fetch("k");
+  NearCache::Fetch second = cache.begin_fetch("k");
+  cache.invalidate("k");
+  NearCache::Fetch third = cache.begin_fetch("k");
+  EXPECT_FALSE(cache.complete(first, "a", std::nullopt));
+  EXPECT_FALSE(cache.complete(second, "b", std::nullopt));
+  EXPECT_TRUE(cache.complete(third, "c", std::nullopt));
+  EXPECT_EQ(*cache.get("k"), "c");
+}
+
+TEST(NearCacheTest, FetchRace_ClearOrPrefixDuringFetch_ValueDropped) {
+  NearCache cache(NearCacheOptions{});
+  NearCache::Fetch a = cache.begin_fetch("user:1");
+  NearCache::Fetch b = cache.begin_fetch("order:1");
+  cache.invalidate_prefix("user:");
+  EXPECT_FALSE(cache.complete(a, "x", std::nullopt));
+  EXPECT_TRUE(cache.complete(b, "y", std::nullopt));
+  NearCache::Fetch c = cache.begin_fetch("order:2");
+  cache.clear();
+  EXPECT_FALSE(cache.complete(c, "z", std::nullopt));
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(NearCacheTest, Fetch_DestroyedWithoutComplete_LeavesNoPendingState) {
+  NearCache cache(NearCacheOptions{});
+  { NearCache::Fetch abandoned = cache.begin_fetch("k"); }
+  cache.invalidate("k");
+  EXPECT_TRUE(store(cache, "k", "v"));
+  NearCache::Fetch moved_from = cache.begin_fetch("j");
+  NearCache::Fetch moved = std::move(moved_from);
+  EXPECT_TRUE(cache.complete(moved, "w", std::nullopt));
+  EXPECT_FALSE(cache.complete(moved, "w2", std::nullopt));  // already ended
+  EXPECT_EQ(*cache.get("j"), "w");
+}
+
+TEST(NearCacheTest, Disabled_GetMissesAndCompleteDrops) {
+  NearCache cache(NearCacheOptions{});
+  ASSERT_TRUE(store(cache, "k", "v"));
+  cache.set_enabled(false);
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_FALSE(store(cache, "j", "v"));
+  NearCache::Fetch during = cache.begin_fetch("i");
+  cache.set_enabled(true);
+  EXPECT_TRUE(cache.get("k").has_value());
+  EXPECT_FALSE(cache.get("j").has_value());
+  EXPECT_TRUE(cache.complete(during, "v", std::nullopt));  // no clear() happened in between
+}
+
+TEST(NearCacheTest, InvalidatePrefix_DropsOnlyMatchingKeys) {
+  NearCache cache(NearCacheOptions{});
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store(cache, "user:" + std::to_string(i), "u"));
+    ASSERT_TRUE(store(cache, "order:" + std::to_string(i), "o"));
+  }
+  cache.invalidate_prefix("user:");
+  EXPECT_EQ(cache.size(), 50u);
+  EXPECT_FALSE(cache.get("user:7").has_value());
+  EXPECT_TRUE(cache.get("order:7").has_value());
+  EXPECT_EQ(cache.stats().invalidations, 50u);
+}
+
+TEST(NearCacheTest, Oversize_ValueLargerThanShardBudget_Rejected) {
+  NearCacheOptions o;
+  o.shards = 4;
+  o.max_bytes = 4 * 1000;
+  NearCache cache(o);
+  EXPECT_FALSE(store(cache, "big", std::string(1000, 'x')));
+  EXPECT_TRUE(store(cache, "small", std::string(100, 'x')));
+  EXPECT_LE(cache.bytes(), o.max_bytes);
+}
+
+TEST(NearCacheTest, Bounds_EntriesAndBytes_HoldUnderRandomMultiThreadedWorkload) {
+  for (NearCachePolicy policy :
+       {NearCachePolicy::kWTinyLfu, NearCachePolicy::kSegmentedLru, NearCachePolicy::kLru}) {
+    NearCacheOptions o;
+    o.max_entries = 500;
+    o.max_bytes = 64 * 1024;
+    o.shards = 8;
+    o.policy = policy;
+    NearCache cache(o);
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> worst_entries{0}, worst_bytes{0};
+    std::thread checker([&] {
+      while (!stop.load()) {
+        const NearCacheStats s = cache.stats();
+        worst_entries = std::max(worst_entries.load(), s.entries);
+        worst_bytes = std::max(worst_bytes.load(), s.bytes);
+        std::this_thread::yield();
+      }
+    });
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&, t] {
+        std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919 + 1);
+        std::uniform_int_distribution<int> key_dist(0, 4999), size_dist(0, 600), op(0, 99);
+        for (int i = 0; i < 20000 / kWorkScale; ++i) {
+          const std::string key = "k" + std::to_string(key_dist(rng));
+          const int what = op(rng);
+          if (what < 60) {
+            if (!cache.get(key)) {
+              NearCache::Fetch fetch = cache.begin_fetch(key);
+              cache.complete(fetch, std::string(static_cast<std::size_t>(size_dist(rng)), 'v'),
+                             milliseconds(1 + key_dist(rng)));
+            }
+          } else if (what < 95) {
+            NearCache::Fetch fetch = cache.begin_fetch(key);
+            if (op(rng) < 20) cache.invalidate(key);
+            cache.complete(fetch, std::string(static_cast<std::size_t>(size_dist(rng)), 'w'),
+                           std::nullopt);
+          } else if (what < 99) {
+            cache.invalidate(key);
+          } else {
+            cache.invalidate_prefix("k1");
+          }
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    stop = true;
+    checker.join();
+    const NearCacheStats s = cache.stats();
+    EXPECT_LE(worst_entries.load(), o.max_entries);
+    EXPECT_LE(worst_bytes.load(), o.max_bytes);
+    EXPECT_LE(s.entries, o.max_entries);
+    EXPECT_LE(s.bytes, o.max_bytes);
+    EXPECT_GT(s.inserts, 0u);
+    EXPECT_GT(s.evictions, 0u);
+    // Every counted byte belongs to a live entry: clearing brings both to zero.
+    cache.clear();
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_EQ(cache.bytes(), 0u);
+  }
+}
+
+// --- Hit ratio ---------------------------------------------------------------------------
+
+/// Zipf(s) over ranks 0..n-1, by inverse CDF.
+class Zipf {
+ public:
+  Zipf(std::size_t n, double s) : cdf_(n) {
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      sum += 1.0 / std::pow(static_cast<double>(i + 1), s);
+      cdf_[i] = sum;
+    }
+    for (double& c : cdf_) c /= sum;
+  }
+  template <class Rng>
+  std::size_t operator()(Rng& rng) {
+    const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    return static_cast<std::size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
+/// Replays `requests` (a scan key is negative: never repeated) through a cache of `capacity`
+/// entries and returns the hit ratio over the non-scan requests.
+double hit_ratio(NearCachePolicy policy, std::size_t capacity, const std::vector<long>& requests) {
+  NearCacheOptions o;
+  o.max_entries = capacity;
+  o.max_bytes = std::size_t{1} << 30;
+  o.max_lifetime = std::chrono::hours(1);
+  o.shards = 1;
+  o.policy = policy;
+  NearCache cache(o);
+  std::size_t hits = 0, counted = 0;
+  for (long r : requests) {
+    const std::string key = (r < 0 ? "scan:" : "key:") + std::to_string(r);
+    const bool hit = cache.get(key).has_value();
+    if (!hit) store(cache, key, "v");
+    if (r >= 0) {
+      ++counted;
+      hits += hit ? 1 : 0;
+    }
+  }
+  return counted == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(counted);
+}
+
+TEST(NearCacheHitRatioTest, WTinyLfu_BeatsLru_OnZipfAndScanWorkloads) {
+  constexpr std::size_t kKeys = 100000;
+  constexpr std::size_t kCapacity = 1000;
+  constexpr std::size_t kRequests = 200000 / kWorkScale;
+  Zipf zipf(kKeys, 1.1);
+  std::mt19937_64 rng(42);
+
+  std::vector<long> skewed(kRequests);
+  for (long& r : skewed) r = static_cast<long>(zipf(rng));
+
+  // Scan-polluted: every 10,000 requests, 7,000 Zipf requests then a scan of 3,000 keys that
+  // are never read again (a batch job walking the table).
+  std::vector<long> polluted;
+  polluted.reserve(kRequests);
+  long scan_key = -1;
+  while (polluted.size() < kRequests) {
+    for (int i = 0; i < 7000; ++i) polluted.push_back(static_cast<long>(zipf(rng)));
+    for (int i = 0; i < 3000; ++i) polluted.push_back(scan_key--);
+  }
+
+  const double zipf_lru = hit_ratio(NearCachePolicy::kLru, kCapacity, skewed);
+  const double zipf_slru = hit_ratio(NearCachePolicy::kSegmentedLru, kCapacity, skewed);
+  const double zipf_tiny = hit_ratio(NearCachePolicy::kWTinyLfu, kCapacity, skewed);
+  const double scan_lru = hit_ratio(NearCachePolicy::kLru, kCapacity, polluted);
+  const double scan_slru = hit_ratio(NearCachePolicy::kSegmentedLru, kCapacity, polluted);
+  const double scan_tiny = hit_ratio(NearCachePolicy::kWTinyLfu, kCapacity, polluted);
+  std::printf(
+      "hit ratio, %zu keys, capacity %zu, %zu requests\n"
+      "  Zipf s=1.1:        LRU %.3f  SLRU %.3f  W-TinyLFU %.3f\n"
+      "  Zipf + 30%% scans: LRU %.3f  SLRU %.3f  W-TinyLFU %.3f\n",
+      kKeys, kCapacity, kRequests, zipf_lru, zipf_slru, zipf_tiny, scan_lru, scan_slru, scan_tiny);
+  RecordProperty("zipf_lru", std::to_string(zipf_lru));
+  RecordProperty("zipf_wtinylfu", std::to_string(zipf_tiny));
+  RecordProperty("scan_lru", std::to_string(scan_lru));
+  RecordProperty("scan_wtinylfu", std::to_string(scan_tiny));
+  EXPECT_GT(zipf_tiny, zipf_lru);
+  EXPECT_GT(scan_tiny, scan_lru);
+  EXPECT_GT(scan_slru, scan_lru);
+}
+
+}  // namespace
+}  // namespace rediscache
