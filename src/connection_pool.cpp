@@ -89,7 +89,11 @@ bool PoolState::reusable(Connection& connection, Connection::Clock::time_point n
   if (pool_options.max_lifetime && now - connection.created_at() > *pool_options.max_lifetime) {
     return false;
   }
-  if (pool_options.check_liveness && !connection.probe_alive()) return false;
+  if (pool_options.check_liveness_after_idle &&
+      now - connection.last_used() >= *pool_options.check_liveness_after_idle &&
+      !connection.probe_alive()) {
+    return false;
+  }
   if (pool_options.ping_after_idle &&
       now - connection.last_used() > *pool_options.ping_after_idle) {
     try {

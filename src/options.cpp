@@ -40,6 +40,9 @@ void PoolOptions::validate() const {
   if (max_idle_time && max_idle_time->count() <= 0) {
     invalid("PoolOptions::max_idle_time", "must be positive when set");
   }
+  if (check_liveness_after_idle && check_liveness_after_idle->count() < 0) {
+    invalid("PoolOptions::check_liveness_after_idle", "must not be negative when set");
+  }
   if (ping_after_idle && ping_after_idle->count() < 0) {
     invalid("PoolOptions::ping_after_idle", "must not be negative when set");
   }

@@ -156,6 +156,7 @@ TEST_F(Pool, ClientKill_ConnectionIsReplacedTransparently) {
   const long long id = c.command({"CLIENT", "ID"}).integer;
   EXPECT_EQ(rediscache::test::raw_command(endpoint_, {"CLIENT", "KILL", "ID", std::to_string(id)}),
             "1");
+  std::this_thread::sleep_for(5ms);  // idle past check_liveness_after_idle (1 ms)
   // The pool notices the closed socket before reuse; the caller sees no error.
   EXPECT_EQ(c.ping(), "PONG");
   EXPECT_NE(c.command({"CLIENT", "ID"}).integer, id);
@@ -195,6 +196,29 @@ TEST(PoolPrivateServer, ServerRestart_IdleConnectionsAreNotUsedDead) {
   // The idle connection died with the old server; the liveness probe replaces it.
   EXPECT_EQ(c.ping(), "PONG");
   EXPECT_EQ(c.pool().stats().discarded, 1u);
+}
+
+TEST_F(Pool, LivenessProbe_EveryLeaseWhenThresholdIsZero) {
+  PoolOptions p;
+  p.size = 1;
+  p.check_liveness_after_idle = 0ms;
+  Client c(options_, p);
+  const long long id = c.command({"CLIENT", "ID"}).integer;
+  rediscache::test::raw_command(endpoint_, {"CLIENT", "KILL", "ID", std::to_string(id)});
+  EXPECT_EQ(c.ping(), "PONG");  // replaced even though it was used a moment ago
+  EXPECT_EQ(c.pool().stats().discarded, 1u);
+}
+
+TEST_F(Pool, LivenessProbe_Off_DeadConnectionFailsOnceThenRecovers) {
+  PoolOptions p;
+  p.size = 1;
+  p.check_liveness_after_idle.reset();
+  p.ping_after_idle.reset();
+  Client c(options_, p);
+  const long long id = c.command({"CLIENT", "ID"}).integer;
+  rediscache::test::raw_command(endpoint_, {"CLIENT", "KILL", "ID", std::to_string(id)});
+  EXPECT_THROW(c.ping(), rediscache::IoError);  // what the probe exists to prevent
+  EXPECT_EQ(c.ping(), "PONG");
 }
 
 TEST(PoolPrivateServer, WriteToKilledServer_IsAnIoErrorNotSigpipe) {

@@ -71,6 +71,9 @@ TEST(PoolOptions, BadFields_ThrowNamingTheField) {
   p.max_idle_time = std::chrono::milliseconds(-3);
   EXPECT_NE(rejection({}, p).find("PoolOptions::max_idle_time"), std::string::npos);
   p = {};
+  p.check_liveness_after_idle = std::chrono::milliseconds(-1);
+  EXPECT_NE(rejection({}, p).find("PoolOptions::check_liveness_after_idle"), std::string::npos);
+  p = {};
   p.ping_after_idle = std::chrono::milliseconds(-3);
   EXPECT_NE(rejection({}, p).find("PoolOptions::ping_after_idle"), std::string::npos);
 }
