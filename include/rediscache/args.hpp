@@ -16,8 +16,17 @@ namespace rediscache {
 class ArgList {
  public:
   ArgList() noexcept = default;
+// Keeping a braced list's array past the constructor is the point of a parameter-only view: the
+// array lives until the end of the caller's full expression, which outlasts every use here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   ArgList(std::initializer_list<std::string_view> args) noexcept  // NOLINT(google-explicit-constructor)
       : views_(args.begin()), size_(args.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
   ArgList(const std::vector<std::string_view>& args) noexcept  // NOLINT(google-explicit-constructor)
       : views_(args.data()), size_(args.size()) {}
   ArgList(const std::vector<std::string>& args) noexcept  // NOLINT(google-explicit-constructor)

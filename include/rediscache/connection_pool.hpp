@@ -22,7 +22,7 @@ class PoolState;
 
 /// Where and how to connect. Validated by every constructor that takes it; invalid values
 /// throw `std::invalid_argument` naming the field.
-struct ConnectionOptions {
+struct REDISCACHE_EXPORT ConnectionOptions {
   /// Server host name or IP address; ignored when `unix_socket` is set.
   std::string host = "127.0.0.1";
   /// TCP port, 1..65535.
@@ -51,7 +51,7 @@ struct ConnectionOptions {
 };
 
 /// How the pool behaves. Validated by the pool's constructor.
-struct PoolOptions {
+struct REDISCACHE_EXPORT PoolOptions {
   /// Most connections the pool ever holds at once (leased plus idle); at least 1.
   std::size_t size = 8;
   /// How long `lease()` waits for a free connection before throwing `PoolExhausted`.
@@ -88,6 +88,9 @@ struct PoolStats {
 };
 
 class ConnectionPool;
+class Pipeline;
+class Transaction;
+class Subscriber;
 
 /// A leased connection: move-only, returned to its pool on destruction, or dropped if it broke.
 /// Its pool must outlive it. Not thread-safe: one thread uses a lease at a time.
@@ -120,8 +123,11 @@ class REDISCACHE_EXPORT Lease {
 
  private:
   friend class ConnectionPool;
+  friend class Pipeline;
+  friend class Transaction;
   Lease(detail::PoolState* pool, std::unique_ptr<detail::Connection> connection) noexcept;
   void release() noexcept;
+  [[nodiscard]] detail::Connection& connection() noexcept { return *connection_; }
 
   detail::PoolState* pool_ = nullptr;
   std::unique_ptr<detail::Connection> connection_;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "rediscache/export.hpp"
+
 namespace rediscache {
 
 /// The RESP2 reply kinds.
@@ -28,6 +30,6 @@ struct Reply {
 };
 
 /// A readable name of a reply type, for messages ("nil", "bulk string", ...).
-[[nodiscard]] const char* to_string(ReplyType type) noexcept;
+[[nodiscard]] REDISCACHE_EXPORT const char* to_string(ReplyType type) noexcept;
 
 }  // namespace rediscache

@@ -1,0 +1,122 @@
+// Client construction, generic commands and server commands.
+#include "rediscache/client.hpp"
+
+#include <utility>
+
+#include "detail/client_core.hpp"
+#include "detail/connection.hpp"
+#include "detail/resp.hpp"
+#include "rediscache/errors.hpp"
+#include "rediscache/pipeline.hpp"
+#include "rediscache/script.hpp"
+#include "rediscache/subscriber.hpp"
+#include "rediscache/transaction.hpp"
+
+namespace rediscache {
+
+using detail::Call;
+
+Client::Client(ConnectionOptions connection, PoolOptions pool)
+    : core_(std::make_shared<detail::ClientCore>(
+          std::make_shared<ConnectionPool>(std::move(connection), pool))) {}
+
+Client::Client(std::shared_ptr<ConnectionPool> pool)
+    : core_(std::make_shared<detail::ClientCore>(std::move(pool))) {}
+
+ConnectionPool& Client::pool() const noexcept { return core_->any_pool(); }
+
+std::shared_ptr<ConnectionPool> Client::shared_pool() const noexcept { return core_->shared_pool(); }
+
+const std::string& Client::endpoint() const noexcept { return core_->any_pool().endpoint(); }
+
+const ConnectionOptions& Client::connection_options() const noexcept {
+  return core_->any_pool().connection_options();
+}
+
+Reply Client::command(ArgList argv) {
+  if (argv.empty()) throw std::invalid_argument("argv must not be empty");
+  return core_->run(argv.size() > 1 ? argv[1] : std::string_view{}, argv);
+}
+
+Pipeline Client::pipeline() const { return Pipeline(*this); }
+
+Transaction Client::transaction(ArgList watch_keys) const {
+  Lease lease = core_->pool_for(watch_keys.empty() ? std::string_view{} : watch_keys[0]).lease();
+  if (!watch_keys.empty()) {
+    detail::Argv argv(watch_keys.size() + 1);
+    argv.add("WATCH");
+    argv.add_all(watch_keys);
+    const Reply reply = lease.command(argv.view());
+    if (reply.is_error()) detail::throw_reply_error(lease.endpoint(), "WATCH", reply);
+  }
+  Transaction transaction(std::move(lease));
+  transaction.watching_ = !watch_keys.empty();
+  return transaction;
+}
+
+Subscriber Client::subscriber() const { return Subscriber(connection_options()); }
+
+Reply Client::eval(const Script& script, ArgList keys, ArgList args) {
+  const detail::IntText numkeys(static_cast<long long>(keys.size()));
+  const std::string_view route = keys.empty() ? std::string_view{} : keys[0];
+  detail::Argv argv(keys.size() + args.size() + 3);
+  argv.add("EVALSHA");
+  argv.add(script.sha1());
+  argv.add(numkeys);
+  argv.add_all(keys);
+  argv.add_all(args);
+  Reply reply = core_->run_allow_error(route, argv.view());
+  if (reply.is_error() && reply.str.compare(0, 8, "NOSCRIPT") == 0) {
+    // The server lost or never had the script (restart, SCRIPT FLUSH): EVAL loads it.
+    detail::Argv full(keys.size() + args.size() + 3);
+    full.add("EVAL");
+    full.add(script.source());
+    full.add(numkeys);
+    full.add_all(keys);
+    full.add_all(args);
+    reply = core_->run_allow_error(route, full.view());
+  }
+  if (reply.is_error()) detail::throw_reply_error(endpoint(), "EVALSHA", reply);
+  return reply;
+}
+
+std::string Client::ping() {
+  auto reply = detail::to_optional_string(core_->run({}, {"PING"}), Call{endpoint(), "PING"});
+  return reply.value_or("");
+}
+
+Info Client::info(std::string_view section) {
+  Reply reply = section.empty() ? core_->run({}, {"INFO"}) : core_->run({}, {"INFO", section});
+  const Call call{endpoint(), "INFO"};
+  if (!reply.is_string()) detail::throw_unexpected(call, reply);
+  return Info::parse(reply.str);
+}
+
+std::chrono::microseconds Client::time() {
+  const Call call{endpoint(), "TIME"};
+  auto parts = detail::to_strings(core_->run({}, {"TIME"}), call);
+  if (parts.size() != 2) detail::throw_unexpected(call, Reply{});
+  return std::chrono::seconds(std::stoll(parts[0])) + std::chrono::microseconds(std::stoll(parts[1]));
+}
+
+long long Client::dbsize() {
+  return detail::to_integer(core_->run({}, {"DBSIZE"}), Call{endpoint(), "DBSIZE"});
+}
+
+std::optional<long long> Client::memory_usage(std::string_view key, bool exact) {
+  Reply reply = exact ? core_->run(key, {"MEMORY", "USAGE", key, "SAMPLES", "0"})
+                      : core_->run(key, {"MEMORY", "USAGE", key});
+  return detail::to_optional_integer(reply, Call{endpoint(), "MEMORY"});
+}
+
+std::string Client::type(std::string_view key) {
+  return detail::to_optional_string(core_->run(key, {"TYPE", key}), Call{endpoint(), "TYPE"})
+      .value_or("none");
+}
+
+long long Client::publish(std::string_view channel, std::string_view message) {
+  return detail::to_integer(core_->run(channel, {"PUBLISH", channel, message}),
+                            Call{endpoint(), "PUBLISH"});
+}
+
+}  // namespace rediscache

@@ -1,0 +1,190 @@
+// Typed commands on keys and strings, and SCAN.
+#include <charconv>
+#include <stdexcept>
+
+#include "detail/client_core.hpp"
+#include "detail/resp.hpp"
+#include "rediscache/client.hpp"
+
+namespace rediscache {
+
+using detail::Argv;
+using detail::Call;
+using detail::IntText;
+
+namespace {
+
+// Appends the SET modifiers shared by Client::set and Pipeline::set.
+void check_set_options(const SetOptions& options) {
+  if (options.ttl && options.ttl->count() <= 0) {
+    throw std::invalid_argument("SetOptions::ttl must be positive");
+  }
+  if (options.ttl && options.keep_ttl) {
+    throw std::invalid_argument("SetOptions::keep_ttl cannot be combined with SetOptions::ttl");
+  }
+}
+
+long long keys_command(detail::ClientCore& core, const std::string& endpoint,
+                       std::string_view name, ArgList keys) {
+  if (keys.empty()) throw std::invalid_argument("keys must not be empty");
+  Argv argv(keys.size() + 1);
+  argv.add(name);
+  argv.add_all(keys);
+  return detail::to_integer(core.run(keys[0], argv.view()), Call{endpoint, name});
+}
+
+}  // namespace
+
+namespace detail {
+// Shared with Pipeline::set so both build exactly the same command.
+void build_set(Argv& argv, std::string_view key, std::string_view value, const SetOptions& options,
+               IntText& ttl_text) {
+  check_set_options(options);
+  argv.add("SET");
+  argv.add(key);
+  argv.add(value);
+  if (options.ttl) {
+    ttl_text = IntText(options.ttl->count());
+    argv.add("PX");
+    argv.add(ttl_text);
+  } else if (options.keep_ttl) {
+    argv.add("KEEPTTL");
+  }
+  if (options.condition == SetCondition::kIfNotExists) argv.add("NX");
+  if (options.condition == SetCondition::kIfExists) argv.add("XX");
+}
+}  // namespace detail
+
+std::optional<std::string> Client::get(std::string_view key) {
+  return detail::to_optional_string(core_->run(key, {"GET", key}), Call{endpoint(), "GET"});
+}
+
+bool Client::set(std::string_view key, std::string_view value, const SetOptions& options) {
+  Argv argv;
+  IntText ttl(0);
+  detail::build_set(argv, key, value, options, ttl);
+  const Reply reply = core_->run(key, argv.view());
+  if (reply.is_nil()) return false;
+  detail::expect_ok(reply, Call{endpoint(), "SET"});
+  return true;
+}
+
+void Client::setex(std::string_view key, std::chrono::seconds ttl, std::string_view value) {
+  if (ttl.count() <= 0) throw std::invalid_argument("ttl must be positive");
+  const IntText seconds(ttl.count());
+  detail::expect_ok(core_->run(key, {"SETEX", key, seconds, value}), Call{endpoint(), "SETEX"});
+}
+
+std::vector<std::optional<std::string>> Client::mget(ArgList keys) {
+  if (keys.empty()) return {};
+  Argv argv(keys.size() + 1);
+  argv.add("MGET");
+  argv.add_all(keys);
+  return detail::to_optional_strings(core_->run(keys[0], argv.view()), Call{endpoint(), "MGET"});
+}
+
+void Client::mset(const std::vector<std::pair<std::string, std::string>>& items) {
+  if (items.empty()) return;
+  Argv argv(items.size() * 2 + 1);
+  argv.add("MSET");
+  for (const auto& [key, value] : items) {
+    argv.add(key);
+    argv.add(value);
+  }
+  detail::expect_ok(core_->run(items.front().first, argv.view()), Call{endpoint(), "MSET"});
+}
+
+void Client::mset(std::initializer_list<std::pair<std::string_view, std::string_view>> items) {
+  if (items.size() == 0) return;
+  Argv argv(items.size() * 2 + 1);
+  argv.add("MSET");
+  for (const auto& [key, value] : items) {
+    argv.add(key);
+    argv.add(value);
+  }
+  detail::expect_ok(core_->run(items.begin()->first, argv.view()), Call{endpoint(), "MSET"});
+}
+
+long long Client::incr(std::string_view key) {
+  return detail::to_integer(core_->run(key, {"INCR", key}), Call{endpoint(), "INCR"});
+}
+
+long long Client::incrby(std::string_view key, long long increment) {
+  const IntText by(increment);
+  return detail::to_integer(core_->run(key, {"INCRBY", key, by}), Call{endpoint(), "INCRBY"});
+}
+
+long long Client::decrby(std::string_view key, long long decrement) {
+  const IntText by(decrement);
+  return detail::to_integer(core_->run(key, {"DECRBY", key, by}), Call{endpoint(), "DECRBY"});
+}
+
+long long Client::del(ArgList keys) { return keys_command(*core_, endpoint(), "DEL", keys); }
+
+long long Client::unlink(ArgList keys) { return keys_command(*core_, endpoint(), "UNLINK", keys); }
+
+long long Client::exists(ArgList keys) { return keys_command(*core_, endpoint(), "EXISTS", keys); }
+
+bool Client::expire(std::string_view key, std::chrono::seconds ttl) {
+  const IntText seconds(ttl.count());
+  return detail::to_bool(core_->run(key, {"EXPIRE", key, seconds}), Call{endpoint(), "EXPIRE"});
+}
+
+bool Client::pexpire(std::string_view key, std::chrono::milliseconds ttl) {
+  const IntText ms(ttl.count());
+  return detail::to_bool(core_->run(key, {"PEXPIRE", key, ms}), Call{endpoint(), "PEXPIRE"});
+}
+
+long long Client::ttl(std::string_view key) {
+  return detail::to_integer(core_->run(key, {"TTL", key}), Call{endpoint(), "TTL"});
+}
+
+long long Client::pttl(std::string_view key) {
+  return detail::to_integer(core_->run(key, {"PTTL", key}), Call{endpoint(), "PTTL"});
+}
+
+ScanPage Client::scan(std::uint64_t cursor, const ScanOptions& options) {
+  const Call call{endpoint(), "SCAN"};
+  if (options.count && *options.count == 0) {
+    throw std::invalid_argument("ScanOptions::count must be positive when set");
+  }
+  const IntText cursor_text(static_cast<long long>(cursor));
+  const IntText count_text(static_cast<long long>(options.count.value_or(0)));
+  Argv argv;
+  argv.add("SCAN");
+  argv.add(cursor_text);
+  if (!options.match.empty()) {
+    argv.add("MATCH");
+    argv.add(options.match);
+  }
+  if (options.count) {
+    argv.add("COUNT");
+    argv.add(count_text);
+  }
+  if (!options.type.empty()) {
+    argv.add("TYPE");
+    argv.add(options.type);
+  }
+  Reply reply = core_->run({}, argv.view());
+  if (!reply.is_array() || reply.elements.size() != 2 || !reply.elements[0].is_string()) {
+    detail::throw_unexpected(call, reply);
+  }
+  ScanPage page;
+  const std::string& next = reply.elements[0].str;
+  const auto parsed = std::from_chars(next.data(), next.data() + next.size(), page.cursor);
+  if (parsed.ec != std::errc()) detail::throw_unexpected(call, reply.elements[0]);
+  page.keys = detail::to_strings(std::move(reply.elements[1]), call);
+  return page;
+}
+
+void Client::scan_each(const ScanOptions& options,
+                       const std::function<void(std::string_view)>& on_key) {
+  std::uint64_t cursor = 0;
+  do {
+    ScanPage page = scan(cursor, options);
+    for (const std::string& key : page.keys) on_key(key);
+    cursor = page.cursor;
+  } while (cursor != 0);
+}
+
+}  // namespace rediscache

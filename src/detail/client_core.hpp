@@ -1,0 +1,95 @@
+// ClientCore: what every Client copy shares (the pool it routes to), and the small tools the
+// typed commands are written with: a stack-first argv builder and checked reply conversions.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail/resp.hpp"
+#include "rediscache/args.hpp"
+#include "rediscache/client.hpp"
+#include "rediscache/connection_pool.hpp"
+#include "rediscache/reply.hpp"
+
+namespace rediscache::detail {
+
+/// The routing seam: today one pool for every key. A cluster or sentinel topology replaces
+/// `pool_for` without touching the typed commands or anything above them. Thread-safe.
+class ClientCore {
+ public:
+  explicit ClientCore(std::shared_ptr<ConnectionPool> pool);
+
+  [[nodiscard]] ConnectionPool& pool_for(std::string_view /*key*/) const noexcept { return *pool_; }
+  [[nodiscard]] ConnectionPool& any_pool() const noexcept { return *pool_; }
+  [[nodiscard]] const std::shared_ptr<ConnectionPool>& shared_pool() const noexcept {
+    return pool_;
+  }
+
+  /// One command on a leased connection; an error reply throws ReplyError.
+  Reply run(std::string_view key, ArgList argv);
+  /// Same, returning error replies instead of throwing.
+  Reply run_allow_error(std::string_view key, ArgList argv);
+  /// A blocking command: the read timeout is extended by `block` for this call only.
+  Reply run_blocking(std::string_view key, ArgList argv, std::chrono::milliseconds block);
+
+ private:
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+/// Argument list that lives on the stack for up to 16 arguments, then spills to the heap.
+class Argv {
+ public:
+  Argv() = default;
+  explicit Argv(std::size_t expected) {
+    if (expected > kInline) heap_.reserve(expected);
+  }
+  void add(std::string_view arg) {
+    if (heap_.empty() && size_ < kInline) {
+      inline_[size_++] = arg;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_.begin(), inline_.begin() + static_cast<long>(size_));
+    heap_.push_back(arg);
+  }
+  void add_all(ArgList args) {
+    for (std::size_t i = 0; i < args.size(); ++i) add(args[i]);
+  }
+  [[nodiscard]] ArgList view() const noexcept {
+    return heap_.empty() ? ArgList(inline_.data(), size_) : ArgList(heap_.data(), heap_.size());
+  }
+
+ private:
+  static constexpr std::size_t kInline = 16;
+  std::array<std::string_view, kInline> inline_{};
+  std::size_t size_ = 0;
+  std::vector<std::string_view> heap_;
+};
+
+/// Names a call in messages: the server and the command, never its arguments.
+struct Call {
+  const std::string& endpoint;
+  std::string_view command;
+};
+
+/// Checked conversions; a reply of the wrong type throws ProtocolError naming server and command.
+[[noreturn]] void throw_unexpected(const Call& call, const Reply& reply);
+long long to_integer(const Reply& reply, const Call& call);
+bool to_bool(const Reply& reply, const Call& call);
+double to_double(const Reply& reply, const Call& call);
+std::optional<double> to_optional_double(const Reply& reply, const Call& call);
+std::optional<long long> to_optional_integer(const Reply& reply, const Call& call);
+std::optional<std::string> to_optional_string(Reply&& reply, const Call& call);
+std::vector<std::string> to_strings(Reply&& reply, const Call& call);
+std::vector<std::optional<std::string>> to_optional_strings(Reply&& reply, const Call& call);
+void expect_ok(const Reply& reply, const Call& call);
+
+/// Builds SET with its options into `argv` (`ttl_text` must outlive `argv`'s use). Throws
+/// std::invalid_argument for inconsistent options. Shared by Client::set and Pipeline::set.
+void build_set(Argv& argv, std::string_view key, std::string_view value, const SetOptions& options,
+               IntText& ttl_text);
+
+}  // namespace rediscache::detail

@@ -1,0 +1,132 @@
+// Test environment for rediscache's tests: the shared servers that scripts/test starts, private
+// redis-server processes for tests that stop or reconfigure a server, and raw hiredis commands.
+#pragma once
+
+#include <sys/types.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace rediscache::test {
+
+/// A TCP address of a server.
+struct Endpoint {
+  std::string host;
+  int port = 0;
+};
+
+/// The shared redis-server from REDISCACHE_TEST_REDIS_HOST (default 127.0.0.1) and
+/// REDISCACHE_TEST_REDIS_PORT; empty when the port is unset or not a port number.
+/// Tests sharing it must keep to keys under unique_prefix() and never FLUSHDB/FLUSHALL.
+std::optional<Endpoint> shared_redis();
+
+/// libpq conninfo of the shared PostgreSQL database from REDISCACHE_TEST_PG, or empty.
+std::optional<std::string> postgres_conninfo();
+
+/// True when REDISCACHE_TEST_REQUIRE_SERVERS=1 (scripts/test sets it): then a missing server is a
+/// test failure, not a skip.
+bool servers_required();
+
+/// Path of the redis-server binary: REDISCACHE_TEST_REDIS_SERVER, else `redis-server` on PATH.
+std::string redis_server_binary();
+
+/// A key prefix unique to the current gtest test and process: "t:<Suite>.<Test>:<pid>:<n>:",
+/// where n counts calls in this process. Thread-safe.
+std::string unique_prefix();
+
+/// A private redis-server on a free loopback port in its own temporary directory, for tests that
+/// stop, restart, pause or configure the server (requirepass, ACL users, CONFIG SET).
+///
+/// Runs `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no --dir D
+/// --enable-debug-command local <extra_args...>` in the foreground as a child process (so
+/// extra_args override the defaults). The constructor returns once the server answers PING (at
+/// most 5 s per attempt, 3 attempts on fresh ports) and throws std::runtime_error otherwise. The
+/// destructor stops it (SIGTERM, then SIGKILL) and removes the directory; in a process forked from
+/// the owner it does nothing. The server is killed if the thread that started it exits (Linux
+/// PR_SET_PDEATHSIG), so a crashed or timed-out test leaves no server behind: create and restart
+/// it from the test's main thread.
+///
+/// Thread-safe.
+class RedisServer {
+ public:
+  explicit RedisServer(std::vector<std::string> extra_args = {});
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  /// "127.0.0.1".
+  const std::string& host() const;
+  /// The port, the same across stop()/start().
+  int port() const;
+  /// {host(), port()}.
+  Endpoint endpoint() const;
+
+  /// SIGTERM, and wait until the process has exited (its port is then closed); SIGKILL after
+  /// 10 s. No-op when not running.
+  void stop();
+  /// SIGKILL, and wait until the process has exited. No-op when not running.
+  void kill();
+  /// Start again on the same port and directory with the same arguments, and wait for PING.
+  /// No-op when running. Throws std::runtime_error when the server does not come up.
+  void start();
+  /// True while the server process is alive.
+  bool running() const;
+
+  /// One raw command for test setup (ACL SETUSER, CONFIG SET, DEBUG SLEEP, ...), on a new
+  /// connection authenticated with `password` when it is not empty. See raw_command().
+  std::string command(const std::vector<std::string>& argv, const std::string& password = "") const;
+
+ private:
+  void launch_locked();                        // fork+exec; guarded by mu_
+  bool wait_ready_locked(std::string* error);  // PING loop; guarded by mu_
+  void signal_and_wait_locked(int signo, int timeout_ms);
+  void start_or_throw_locked(int attempts, bool fresh_port);
+
+  std::vector<std::string> args_;
+  std::string host_ = "127.0.0.1";
+  std::string binary_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t owner_pid_ = 0;
+  mutable std::mutex mu_;
+  mutable pid_t pid_ = -1;  // guarded by mu_
+};
+
+/// One raw command on a new connection to `ep` (AUTH [user] password first when `password` is
+/// not empty). Returns the reply rendered as a string: status as is ("OK"), integer as decimal,
+/// bulk string as is, nil as "(nil)", error as its text ("ERR ...", "WRONGPASS ..."; an AUTH
+/// error is returned the same way), array as its rendered elements joined by '\n'. Throws
+/// std::runtime_error naming host:port when the connection fails or breaks. Times out after 60 s.
+std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv,
+                        const std::string& user = "", const std::string& password = "");
+
+}  // namespace rediscache::test
+
+/// In a test body: binds `const Endpoint ep` to the shared redis-server, or skips the test with
+/// a message (fails it when servers_required()).
+#define REDISCACHE_REQUIRE_REDIS(ep)                                                            \
+  const auto ep##_rediscache_opt_ = ::rediscache::test::shared_redis();                         \
+  if (!ep##_rediscache_opt_) {                                                                  \
+    if (::rediscache::test::servers_required()) {                                               \
+      FAIL() << "REDISCACHE_TEST_REDIS_PORT is not set, but REDISCACHE_TEST_REQUIRE_SERVERS=1"; \
+    }                                                                                           \
+    GTEST_SKIP() << "no shared redis-server: set REDISCACHE_TEST_REDIS_HOST/PORT or run "       \
+                    "scripts/test";                                                             \
+  }                                                                                             \
+  const ::rediscache::test::Endpoint ep = *ep##_rediscache_opt_
+
+/// In a test body: binds `const std::string conninfo` to the shared PostgreSQL database, or skips
+/// the test with a message (fails it when servers_required()).
+#define REDISCACHE_REQUIRE_POSTGRES(conninfo)                                           \
+  const auto conninfo##_rediscache_opt_ = ::rediscache::test::postgres_conninfo();      \
+  if (!conninfo##_rediscache_opt_) {                                                    \
+    if (::rediscache::test::servers_required()) {                                       \
+      FAIL() << "REDISCACHE_TEST_PG is not set, but REDISCACHE_TEST_REQUIRE_SERVERS=1"; \
+    }                                                                                   \
+    GTEST_SKIP() << "no shared PostgreSQL: set REDISCACHE_TEST_PG or run scripts/test"; \
+  }                                                                                     \
+  const std::string conninfo = *conninfo##_rediscache_opt_
