@@ -25,7 +25,9 @@ Client::Client(std::shared_ptr<ConnectionPool> pool)
 
 ConnectionPool& Client::pool() const noexcept { return core_->any_pool(); }
 
-std::shared_ptr<ConnectionPool> Client::shared_pool() const noexcept { return core_->shared_pool(); }
+std::shared_ptr<ConnectionPool> Client::shared_pool() const noexcept {
+  return core_->shared_pool();
+}
 
 const std::string& Client::endpoint() const noexcept { return core_->any_pool().endpoint(); }
 
@@ -96,7 +98,8 @@ std::chrono::microseconds Client::time() {
   const Call call{endpoint(), "TIME"};
   auto parts = detail::to_strings(core_->run({}, {"TIME"}), call);
   if (parts.size() != 2) detail::throw_unexpected(call, Reply{});
-  return std::chrono::seconds(std::stoll(parts[0])) + std::chrono::microseconds(std::stoll(parts[1]));
+  return std::chrono::seconds(std::stoll(parts[0])) +
+         std::chrono::microseconds(std::stoll(parts[1]));
 }
 
 long long Client::dbsize() {

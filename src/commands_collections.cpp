@@ -20,9 +20,8 @@ void require_positive(std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0) throw std::invalid_argument("timeout must be positive");
 }
 
-long long key_and_list(detail::ClientCore& core, const std::string& endpoint,
-                       std::string_view name, std::string_view key, ArgList items,
-                       const char* what) {
+long long key_and_list(detail::ClientCore& core, const std::string& endpoint, std::string_view name,
+                       std::string_view key, ArgList items, const char* what) {
   if (items.empty()) throw std::invalid_argument(std::string(what) + " must not be empty");
   Argv argv(items.size() + 2);
   argv.add(name);
@@ -61,8 +60,9 @@ long long Client::hset(std::string_view key,
   return detail::to_integer(core_->run(key, argv.view()), Call{endpoint(), "HSET"});
 }
 
-long long Client::hset(std::string_view key,
-                       std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+long long Client::hset(
+    std::string_view key,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   if (fields.size() == 0) throw std::invalid_argument("fields must not be empty");
   Argv argv(fields.size() * 2 + 2);
   argv.add("HSET");
@@ -166,9 +166,8 @@ std::optional<std::string> Client::blmove(std::string_view source, std::string_v
   require_positive(timeout);
   const detail::DoubleText seconds(static_cast<double>(timeout.count()) / 1000.0);
   return detail::to_optional_string(
-      core_->run_blocking(source,
-                          {"BLMOVE", source, destination, end_name(from), end_name(to), seconds},
-                          timeout),
+      core_->run_blocking(
+          source, {"BLMOVE", source, destination, end_name(from), end_name(to), seconds}, timeout),
       Call{endpoint(), "BLMOVE"});
 }
 

@@ -24,8 +24,8 @@ void check_set_options(const SetOptions& options) {
   }
 }
 
-long long keys_command(detail::ClientCore& core, const std::string& endpoint,
-                       std::string_view name, ArgList keys) {
+long long keys_command(detail::ClientCore& core, const std::string& endpoint, std::string_view name,
+                       ArgList keys) {
   if (keys.empty()) throw std::invalid_argument("keys must not be empty");
   Argv argv(keys.size() + 1);
   argv.add(name);

@@ -68,9 +68,8 @@ std::unique_ptr<Connection> PoolState::acquire() {
       waits_.fetch_add(1, std::memory_order_relaxed);
     }
     const auto deadline = *wait_started + pool_options.wait_timeout;
-    const bool ready = cv_.wait_until(lock, deadline, [this] {
-      return !idle_.empty() || open_ < pool_options.size;
-    });
+    const bool ready = cv_.wait_until(
+        lock, deadline, [this] { return !idle_.empty() || open_ < pool_options.size; });
     if (!ready) {
       lock.unlock();
       wait_timeouts_.fetch_add(1, std::memory_order_relaxed);
@@ -91,7 +90,8 @@ bool PoolState::reusable(Connection& connection, Connection::Clock::time_point n
     return false;
   }
   if (pool_options.check_liveness && !connection.probe_alive()) return false;
-  if (pool_options.ping_after_idle && now - connection.last_used() > *pool_options.ping_after_idle) {
+  if (pool_options.ping_after_idle &&
+      now - connection.last_used() > *pool_options.ping_after_idle) {
     try {
       const Reply pong = connection.command({"PING"});
       if (pong.is_error()) return false;

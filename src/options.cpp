@@ -22,8 +22,10 @@ void ConnectionOptions::validate() const {
     if (port < 1 || port > 65535) invalid("ConnectionOptions::port", "must be in 1..65535");
   }
   if (db < 0) invalid("ConnectionOptions::db", "must not be negative");
-  if (connect_timeout.count() <= 0) invalid("ConnectionOptions::connect_timeout", "must be positive");
-  if (command_timeout.count() <= 0) invalid("ConnectionOptions::command_timeout", "must be positive");
+  if (connect_timeout.count() <= 0)
+    invalid("ConnectionOptions::connect_timeout", "must be positive");
+  if (command_timeout.count() <= 0)
+    invalid("ConnectionOptions::command_timeout", "must be positive");
   if (!user.empty() && password.empty()) {
     invalid("ConnectionOptions::user", "needs a password (AUTH user password)");
   }

@@ -22,8 +22,8 @@ std::string take_string(Reply& reply) {
 
 Message to_message(Reply&& reply, const std::string& endpoint) {
   if (!reply.is_array() || reply.elements.empty()) {
-    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unexpected " +
-                        to_string(reply.type) + " frame");
+    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unexpected " + to_string(reply.type) +
+                        " frame");
   }
   auto& e = reply.elements;
   const std::string& kind = e[0].str;
@@ -41,11 +41,16 @@ Message to_message(Reply&& reply, const std::string& endpoint) {
     m.kind = MessageKind::kMessage;
     m.channel = take_string(e[1]);
   } else if (e.size() == 3 && e[2].is_integer()) {
-    if (kind == "subscribe") m.kind = MessageKind::kSubscribe;
-    else if (kind == "unsubscribe") m.kind = MessageKind::kUnsubscribe;
-    else if (kind == "psubscribe") m.kind = MessageKind::kPatternSubscribe;
-    else if (kind == "punsubscribe") m.kind = MessageKind::kPatternUnsubscribe;
-    else throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unknown frame kind");
+    if (kind == "subscribe")
+      m.kind = MessageKind::kSubscribe;
+    else if (kind == "unsubscribe")
+      m.kind = MessageKind::kUnsubscribe;
+    else if (kind == "psubscribe")
+      m.kind = MessageKind::kPatternSubscribe;
+    else if (kind == "punsubscribe")
+      m.kind = MessageKind::kPatternUnsubscribe;
+    else
+      throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unknown frame kind");
     m.channel = take_string(e[1]);
     m.subscriptions = e[2].integer;
     return m;

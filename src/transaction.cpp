@@ -46,7 +46,8 @@ Transaction::~Transaction() {
 Reply Transaction::command(ArgList argv) {
   if (!lease_) throw std::logic_error("transaction already finished");
   Reply reply = lease_->command(argv);
-  if (reply.is_error()) detail::throw_reply_error(lease_->endpoint(), detail::command_name(argv), reply);
+  if (reply.is_error())
+    detail::throw_reply_error(lease_->endpoint(), detail::command_name(argv), reply);
   return reply;
 }
 

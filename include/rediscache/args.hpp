@@ -22,12 +22,14 @@ class ArgList {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winit-list-lifetime"
 #endif
-  ArgList(std::initializer_list<std::string_view> args) noexcept  // NOLINT(google-explicit-constructor)
+  ArgList(
+      std::initializer_list<std::string_view> args) noexcept  // NOLINT(google-explicit-constructor)
       : views_(args.begin()), size_(args.size()) {}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-  ArgList(const std::vector<std::string_view>& args) noexcept  // NOLINT(google-explicit-constructor)
+  ArgList(
+      const std::vector<std::string_view>& args) noexcept  // NOLINT(google-explicit-constructor)
       : views_(args.data()), size_(args.size()) {}
   ArgList(const std::vector<std::string>& args) noexcept  // NOLINT(google-explicit-constructor)
       : strings_(args.data()), size_(args.size()) {}

@@ -160,7 +160,8 @@ class REDISCACHE_EXPORT Client {
   /// HSET one field; returns 1 when the field is new.
   long long hset(std::string_view key, std::string_view field, std::string_view value);
   /// HSET several fields; returns how many were new.
-  long long hset(std::string_view key, const std::vector<std::pair<std::string, std::string>>& fields);
+  long long hset(std::string_view key,
+                 const std::vector<std::pair<std::string, std::string>>& fields);
   long long hset(std::string_view key,
                  std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
   std::optional<std::string> hget(std::string_view key, std::string_view field);

@@ -74,17 +74,17 @@ struct REDISCACHE_EXPORT PoolOptions {
 
 /// A consistent snapshot of a pool's counters.
 struct PoolStats {
-  std::size_t size = 0;               ///< Configured maximum.
-  std::size_t in_use = 0;             ///< Connections leased right now.
-  std::size_t idle = 0;               ///< Open connections waiting in the pool.
-  std::uint64_t created = 0;          ///< Connections opened successfully, ever.
-  std::uint64_t connect_failures = 0; ///< Connect attempts that failed.
-  std::uint64_t discarded = 0;        ///< Connections dropped (broken, expired or found dead).
-  std::uint64_t leases = 0;           ///< Successful leases.
-  std::uint64_t waits = 0;            ///< Leases that had to wait for a connection.
-  std::uint64_t wait_timeouts = 0;    ///< Leases that gave up (PoolExhausted).
-  std::chrono::nanoseconds wait_time_total{0}; ///< Time spent waiting, summed over leases.
-  std::chrono::nanoseconds wait_time_max{0};   ///< Longest single wait.
+  std::size_t size = 0;                ///< Configured maximum.
+  std::size_t in_use = 0;              ///< Connections leased right now.
+  std::size_t idle = 0;                ///< Open connections waiting in the pool.
+  std::uint64_t created = 0;           ///< Connections opened successfully, ever.
+  std::uint64_t connect_failures = 0;  ///< Connect attempts that failed.
+  std::uint64_t discarded = 0;         ///< Connections dropped (broken, expired or found dead).
+  std::uint64_t leases = 0;            ///< Successful leases.
+  std::uint64_t waits = 0;             ///< Leases that had to wait for a connection.
+  std::uint64_t wait_timeouts = 0;     ///< Leases that gave up (PoolExhausted).
+  std::chrono::nanoseconds wait_time_total{0};  ///< Time spent waiting, summed over leases.
+  std::chrono::nanoseconds wait_time_max{0};    ///< Longest single wait.
 };
 
 class ConnectionPool;

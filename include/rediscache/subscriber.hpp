@@ -15,8 +15,15 @@
 namespace rediscache {
 
 /// What a received pub/sub frame is.
-enum class MessageKind { kMessage, kPatternMessage, kSubscribe, kUnsubscribe, kPatternSubscribe,
-                         kPatternUnsubscribe, kPong };
+enum class MessageKind {
+  kMessage,
+  kPatternMessage,
+  kSubscribe,
+  kUnsubscribe,
+  kPatternSubscribe,
+  kPatternUnsubscribe,
+  kPong
+};
 
 /// One pub/sub frame.
 struct Message {

@@ -36,8 +36,8 @@ Reply ClientCore::run_blocking(std::string_view key, ArgList argv,
 }
 
 void throw_unexpected(const Call& call, const Reply& reply) {
-  throw ProtocolError("redis " + call.endpoint + ": " + std::string(call.command) + ": unexpected " +
-                      to_string(reply.type) + " reply");
+  throw ProtocolError("redis " + call.endpoint + ": " + std::string(call.command) +
+                      ": unexpected " + to_string(reply.type) + " reply");
 }
 
 long long to_integer(const Reply& reply, const Call& call) {
@@ -45,9 +45,7 @@ long long to_integer(const Reply& reply, const Call& call) {
   return reply.integer;
 }
 
-bool to_bool(const Reply& reply, const Call& call) {
-  return to_integer(reply, call) != 0;
-}
+bool to_bool(const Reply& reply, const Call& call) { return to_integer(reply, call) != 0; }
 
 double to_double(const Reply& reply, const Call& call) {
   if (!reply.is_string() && !reply.is_status()) throw_unexpected(call, reply);
@@ -86,8 +84,7 @@ std::vector<std::string> to_strings(Reply&& reply, const Call& call) {
   return out;
 }
 
-std::vector<std::optional<std::string>> to_optional_strings(Reply&& reply,
-                                                            const Call& call) {
+std::vector<std::optional<std::string>> to_optional_strings(Reply&& reply, const Call& call) {
   if (!reply.is_array()) throw_unexpected(call, reply);
   std::vector<std::optional<std::string>> out;
   out.reserve(reply.elements.size());

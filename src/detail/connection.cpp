@@ -1,14 +1,17 @@
 #include "detail/connection.hpp"
 
-#include <hiredis/hiredis.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
+
+#include <hiredis/hiredis.h>
 
 #include "detail/resp.hpp"
 #include "rediscache/errors.hpp"
@@ -41,9 +44,15 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
   try {
     Reply* reply = slot_for(task);
     switch (task->type) {
-      case REDIS_REPLY_ERROR: reply->type = ReplyType::kError; break;
-      case REDIS_REPLY_STATUS: reply->type = ReplyType::kStatus; break;
-      default: reply->type = ReplyType::kString; break;
+      case REDIS_REPLY_ERROR:
+        reply->type = ReplyType::kError;
+        break;
+      case REDIS_REPLY_STATUS:
+        reply->type = ReplyType::kStatus;
+        break;
+      default:
+        reply->type = ReplyType::kString;
+        break;
     }
     reply->str.assign(str, len);
     return reply;
@@ -90,6 +99,23 @@ bool is_timeout(int saved_errno, const char* errstr) {
          std::strstr(errstr, "temporarily unavailable") != nullptr;
 }
 
+// hiredis writes with write(2), so a write to a socket the server has reset raises SIGPIPE, whose
+// default action kills the process. A cache client must turn that into an error instead. Once,
+// and only if the application left SIGPIPE at its default, it is ignored process-wide (the
+// write then fails with EPIPE); an application's own handler or mask is never replaced.
+void ignore_sigpipe_once() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
 }  // namespace
 
 void Connection::ContextDeleter::operator()(redisContext* context) const noexcept {
@@ -98,6 +124,7 @@ void Connection::ContextDeleter::operator()(redisContext* context) const noexcep
 
 Connection::Connection(const ConnectionOptions& options)
     : endpoint_(options.endpoint()), command_timeout_(options.command_timeout) {
+  ignore_sigpipe_once();
   const timeval connect_tv = to_timeval(options.connect_timeout);
   redisContext* raw = options.unix_socket.empty()
                           ? redisConnectWithTimeout(options.host.c_str(), options.port, connect_tv)
@@ -212,7 +239,8 @@ bool Connection::wait_readable(std::chrono::milliseconds timeout) {
   pollfd pfd{context_->fd, POLLIN, 0};
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     const int rc = ::poll(&pfd, 1, static_cast<int>(left.count() > 0 ? left.count() : 0));
     if (rc > 0) break;
     if (rc == 0) return false;
@@ -259,9 +287,9 @@ std::string redact_server_error(std::string_view message) {
 void throw_reply_error(const std::string& endpoint, std::string_view command, const Reply& reply) {
   const std::string_view text = reply.str;
   std::string code(text.substr(0, text.find(' ')));
-  throw ReplyError("redis " + endpoint + ": " + std::string(command) + ": " +
-                       redact_server_error(text),
-                   std::move(code));
+  throw ReplyError(
+      "redis " + endpoint + ": " + std::string(command) + ": " + redact_server_error(text),
+      std::move(code));
 }
 
 }  // namespace rediscache::detail

@@ -21,7 +21,9 @@ class IntText {
     len_ = static_cast<std::size_t>(result.ptr - buf_);
   }
   [[nodiscard]] std::string_view view() const noexcept { return {buf_, len_}; }
-  operator std::string_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
+  operator std::string_view() const noexcept {
+    return view();
+  }  // NOLINT(google-explicit-constructor)
 
  private:
   char buf_[24];
@@ -33,7 +35,9 @@ class DoubleText {
  public:
   explicit DoubleText(double value) noexcept;
   [[nodiscard]] std::string_view view() const noexcept { return {buf_, len_}; }
-  operator std::string_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
+  operator std::string_view() const noexcept {
+    return view();
+  }  // NOLINT(google-explicit-constructor)
 
  private:
   char buf_[32];

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -15,12 +16,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <hiredis/hiredis.h>
@@ -40,7 +41,8 @@ using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 std::optional<std::string> env(const char* name) {
-  const char* value = std::getenv(name);
+  // Tests read the environment that scripts/test set up; nothing calls setenv concurrently.
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
 }
@@ -117,7 +119,7 @@ std::string join(const std::vector<std::string>& argv) {
 // redis-server binds it, which the caller detects and retries.
 int free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -127,7 +129,7 @@ int free_loopback_port() {
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     const int err = errno;
     ::close(fd);
-    throw std::runtime_error(std::string("cannot find a free port: ") + std::strerror(err));
+    throw std::system_error(err, std::generic_category(), "cannot find a free port");
   }
   ::close(fd);
   return ntohs(addr.sin_port);
@@ -139,7 +141,7 @@ std::string make_temp_dir() {
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
+    throw std::system_error(errno, std::generic_category(), "mkdtemp " + tmpl);
   }
   return std::string(buf.data());
 }
@@ -188,7 +190,7 @@ std::string redis_server_binary() {
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty()) continue;
-    const std::string candidate = dir + "/redis-server";
+    std::string candidate = dir + "/redis-server";
     if (is_executable(candidate)) return candidate;
   }
   return "redis-server";
@@ -334,7 +336,7 @@ void RedisServer::launch_locked() {
 
   const std::string out_path = dir_ + "/redis.out";
   const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out_fd < 0) throw std::runtime_error("open " + out_path + ": " + std::strerror(errno));
+  if (out_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + out_path);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const pid_t parent = ::getpid();
 
@@ -343,7 +345,7 @@ void RedisServer::launch_locked() {
     const int err = errno;
     ::close(out_fd);
     if (null_fd >= 0) ::close(null_fd);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(err));
+    throw std::system_error(err, std::generic_category(), "fork");
   }
   if (pid == 0) {
     // Die with the thread that started us, so a crashed test leaves no server behind.
@@ -351,7 +353,7 @@ void RedisServer::launch_locked() {
     if (::getppid() != parent) ::_exit(127);
     sigset_t none;
     ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // a test thread may have blocked SIGTERM
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);  // a test thread may have blocked SIGTERM
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(out_fd, STDERR_FILENO);

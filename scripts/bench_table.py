@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Turn Google Benchmark JSON files into Markdown tables (bench/RESULTS.md).
+
+Usage: bench_table.py [-o OUT.md] RESULT.json...
+
+Each JSON file is one bench program's output, run with --benchmark_repetitions=N
+--benchmark_report_aggregates_only=true. For every benchmark the table shows the median
+throughput: items_per_second when the benchmark reports items (SetItemsProcessed), else
+iterations per second, always per second of wall-clock (real) time, and the coefficient of
+variation of the real time.
+
+Pairing convention: a benchmark named BM_Lib_<Name>[/args] is compared with BM_Raw_<Name>[/args]
+(the same work done with raw hiredis) from any of the files; the "lib/raw" column is the ratio
+of their median throughputs (1.00 = no overhead, 0.80 = the library does 80 % of raw hiredis's
+operations per second).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+TIME_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+PAIR_RE = re.compile(r"^BM_(Raw|Lib)_(.+)$")
+
+
+def ops_per_second(entry):
+    """Median wall-clock throughput of one aggregate entry, in operations per second.
+
+    Google Benchmark computes items_per_second from CPU time unless the benchmark calls
+    UseRealTime() (its name then ends in /real_time). A client waiting on a server spends little
+    CPU, so CPU-based rates overstate it: convert to items per iteration, then divide by the real
+    time per iteration.
+    """
+    unit = TIME_UNIT_SECONDS.get(entry.get("time_unit", "ns"), 1e-9)
+    real_time = float(entry.get("real_time", 0.0)) * unit
+    if real_time <= 0:
+        return 0.0
+    rate = float(entry.get("items_per_second") or 0.0)
+    if not rate:
+        return 1.0 / real_time
+    name = entry.get("run_name") or entry.get("name", "")
+    per = real_time if "/real_time" in name else float(entry.get("cpu_time", 0.0)) * unit
+    return rate * per / real_time
+
+
+def load(paths):
+    """Returns [(program, {run_name: {"median": entry, "cv": entry}})] in input order."""
+    programs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        runs = {}
+        for entry in data.get("benchmarks", []):
+            if entry.get("run_type") != "aggregate":
+                continue
+            name = entry.get("run_name") or entry["name"].rsplit("_", 1)[0]
+            runs.setdefault(name, {})[entry.get("aggregate_name")] = entry
+        program = os.path.splitext(os.path.basename(path))[0]
+        programs.append((program, runs))
+    return programs
+
+
+def fmt_ops(value):
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f} k"
+    return f"{value:.1f}"
+
+
+def fmt_cv(entry):
+    if not entry:
+        return ""
+    # The "cv" aggregate stores a fraction in real_time (benchmark >= 1.6).
+    return f"{100.0 * float(entry.get('real_time', 0.0)):.1f} %"
+
+
+def machine_info():
+    def run(cmd):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+            return out.stdout.strip()
+        except OSError:
+            return "unknown"
+
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    redis = run(["redis-server", "--version"])
+    match = re.search(r"v=(\S+)", redis)
+    return [
+        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("cpus (nproc)", str(os.cpu_count())),
+        ("cpu model", cpu),
+        ("kernel", platform.release()),
+        ("redis-server", match.group(1) if match else redis or "unknown"),
+        ("compiler", (run(["c++", "--version"]).splitlines() or ["unknown"])[0]),
+    ]
+
+
+def render(programs):
+    lines = ["# Benchmark results", "",
+             "Produced by `scripts/bench` (Release build, client and servers on one machine, "
+             "loopback). Throughput is the median of the repetitions; compare numbers only "
+             "within one run (run-to-run noise is 15-25 %).", ""]
+    lines += ["| machine | |", "| --- | --- |"]
+    lines += [f"| {key} | {value} |" for key, value in machine_info()]
+    lines.append("")
+
+    medians = {}
+    for program, runs in programs:
+        lines += [f"## {program}", "", "| benchmark | median ops/s | cv |", "| --- | ---: | ---: |"]
+        for name, aggregates in runs.items():
+            median = aggregates.get("median")
+            if not median:
+                continue
+            ops = ops_per_second(median)
+            medians[name] = ops
+            lines.append(f"| `{name}` | {fmt_ops(ops)} | {fmt_cv(aggregates.get('cv'))} |")
+        lines.append("")
+
+    pairs = []
+    for name, lib_ops in medians.items():
+        match = PAIR_RE.match(name)
+        if match and match.group(1) == "Lib":
+            raw_ops = medians.get(f"BM_Raw_{match.group(2)}")
+            if raw_ops:
+                pairs.append((match.group(2), raw_ops, lib_ops))
+    if pairs:
+        lines += ["## Library against raw hiredis", "",
+                  "`BM_Lib_<Name>` against `BM_Raw_<Name>`: the same work through rediscache "
+                  "and through raw hiredis.", "",
+                  "| operation | raw hiredis ops/s | rediscache ops/s | lib/raw |",
+                  "| --- | ---: | ---: | ---: |"]
+        for name, raw_ops, lib_ops in pairs:
+            lines.append(f"| `{name}` | {fmt_ops(raw_ops)} | {fmt_ops(lib_ops)} | "
+                         f"{lib_ops / raw_ops:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--output", help="write Markdown here instead of stdout")
+    parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
+    args = parser.parse_args()
+    text = render(load(args.results))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
