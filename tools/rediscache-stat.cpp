@@ -62,7 +62,7 @@ const char* const kUsage =
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "rediscache-stat: " << message << "\n(see rediscache-stat --help)\n";
-  std::exit(kExitUsage);
+  std::exit(kExitUsage);  // NOLINT(concurrency-mt-unsafe): single-threaded here
 }
 
 long long parse_integer(const std::string& flag, const std::string& text, long long min,
@@ -92,6 +92,8 @@ Options parse_args(int argc, char** argv) {
   o.connection.client_name = "rediscache-stat";
   o.connection.connect_timeout = std::chrono::seconds(2);
   o.connection.command_timeout = std::chrono::seconds(5);
+  // Like redis-cli, so that the password need not appear in the process list.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs yet
   if (const char* auth = std::getenv("REDISCLI_AUTH")) o.connection.password = auth;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -101,7 +103,7 @@ Options parse_args(int argc, char** argv) {
     };
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
-      std::exit(0);
+      std::exit(0);  // NOLINT(concurrency-mt-unsafe): single-threaded here
     } else if (flag == "--host") {
       o.connection.host = value();
     } else if (flag == "--port") {
