@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -76,17 +77,20 @@ inline RawReply raw_command(redisContext* c, const std::vector<std::string>& arg
 
 /// A Client whose pool holds `pool_size` connections, shared by every benchmark thread and
 /// kept for the whole program (so connects are not measured).
-inline Client& shared_client(const Endpoint& ep, std::size_t pool_size) {
+/// `check_liveness` false gives a pool without the per-lease socket probe, to measure its cost.
+inline Client& shared_client(const Endpoint& ep, std::size_t pool_size,
+                             bool check_liveness = true) {
   static std::mutex mu;
-  static std::map<std::size_t, std::unique_ptr<Client>> clients;
+  static std::map<std::pair<std::size_t, bool>, std::unique_ptr<Client>> clients;
   std::lock_guard<std::mutex> lock(mu);
-  auto& slot = clients[pool_size];
+  auto& slot = clients[{pool_size, check_liveness}];
   if (!slot) {
     ConnectionOptions connection;
     connection.host = ep.host;
     connection.port = ep.port;
     PoolOptions pool;
     pool.size = pool_size;
+    pool.check_liveness = check_liveness;
     slot = std::make_unique<Client>(connection, pool);
   }
   return *slot;

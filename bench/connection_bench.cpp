@@ -51,6 +51,22 @@ void BM_Lib_Get(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Not paired: the same as BM_Lib_Get with PoolOptions::check_liveness off, which shows what the
+// per-lease liveness probe (one non-blocking recv) costs.
+void BM_LibNoProbe_Get(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  const std::string key = key_for(state, "get");
+  seed_key(*ep, key);
+  Client& client = shared_client(*ep, static_cast<std::size_t>(state.threads()), false);
+  client.ping();
+  for (auto _ : state) {
+    auto value = client.get(key);
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_Raw_Set(benchmark::State& state) {
   const auto ep = require_redis(state);
   if (!ep) return;
@@ -118,6 +134,7 @@ void BM_Lib_Pipeline100Get(benchmark::State& state) {
 // Wall-clock time, so that threads waiting on the server count (CPU time would flatter both).
 BENCHMARK(BM_Raw_Get)->UseRealTime()->Threads(1)->Threads(2)->Threads(8);
 BENCHMARK(BM_Lib_Get)->UseRealTime()->Threads(1)->Threads(2)->Threads(8);
+BENCHMARK(BM_LibNoProbe_Get)->UseRealTime()->Threads(1);
 BENCHMARK(BM_Raw_Set)->UseRealTime()->Threads(1)->Threads(2)->Threads(8);
 BENCHMARK(BM_Lib_Set)->UseRealTime()->Threads(1)->Threads(2)->Threads(8);
 BENCHMARK(BM_Raw_Pipeline100Get)->UseRealTime();
