@@ -2,10 +2,14 @@
 #pragma once
 
 #include "rediscache/args.hpp"
+#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache_options.hpp"
 #include "rediscache/client.hpp"
+#include "rediscache/codec.hpp"
 #include "rediscache/connection_pool.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/info.hpp"
+#include "rediscache/keys.hpp"
 #include "rediscache/logging.hpp"
 #include "rediscache/metrics.hpp"
 #include "rediscache/pipeline.hpp"
