@@ -20,3 +20,5 @@
 #include "rediscache/stats.hpp"
 #include "rediscache/subscriber.hpp"
 #include "rediscache/transaction.hpp"
+#include "rediscache/write_behind.hpp"
+#include "rediscache/write_through.hpp"
