@@ -106,6 +106,44 @@ REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const PoolStats& stats,
 REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const ServerStats& stats,
                                      const MetricLabels& labels = {});
 
+// The snapshots of the policies and helpers (declared in their own headers; the caller has the
+// complete type from the component's `stats()`). Metric names: rediscache_cache_*,
+// rediscache_write_through_*, rediscache_write_behind_*, rediscache_lock_*, rediscache_redlock_*,
+// rediscache_rate_limiter_*, rediscache_session_*.
+struct CacheStats;
+struct WriteThroughStats;
+struct WriteBehindStats;
+struct LockStats;
+struct RedlockStats;
+struct RateLimiterStats;
+struct SessionStats;
+
+/// CacheAside: hits, negative hits, misses, loads, load errors, stale served, stampede waits,
+/// Redis errors, breaker opens/rejections, bytes read/written (counters); hit ratio (gauge,
+/// when there were reads); get, load and write latency (summaries).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const CacheStats& stats,
+                                     const MetricLabels& labels = {});
+/// WriteThrough: writes, removes, writer failures, outcomes, lock contention (counters).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const WriteThroughStats& stats,
+                                     const MetricLabels& labels = {});
+/// WriteBehind: queue depth, oldest pending age, dead-letter depth, flusher active (gauges);
+/// enqueued, batches, written, coalesced, retries, writer failures, dead letters, ... (counters).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const WriteBehindStats& stats,
+                                     const MetricLabels& labels = {});
+/// DistributedLock: acquisitions, failed attempts (contention), timeouts, releases, extensions,
+/// lost locks, errors (counters); wait time (summary).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const LockStats& stats,
+                                     const MetricLabels& labels = {});
+/// Redlock: acquisitions, failed rounds, server errors, releases (counters).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const RedlockStats& stats,
+                                     const MetricLabels& labels = {});
+/// Rate limiters: decisions allowed and denied (counters); check latency (summary).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const RateLimiterStats& stats,
+                                     const MetricLabels& labels = {});
+/// SessionStore: created, hits, misses, destroyed, regenerated (counters).
+REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const SessionStats& stats,
+                                     const MetricLabels& labels = {});
+
 /// Renders one snapshot (anything with a `write_metrics` overload) as Prometheus text.
 template <class Snapshot>
 [[nodiscard]] std::string to_prometheus(const Snapshot& snapshot, const MetricLabels& labels = {}) {
