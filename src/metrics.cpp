@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -43,7 +44,10 @@ std::string format_value(double v) {
   if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {  // 2^53
     std::snprintf(buf, sizeof buf, "%.0f", v);
   } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    // The shortest of 15 or 17 digits that reads back as the same double: "0.95", not
+    // "0.94999999999999996".
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
   }
   return buf;
 }

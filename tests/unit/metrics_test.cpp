@@ -56,11 +56,15 @@ TEST(PrometheusWriter, SpecialValues_PrometheusSyntax) {
   w.gauge("b", "", std::numeric_limits<double>::quiet_NaN(), {});
   w.gauge("c", "", 0.25, {});
   w.gauge("d", "", 1e20, {});
+  w.gauge("e", "", 95.0 / 100.0, {});
+  w.gauge("f", "", 0.1 + 0.2, {});
   const std::string text = w.text();
   EXPECT_TRUE(contains(text, "a +Inf\n"));
   EXPECT_TRUE(contains(text, "b NaN\n"));
   EXPECT_TRUE(contains(text, "c 0.25\n"));
   EXPECT_TRUE(contains(text, "d 1e+20\n"));
+  EXPECT_TRUE(contains(text, "e 0.95\n")) << text;
+  EXPECT_TRUE(contains(text, "f 0.30000000000000004\n")) << text;  // needs 17 digits
 }
 
 TEST(PrometheusWriter, InvalidNames_Throw) {
