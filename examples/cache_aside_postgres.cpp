@@ -236,26 +236,36 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   db_only.total_s = std::chrono::duration<double>(Clock::now() - started).count();
   print_row("PostgreSQL alone", requests.size(), db_only);
 
-  // 2. Through the cache, starting cold.
-  Timing cached;
-  started = Clock::now();
-  for (const int id : requests) {
-    const auto t0 = Clock::now();
-    const std::optional<User> user = cache.get_or_load(std::to_string(id), load_user);
-    cached.add(Clock::now() - t0);
-    if (!user || !(*user == truth.at(id))) ++wrong;
-  }
-  cached.total_s = std::chrono::duration<double>(Clock::now() - started).count();
-  print_row("CacheAside get_or_load (cold)", requests.size(), cached);
+  // 2. Through the cache: a cold pass (every first read of an id misses and pays the load plus
+  // the cache's round trips), then the same requests again with the cache warm.
+  const auto cache_pass = [&](const std::string& label) {
+    Timing t;
+    const auto pass_started = Clock::now();
+    for (const int id : requests) {
+      const auto t0 = Clock::now();
+      const std::optional<User> user = cache.get_or_load(std::to_string(id), load_user);
+      t.add(Clock::now() - t0);
+      if (!user || !(*user == truth.at(id))) ++wrong;
+    }
+    t.total_s = std::chrono::duration<double>(Clock::now() - pass_started).count();
+    print_row(label, requests.size(), t);
+    return t;
+  };
+  Timing cold = cache_pass("CacheAside get_or_load (cold)");
   const rediscache::CacheStats single = cache.stats();
+  Timing warm = cache_pass("CacheAside get_or_load (warm)");
+  const rediscache::CacheStats after_warm = cache.stats();
   const double hit_rate =
       100.0 * static_cast<double>(single.hits) /
       static_cast<double>(std::max<std::uint64_t>(1, single.hits + single.misses));
-  std::cout << std::setprecision(1) << "    hits " << single.hits << ", misses " << single.misses
-            << ", loader calls " << loader_calls << ", hit rate " << hit_rate << " %\n";
-  const double speedup = db_only.total_s / cached.total_s;
-  std::cout << std::setprecision(2) << "    speed-up over PostgreSQL alone: " << speedup
-            << "x in total time, " << db_only.pct(0.5) / cached.pct(0.5) << "x at the median\n\n";
+  std::cout << std::setprecision(1) << "    cold pass: hits " << single.hits << ", misses "
+            << single.misses << ", loader calls " << loader_calls << ", hit rate " << hit_rate
+            << " %; warm pass: hits " << after_warm.hits - single.hits << ", misses "
+            << after_warm.misses - single.misses << "\n";
+  const double speedup = db_only.total_s / warm.total_s;
+  std::cout << std::setprecision(2) << "    speed-up over PostgreSQL alone: warm " << speedup
+            << "x in total time, " << db_only.pct(0.5) / warm.pct(0.5) << "x at the median; cold "
+            << db_only.total_s / cold.total_s << "x in total time\n\n";
 
   // 3. Batches: one `= ANY($1)` query each, against get_many (one MGET, one query for misses).
   std::cout << "  " << std::left << std::setw(30) << "batch reads (50 ids)" << std::right
@@ -302,6 +312,7 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
                                       " <= " + std::to_string(distinct) + ")");
   check(single.hits + single.misses == static_cast<std::uint64_t>(kRequests),
         "every read counted as a hit or a miss");
+  check(after_warm.misses == single.misses, "the warm pass never missed");
   check(stats.redis_errors == 0 && stats.decode_errors == 0,
         "no Redis or decode errors (" + std::to_string(stats.redis_errors) + ", " +
             std::to_string(stats.decode_errors) + ")");

@@ -569,6 +569,38 @@ TEST(CacheAside, GetMany_Misses_OneMgetOneLoaderCallOnePipeline) {
   EXPECT_EQ(calls.size(), 1u);
 }
 
+// Calls of one command since the server started, from INFO commandstats.
+long long command_calls(const RedisServer& server, const std::string& command) {
+  const std::string info = server.command({"INFO", "commandstats"});
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const std::size_t at = info.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + tag.size()));
+}
+
+TEST(CacheAside, GetMany_TenIds_OneMgetNoSingleGets) {
+  RedisServer server;  // private: its command counters see only this test
+  StringCache cache(make_client(server.endpoint()), base_options());
+  cache.set("0", "zero");
+  cache.set("1", "one");
+  const long long mgets = command_calls(server, "mget");
+  const long long gets = command_calls(server, "get");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(std::to_string(i));
+  int calls = 0;
+  const auto values = cache.get_many(ids, [&](const std::vector<std::string>& missing) {
+    ++calls;
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : missing) out.emplace(id, "db" + id);
+    return out;
+  });
+  EXPECT_EQ(values[0], "zero");
+  EXPECT_EQ(values[9], "db9");
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(command_calls(server, "mget") - mgets, 1);
+  EXPECT_EQ(command_calls(server, "get") - gets, 0);
+  EXPECT_EQ(std::stoll(server.command({"DBSIZE"})), 11);  // 10 entries + the version key
+}
+
 TEST(CacheAside, GetMany_IdBeingLoadedElsewhere_AwaitedNotLoadedTwice) {
   REDISCACHE_REQUIRE_REDIS(ep);
   StringCache cache(make_client(ep), base_options());
