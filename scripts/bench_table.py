@@ -12,7 +12,9 @@ variation of the real time.
 Pairing convention: a benchmark named BM_Lib_<Name>[/args] is compared with BM_Raw_<Name>[/args]
 (the same work done with raw hiredis) from any of the files; the "lib/raw" column is the ratio
 of their median throughputs (1.00 = no overhead, 0.80 = the library does 80 % of raw hiredis's
-operations per second).
+operations per second). BM_<Other>_<Name> for any other <Other> (Sequential, Postgres,
+RedisBenchmarkP100, ...) is a further baseline of BM_Lib_<Name>, shown in a second table with
+the ratio lib/baseline (a speed-up when above 1).
 """
 
 import argparse
@@ -26,6 +28,7 @@ from datetime import datetime, timezone
 
 TIME_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 PAIR_RE = re.compile(r"^BM_(Raw|Lib)_(.+)$")
+BASELINE_RE = re.compile(r"^BM_([A-Za-z0-9]+)_(.+)$")
 
 
 def ops_per_second(entry):
@@ -146,6 +149,25 @@ def render(programs):
         for name, raw_ops, lib_ops in pairs:
             lines.append(f"| `{name}` | {fmt_ops(raw_ops)} | {fmt_ops(lib_ops)} | "
                          f"{lib_ops / raw_ops:.2f} |")
+        lines.append("")
+
+    baselines = []
+    for name, base_ops in medians.items():
+        match = BASELINE_RE.match(name)
+        if not match or match.group(1) in ("Raw", "Lib"):
+            continue
+        lib_ops = medians.get(f"BM_Lib_{match.group(2)}")
+        if lib_ops and base_ops:
+            baselines.append((match.group(2), match.group(1), base_ops, lib_ops))
+    if baselines:
+        lines += ["## Library against other baselines", "",
+                  "`BM_Lib_<Name>` against `BM_<Baseline>_<Name>` (for example 100 sequential "
+                  "calls, PostgreSQL alone, or `redis-benchmark -P 100` as a ceiling).", "",
+                  "| operation | baseline | baseline ops/s | rediscache ops/s | lib/baseline |",
+                  "| --- | --- | ---: | ---: | ---: |"]
+        for name, base, base_ops, lib_ops in baselines:
+            lines.append(f"| `{name}` | {base} | {fmt_ops(base_ops)} | {fmt_ops(lib_ops)} | "
+                         f"{lib_ops / base_ops:.2f} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -1,0 +1,266 @@
+// CacheAside against raw hiredis and against itself, same server, same run: a hit of a ~200-byte
+// JSON object (decoded) vs a raw GET of the same entry; get_many of 100 keys vs 100 sequential
+// get_or_load calls, vs a raw MGET of the same entries (no decoding), and vs redis-benchmark -P 100
+// (scripts/bench). The *Bytes variants cache std::string (no JSON), which separates the
+// policy's own cost from the codec's.
+#include <atomic>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_common.hpp"
+#include "rediscache/cache_aside.hpp"
+
+namespace bench_model {
+
+// About 200 bytes of JSON: a typical catalogue entry.
+struct Product {
+  int id = 0;
+  std::string name;
+  std::string description;
+  double price = 0;
+  int stock = 0;
+  std::vector<std::string> tags;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Product, id, name, description, price, stock, tags)
+
+}  // namespace bench_model
+
+namespace rediscache::bench {
+namespace {
+
+using bench_model::Product;
+constexpr int kBatch = 100;
+
+Product product(int id) {
+  return Product{id,
+                 "Espresso machine " + std::to_string(id),
+                 "Dual boiler, PID temperature control, 58 mm portafilter, 2 l water tank.",
+                 649.90,
+                 17,
+                 {"kitchen", "coffee", "appliances"}};
+}
+
+std::atomic<long> g_loads{0};
+
+std::optional<Product> load_product(std::string_view id) {
+  g_loads.fetch_add(1, std::memory_order_relaxed);
+  return product(std::stoi(std::string(id)));
+}
+
+std::unordered_map<std::string, Product> load_products(const std::vector<std::string>& ids) {
+  std::unordered_map<std::string, Product> out;
+  for (const auto& id : ids) {
+    g_loads.fetch_add(1, std::memory_order_relaxed);
+    out.emplace(id, product(std::stoi(id)));
+  }
+  return out;
+}
+
+CacheAside<Product>& cache(const Endpoint& ep) {
+  static CacheAside<Product>* instance = [&] {
+    CacheOptions options;
+    options.name = "bench-products";
+    options.ttl = std::chrono::hours(1);
+    return new CacheAside<Product>(shared_client(ep, 1), options);
+  }();
+  return *instance;
+}
+
+std::vector<std::string> ids(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::to_string(i + 1));
+  return out;
+}
+
+// Loads every id once so that the measured calls are hits.
+void warm(const Endpoint& ep) { cache(ep).get_many(ids(kBatch), load_products); }
+
+void BM_Raw_CacheAsideHit(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  const std::string key = cache(*ep).key_for("1");
+  RawContext c = raw_connect(*ep);
+  const char* argv[] = {"GET", key.c_str()};
+  const size_t lens[] = {3, key.size()};
+  for (auto _ : state) {
+    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
+    benchmark::DoNotOptimize(r->len);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Lib_CacheAsideHit(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  const long loads_before = g_loads.load();
+  for (auto _ : state) {
+    auto value = cache(*ep).get_or_load("1", load_product);
+    benchmark::DoNotOptimize(value);
+  }
+  if (g_loads.load() != loads_before) state.SkipWithError("a hit called the loader");
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Lib_GetMany100(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  const auto batch = ids(kBatch);
+  for (auto _ : state) {
+    auto values = cache(*ep).get_many(batch, load_products);
+    benchmark::DoNotOptimize(values);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Sequential_GetMany100(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  const auto batch = ids(kBatch);
+  for (auto _ : state) {
+    for (const auto& id : batch) {
+      auto value = cache(*ep).get_or_load(id, load_product);
+      benchmark::DoNotOptimize(value);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_RawMget_GetMany100(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  std::vector<std::string> argv = {"MGET"};
+  for (const auto& id : ids(kBatch)) argv.push_back(cache(*ep).key_for(id));
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  RawContext c = raw_connect(*ep);
+  for (auto _ : state) {
+    RawReply r(static_cast<redisReply*>(
+        redisCommandArgv(c.get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data())));
+    benchmark::DoNotOptimize(r->elements);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+CacheAside<std::string>& bytes_cache(const Endpoint& ep) {
+  static CacheAside<std::string>* instance = [&] {
+    CacheOptions options;
+    options.name = "bench-bytes";
+    options.ttl = std::chrono::hours(1);
+    return new CacheAside<std::string>(shared_client(ep, 1), options);
+  }();
+  return *instance;
+}
+
+std::optional<std::string> load_bytes(std::string_view) {
+  g_loads.fetch_add(1, std::memory_order_relaxed);
+  return std::string(200, 'b');
+}
+
+std::unordered_map<std::string, std::string> load_many_bytes(const std::vector<std::string>& ids) {
+  std::unordered_map<std::string, std::string> out;
+  for (const auto& id : ids) out.emplace(id, *load_bytes(id));
+  return out;
+}
+
+void BM_Raw_CacheAsideHitBytes(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  bytes_cache(*ep).get_many(ids(kBatch), load_many_bytes);
+  const std::string key = bytes_cache(*ep).key_for("1");
+  RawContext c = raw_connect(*ep);
+  const char* argv[] = {"GET", key.c_str()};
+  const size_t lens[] = {3, key.size()};
+  for (auto _ : state) {
+    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
+    benchmark::DoNotOptimize(r->len);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Lib_CacheAsideHitBytes(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  bytes_cache(*ep).get_many(ids(kBatch), load_many_bytes);
+  for (auto _ : state) {
+    auto value = bytes_cache(*ep).get_or_load("1", load_bytes);
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Lib_GetMany100Bytes(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  const auto batch = ids(kBatch);
+  bytes_cache(*ep).get_many(batch, load_many_bytes);
+  for (auto _ : state) {
+    auto values = bytes_cache(*ep).get_many(batch, load_many_bytes);
+    benchmark::DoNotOptimize(values);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Sequential_GetMany100Bytes(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  const auto batch = ids(kBatch);
+  bytes_cache(*ep).get_many(batch, load_many_bytes);
+  for (auto _ : state) {
+    for (const auto& id : batch) {
+      auto value = bytes_cache(*ep).get_or_load(id, load_bytes);
+      benchmark::DoNotOptimize(value);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// Not paired: what decoding one ~200-byte Product costs with the default codec (JSON text
+// through nlohmann), and with nlohmann's MessagePack for comparison. No Redis involved.
+void BM_Codec_JsonDecode(benchmark::State& state) {
+  const std::string bytes = Codec<Product>::encode(product(1));
+  for (auto _ : state) {
+    Product p = Codec<Product>::decode(bytes);
+    benchmark::DoNotOptimize(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes"] = static_cast<double>(bytes.size());
+}
+
+void BM_Codec_MsgpackDecode(benchmark::State& state) {
+  const std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(product(1)));
+  for (auto _ : state) {
+    Product p = nlohmann::json::from_msgpack(bytes).get<Product>();
+    benchmark::DoNotOptimize(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes"] = static_cast<double>(bytes.size());
+}
+
+BENCHMARK(BM_Codec_JsonDecode);
+BENCHMARK(BM_Codec_MsgpackDecode);
+BENCHMARK(BM_Raw_CacheAsideHit)->UseRealTime();
+BENCHMARK(BM_Lib_CacheAsideHit)->UseRealTime();
+BENCHMARK(BM_RawMget_GetMany100)->UseRealTime();
+BENCHMARK(BM_Lib_GetMany100)->UseRealTime();
+BENCHMARK(BM_Sequential_GetMany100)->UseRealTime();
+BENCHMARK(BM_Raw_CacheAsideHitBytes)->UseRealTime();
+BENCHMARK(BM_Lib_CacheAsideHitBytes)->UseRealTime();
+BENCHMARK(BM_Lib_GetMany100Bytes)->UseRealTime();
+BENCHMARK(BM_Sequential_GetMany100Bytes)->UseRealTime();
+
+}  // namespace
+}  // namespace rediscache::bench
+
+REDISCACHE_BENCH_MAIN()
