@@ -88,7 +88,8 @@ void* create_nil(const redisReadTask* task) {
 // Replies are owned by the Connection, never by hiredis.
 void free_object(void* /*reply*/) {}
 
-redisReplyObjectFunctions kReplyFunctions = {create_string, create_array, create_integer,
+// Not const: hiredis takes a non-const pointer to it.
+redisReplyObjectFunctions g_reply_functions = {create_string, create_array, create_integer,
                                              create_nil, free_object};
 
 bool is_timeout(int saved_errno, const char* errstr) {
@@ -137,7 +138,7 @@ Connection::Connection(const ConnectionOptions& options)
     if (is_timeout(saved_errno, context_->errstr)) throw TimeoutError(what);
     throw IoError(what);
   }
-  context_->reader->fn = &kReplyFunctions;
+  context_->reader->fn = &g_reply_functions;
   context_->reader->privdata = &root_;
   if (options.keep_alive && options.unix_socket.empty()) redisEnableKeepAlive(context_.get());
   // The handshake is part of connecting, so it is bounded by the connect timeout.
