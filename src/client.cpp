@@ -151,7 +151,10 @@ std::string Client::type(std::string_view key) {
 }
 
 long long Client::publish(std::string_view channel, std::string_view message) {
-  return detail::to_integer(core_->run(channel, {"PUBLISH", channel, message}),
+  // Pub/sub is not sharded (Redis 7 broadcasts PUBLISH to every node), so on a cluster it goes
+  // to the node that subscriber() connects to: the count then includes this client's
+  // subscribers.
+  return detail::to_integer(core_->run({}, {"PUBLISH", channel, message}),
                             Call{endpoint(), "PUBLISH"});
 }
 

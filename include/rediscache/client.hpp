@@ -122,7 +122,9 @@ class REDISCACHE_EXPORT Client {
   [[nodiscard]] Pipeline pipeline() const;
   /// A MULTI/EXEC transaction on one leased connection, after WATCHing `watch_keys`.
   [[nodiscard]] Transaction transaction(ArgList watch_keys = {}) const;
-  /// A pub/sub connection of its own, with this client's connection options.
+  /// A pub/sub connection of its own, with this client's connection options (on a cluster: to
+  /// one master, which receives every node's PUBLISH in Redis 7; on sentinel: to the current
+  /// master, so create a new one after a failover, as after any IoError from it).
   [[nodiscard]] Subscriber subscriber() const;
   /// Runs a Lua script with EVALSHA, falling back to EVAL when the server lacks it.
   Reply eval(const Script& script, ArgList keys = {}, ArgList args = {});
@@ -266,7 +268,8 @@ class REDISCACHE_EXPORT Client {
   long long bitop(BitOp operation, std::string_view destination, ArgList keys);
 
   // --- Pub/sub ---------------------------------------------------------------------------
-  /// PUBLISH; returns how many subscribers received the message.
+  /// PUBLISH; returns how many subscribers received the message (on a cluster: counted on the
+  /// node subscriber() connects to, though subscribers on every node receive it).
   long long publish(std::string_view channel, std::string_view message);
 
  private:
