@@ -72,7 +72,13 @@ Transaction Client::transaction(ArgList watch_keys) const {
     transaction.route(watch_keys[0]);
     Lease& lease = transaction.leased();
     const Reply reply = lease.command(argv.view());
-    if (reply.is_error()) detail::throw_reply_error(lease.endpoint(), "WATCH", reply);
+    if (reply.is_error()) {
+      if (core_->topology() != nullptr &&
+          detail::parse_redirect(reply).kind != detail::Redirect::kNone) {
+        core_->topology()->note_stale(&reply);  // the slot moved: reload the map for the retry
+      }
+      detail::throw_reply_error(lease.endpoint(), "WATCH", reply);
+    }
     transaction.watching_ = true;
   }
   return transaction;

@@ -191,6 +191,40 @@ TEST(ClusterClient, CrossSlotTransactionsAndScripts_ReplyErrorCrossslot) {
   delete_keys(c, {ta, tb, a});
 }
 
+long long get_calls(const Endpoint& node) {
+  const std::string stats = raw_command(node, {"INFO", "commandstats"});
+  const auto at = stats.find("cmdstat_get:calls=");
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 18));
+}
+
+TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::ClusterOptions options;
+  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  options.read_from_replicas = true;
+  Client c = Client::cluster(options);
+  const std::string key = plain_prefix() + "hot";
+  c.set(key, "v", rediscache::SetOptions{60s});
+  const Endpoint master = rediscache::test::cluster_node_for(c, key);
+  raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
+
+  // The master's INFO names its replica: "slave0:ip=...,port=P,state=online,...".
+  const std::string replication = raw_command(master, {"INFO", "replication"});
+  const auto at = replication.find("slave0:");
+  ASSERT_NE(at, std::string::npos) << replication;
+  const auto port_at = replication.find("port=", at);
+  const Endpoint replica{master.host, std::stoi(replication.substr(port_at + 5))};
+
+  const long long master_before = get_calls(master);
+  const long long replica_before = get_calls(replica);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(c.get(key).value_or(""), "v");
+  EXPECT_GE(get_calls(replica) - replica_before, 20);
+  EXPECT_EQ(get_calls(master) - master_before, 0);
+  EXPECT_TRUE(c.set(key, "w", rediscache::SetOptions{60s}));  // a write still reaches the master
+  EXPECT_EQ(raw_command(master, {"GET", key}), "w");
+  c.del({key});
+}
+
 TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   rediscache::PoolOptions pool;
