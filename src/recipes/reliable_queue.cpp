@@ -1,0 +1,152 @@
+#include "rediscache/recipes/reliable_queue.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "detail/connection.hpp"
+#include "recipes/support.hpp"
+#include "rediscache/connection_pool.hpp"
+#include "rediscache/errors.hpp"
+#include "rediscache/random.hpp"
+#include "rediscache/script.hpp"
+
+namespace rediscache::recipes {
+
+namespace {
+
+using detail::reply_integer;
+
+// Moves every message of a processing list back to the front (right end) of the queue, oldest
+// first, and unregisters the consumer; with ARGV[2] == "if-dead" only when its heartbeat is
+// gone. One script, so a consumer renewing its heartbeat concurrently either keeps all of its
+// messages or none. LEFT->RIGHT moves keep the original order: the oldest message taken ends up
+// rightmost, where consumers take from.
+// KEYS: heartbeat, processing list, queue, registry. ARGV: consumer id, mode.
+// Returns -1 when the consumer is alive, else the number of messages moved.
+const Script& requeue_script() {
+  static const Script kScript(R"lua(
+if ARGV[2] == 'if-dead' and redis.call('EXISTS', KEYS[1]) == 1 then
+  return -1
+end
+local moved = 0
+while redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') do
+  moved = moved + 1
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[4], ARGV[1])
+return moved
+)lua");
+  return kScript;
+}
+
+std::string seconds_text(std::chrono::milliseconds timeout) {
+  const long long ms = timeout.count();
+  std::string fraction = std::to_string(ms % 1000);
+  fraction.insert(0, 3 - fraction.size(), '0');
+  return std::to_string(ms / 1000) + "." + fraction;
+}
+
+}  // namespace
+
+ReliableQueue::ReliableQueue(Client client, ReliableQueueOptions options)
+    : client_(std::move(client)), options_(std::move(options)) {
+  detail::require_non_empty(options_.prefix, "prefix");
+  detail::require_positive_duration(options_.consumer_timeout, "consumer_timeout");
+  pending_key_ = options_.prefix + "pending";
+  consumers_key_ = options_.prefix + "consumers";
+}
+
+long long ReliableQueue::push(std::string_view message) {
+  return client_.lpush(pending_key_, {message});
+}
+
+long long ReliableQueue::push(ArgList messages) {
+  if (messages.empty()) return size();
+  return client_.lpush(pending_key_, messages);
+}
+
+long long ReliableQueue::size() { return client_.llen(pending_key_); }
+
+std::vector<std::string> ReliableQueue::consumers() { return client_.smembers(consumers_key_); }
+
+std::size_t ReliableQueue::recover_stale() {
+  std::size_t requeued = 0;
+  for (const std::string& id : client_.smembers(consumers_key_)) {
+    const std::string alive = options_.prefix + "alive:" + id;
+    const std::string processing = options_.prefix + "processing:" + id;
+    const Reply reply = client_.eval(
+        requeue_script(), {alive, processing, pending_key_, consumers_key_}, {id, "if-dead"});
+    const long long moved = reply_integer(reply, client_.endpoint(), "EVALSHA");
+    if (moved > 0) requeued += static_cast<std::size_t>(moved);
+  }
+  return requeued;
+}
+
+QueueConsumer ReliableQueue::consumer(std::string id) const {
+  if (id.empty()) id = random_token();
+  return QueueConsumer(*this, std::move(id));
+}
+
+QueueConsumer::QueueConsumer(const ReliableQueue& queue, std::string id)
+    : client_(queue.client_),
+      consumer_timeout_(queue.options_.consumer_timeout),
+      id_(std::move(id)),
+      pending_key_(queue.pending_key_),
+      consumers_key_(queue.consumers_key_),
+      processing_key_(queue.options_.prefix + "processing:" + id_),
+      alive_key_(queue.options_.prefix + "alive:" + id_) {}
+
+std::optional<std::string> QueueConsumer::pop(std::chrono::milliseconds timeout) {
+  if (timeout <= std::chrono::milliseconds::zero() || timeout >= consumer_timeout_) {
+    throw std::invalid_argument("timeout must be positive and shorter than consumer_timeout");
+  }
+  // Heartbeat, registration and the blocking move go out together (one round trip); the
+  // heartbeat outlives the wait because timeout < consumer_timeout, so recovery never takes a
+  // consumer that is merely waiting. Client has no pipeline with a blocking command, hence the
+  // lease.
+  const std::string ttl = detail::millis_text(consumer_timeout_);
+  const std::string wait = seconds_text(timeout);
+  Lease lease = client_.pool().lease();
+  lease.append({"SET", alive_key_, "1", "PX", ttl});
+  lease.append({"SADD", consumers_key_, id_});
+  lease.append({"BLMOVE", pending_key_, processing_key_, "RIGHT", "LEFT", wait});
+  lease.set_read_timeout(timeout + client_.connection_options().command_timeout);
+  // Read every reply before judging any, so the connection stays in step.
+  const Reply set = lease.read_reply("SET");
+  const Reply sadd = lease.read_reply("SADD");
+  const Reply moved = lease.read_reply("BLMOVE");
+  lease.set_read_timeout(std::nullopt);
+  if (set.is_error()) detail::throw_reply_error(lease.endpoint(), "SET", set);
+  if (sadd.is_error()) detail::throw_reply_error(lease.endpoint(), "SADD", sadd);
+  if (moved.is_error()) detail::throw_reply_error(lease.endpoint(), "BLMOVE", moved);
+  return detail::reply_optional_string(moved, lease.endpoint(), "BLMOVE");
+}
+
+bool QueueConsumer::ack(std::string_view message) {
+  const std::string ttl = detail::millis_text(consumer_timeout_);
+  detail::RecipeTransaction tx(client_);
+  tx.queue({"LREM", processing_key_, "1", message});
+  tx.queue({"SET", alive_key_, "1", "PX", ttl});
+  const std::vector<Reply> replies = tx.exec();
+  return reply_integer(replies[0], client_.endpoint(), "LREM") > 0;
+}
+
+void QueueConsumer::heartbeat() { client_.set(alive_key_, "1", SetOptions{consumer_timeout_}); }
+
+std::vector<std::string> QueueConsumer::in_flight() {
+  std::vector<std::string> messages = client_.lrange(processing_key_, 0, -1);
+  // The processing list holds the newest at the left.
+  std::reverse(messages.begin(), messages.end());
+  return messages;
+}
+
+std::size_t QueueConsumer::leave() {
+  const Reply reply =
+      client_.eval(requeue_script(), {alive_key_, processing_key_, pending_key_, consumers_key_},
+                   {id_, "always"});
+  const long long moved = reply_integer(reply, client_.endpoint(), "EVALSHA");
+  return moved > 0 ? static_cast<std::size_t>(moved) : 0;
+}
+
+}  // namespace rediscache::recipes

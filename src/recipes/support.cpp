@@ -1,0 +1,82 @@
+#include "recipes/support.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+
+#include "detail/connection.hpp"
+#include "detail/resp.hpp"
+#include "rediscache/errors.hpp"
+
+namespace rediscache::detail {
+
+namespace {
+
+[[noreturn]] void throw_unexpected_reply(const std::string& endpoint, std::string_view command,
+                                         const Reply& reply) {
+  throw ProtocolError("redis " + endpoint + ": " + std::string(command) + ": unexpected " +
+                      to_string(reply.type) + " reply");
+}
+
+}  // namespace
+
+void require_non_empty(const std::string& value, const char* option) {
+  if (value.empty()) throw std::invalid_argument(std::string(option) + " must not be empty");
+}
+
+void require_positive_duration(std::chrono::milliseconds value, const char* option) {
+  if (value <= std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument(std::string(option) + " must be positive");
+  }
+}
+
+std::string decimal(long long value) { return std::to_string(value); }
+std::string decimal(std::uint64_t value) { return std::to_string(value); }
+std::string score_text(double value) { return std::string(DoubleText(value).view()); }
+std::string millis_text(std::chrono::milliseconds value) { return std::to_string(value.count()); }
+
+RecipeTransaction::RecipeTransaction(const Client& client)
+    : transaction_(client.transaction()), endpoint_(client.endpoint()) {}
+
+RecipeTransaction& RecipeTransaction::queue(ArgList argv) {
+  transaction_.queue(argv);
+  names_.push_back(command_name(argv));
+  return *this;
+}
+
+std::vector<Reply> RecipeTransaction::exec() {
+  std::optional<std::vector<Reply>> replies = transaction_.exec();
+  // Nothing is watched, so EXEC cannot be refused for a changed key.
+  if (!replies || replies->size() != names_.size()) {
+    throw ProtocolError("redis " + endpoint_ + ": EXEC: unexpected reply");
+  }
+  for (std::size_t i = 0; i < replies->size(); ++i) {
+    if ((*replies)[i].is_error()) throw_reply_error(endpoint_, names_[i], (*replies)[i]);
+  }
+  return std::move(*replies);
+}
+
+long long reply_integer(const Reply& reply, const std::string& endpoint, std::string_view command) {
+  if (!reply.is_integer()) throw_unexpected_reply(endpoint, command, reply);
+  return reply.integer;
+}
+
+std::optional<std::string> reply_optional_string(const Reply& reply, const std::string& endpoint,
+                                                 std::string_view command) {
+  if (reply.is_nil()) return std::nullopt;
+  if (!reply.is_string()) throw_unexpected_reply(endpoint, command, reply);
+  return reply.str;
+}
+
+double parse_score(const std::string& text, const std::string& endpoint, std::string_view command) {
+  // strtod accepts "inf"/"-inf", which Redis writes for infinite scores.
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) {
+    throw ProtocolError("redis " + endpoint + ": " + std::string(command) +
+                        ": a score is not a number");
+  }
+  return value;
+}
+
+}  // namespace rediscache::detail
