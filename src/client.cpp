@@ -43,6 +43,8 @@ Client Client::sentinel(SentinelOptions options) {
 
 ConnectionPool& Client::pool() const noexcept { return core_->any_pool(); }
 
+ConnectionPool& Client::pool_for(std::string_view key) const { return core_->pool_for(key); }
+
 std::shared_ptr<ConnectionPool> Client::shared_pool() const noexcept {
   if (core_->topology() == nullptr) return core_->shared_pool();
   // The topology owns its pools: share ownership of the core, which keeps them alive.
@@ -57,7 +59,8 @@ const ConnectionOptions& Client::connection_options() const noexcept {
 
 Reply Client::command(ArgList argv) {
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
-  return core_->run(argv.size() > 1 ? argv[1] : std::string_view{}, argv);
+  return core_->run(core_->topology() != nullptr ? detail::routing_key(argv) : std::string_view{},
+                    argv);
 }
 
 Pipeline Client::pipeline() const { return Pipeline(*this); }

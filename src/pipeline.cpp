@@ -18,8 +18,7 @@ Pipeline::Pipeline(const Client& client) : core_(client.core_) {}
 Pipeline& Pipeline::command(ArgList argv) {
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
   if (core_->sharded()) {
-    routes_.emplace_back(buffer_.size(), detail::ClientCore::slot_of(
-                                             argv.size() > 1 ? argv[1] : std::string_view{}));
+    routes_.emplace_back(buffer_.size(), detail::ClientCore::slot_of(detail::routing_key(argv)));
   }
   detail::append_resp(buffer_, argv);
   ++count_;

@@ -82,7 +82,7 @@ Lease& Transaction::leased() {
 Reply Transaction::command(ArgList argv) {
   if (finished_) throw std::logic_error("transaction already finished");
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
-  route(argv.size() > 1 ? argv[1] : std::string_view{});
+  route(detail::routing_key(argv));
   Lease& lease = leased();
   Reply reply = lease.command(argv);
   if (reply.is_error()) {
@@ -94,7 +94,7 @@ Reply Transaction::command(ArgList argv) {
 Transaction& Transaction::queue(ArgList argv) {
   if (finished_) throw std::logic_error("transaction already finished");
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
-  route(argv.size() > 1 ? argv[1] : std::string_view{});
+  route(detail::routing_key(argv));
   detail::append_resp(buffer_, argv);
   ++count_;
   return *this;

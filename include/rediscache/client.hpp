@@ -111,6 +111,10 @@ class REDISCACHE_EXPORT Client {
 
   /// The pool (for a cluster: a master's pool; for sentinel: the current master's).
   [[nodiscard]] ConnectionPool& pool() const noexcept;
+  /// The pool of the server that holds `key` now (on a cluster: the master of its slot; else
+  /// pool()). For code that pipelines on a lease of its own; such a lease does not follow
+  /// redirections, so keep all of its keys in one slot.
+  [[nodiscard]] ConnectionPool& pool_for(std::string_view key) const;
   [[nodiscard]] std::shared_ptr<ConnectionPool> shared_pool() const noexcept;
   [[nodiscard]] const std::string& endpoint() const noexcept;
   [[nodiscard]] const ConnectionOptions& connection_options() const noexcept;

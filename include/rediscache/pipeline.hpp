@@ -19,7 +19,8 @@ namespace rediscache {
 /// encoded as they are queued (RESP, binary-safe), so arguments may be temporaries. Not
 /// thread-safe; cheap to create (`Client::pipeline()`), reusable after `exec()`.
 ///
-/// On a cluster each command is routed by its argv[1] (its key for every keyed command); the
+/// On a cluster each command is routed by its key (argv[1], or the first key of BITOP, EVAL,
+/// XREAD...; keyless commands such as PING go to any master); the
 /// commands of each node go in one batch, all batches are sent before any reply is read (one
 /// round trip overall), and replies come back in queue order. A command that meets a
 /// redirection (MOVED/ASK/TRYAGAIN) is then re-run alone on the right node. Keys of one

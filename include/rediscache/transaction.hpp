@@ -22,8 +22,8 @@ class ClientCore;
 
 /// A MULTI/EXEC transaction. Holds one leased connection from creation (where the WATCH, if
 /// any, is sent) or from its first command, until `exec()`, `discard()` or destruction. Not
-/// thread-safe. On a cluster every key (the watched ones and argv[1] of each command) must hash
-/// to one slot (use a {hash tag}); a key of another slot throws ReplyError (CROSSSLOT) before
+/// thread-safe. On a cluster every key (the watched ones and the first key of each command) must
+/// hash to one slot (use a {hash tag}); a key of another slot throws ReplyError (CROSSSLOT) before
 /// anything is sent.
 ///
 /// Typical use: read watched keys with `command()`, queue writes with `queue()`, then `exec()`;

@@ -92,13 +92,55 @@ Redirect parse_redirect(const Reply& reply) {
   return r;
 }
 
-bool is_read_only_command(std::string_view name) noexcept {
-  std::array<char, 24> upper{};
-  if (name.size() >= upper.size()) return false;
+namespace {
+
+// Upper case copy of a command name into `buffer`; empty when it does not fit.
+std::string_view upper(std::string_view name, std::array<char, 24>& buffer) noexcept {
+  if (name.size() >= buffer.size()) return {};
   for (std::size_t i = 0; i < name.size(); ++i) {
-    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+    buffer[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
   }
-  const std::string_view key(upper.data(), name.size());
+  return {buffer.data(), name.size()};
+}
+
+constexpr std::string_view kKeyless[] = {
+    "ACL",       "AUTH",      "BGREWRITEAOF", "BGSAVE",      "CLIENT",    "CLUSTER", "COMMAND",
+    "CONFIG",    "DBSIZE",    "DEBUG",        "DISCARD",     "ECHO",      "EXEC",    "FLUSHALL",
+    "FLUSHDB",   "FUNCTION",  "HELLO",        "INFO",        "LASTSAVE",  "LATENCY", "LOLWUT",
+    "MONITOR",   "MULTI",     "PING",         "PSUBSCRIBE",  "PUBLISH",   "PUBSUB",  "PUNSUBSCRIBE",
+    "QUIT",      "RANDOMKEY", "READONLY",     "READWRITE",   "REPLICAOF", "RESET",   "ROLE",
+    "SAVE",      "SCAN",      "SCRIPT",       "SELECT",      "SHUTDOWN",  "SLAVEOF", "SLOWLOG",
+    "SUBSCRIBE", "SWAPDB",    "TIME",         "UNSUBSCRIBE", "UNWATCH",   "WAIT"};
+
+}  // namespace
+
+std::string_view routing_key(ArgList argv) noexcept {
+  if (argv.size() < 2) return {};
+  std::array<char, 24> buffer{};
+  const std::string_view name = upper(argv[0], buffer);
+  if (std::find(std::begin(kKeyless), std::end(kKeyless), name) != std::end(kKeyless)) return {};
+  if (name == "BITOP" || name == "OBJECT" || name == "MEMORY") {
+    return argv.size() > 2 ? argv[2] : std::string_view{};
+  }
+  if (name == "EVAL" || name == "EVALSHA" || name == "EVAL_RO" || name == "EVALSHA_RO" ||
+      name == "FCALL" || name == "FCALL_RO") {
+    if (argv.size() < 4 || argv[2] == "0") return {};
+    return argv[3];
+  }
+  if (name == "XREAD" || name == "XREADGROUP") {
+    for (std::size_t i = 1; i + 1 < argv.size(); ++i) {
+      std::array<char, 24> word{};
+      if (upper(argv[i], word) == "STREAMS") return argv[i + 1];
+    }
+    return {};
+  }
+  return argv[1];
+}
+
+bool is_read_only_command(std::string_view name) noexcept {
+  std::array<char, 24> buffer{};
+  const std::string_view key = upper(name, buffer);
+  if (key.empty()) return false;
   return std::find(std::begin(kReadOnly), std::end(kReadOnly), key) != std::end(kReadOnly);
 }
 

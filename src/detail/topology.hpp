@@ -106,6 +106,12 @@ struct Redirect {
 /// "READONLY ...", "LOADING ..."; kNone for any other reply.
 [[nodiscard]] Redirect parse_redirect(const Reply& reply);
 
+/// The key a command is routed by: argv[1] for most commands; argv[2] for BITOP, OBJECT and
+/// MEMORY; the first key of EVAL/EVALSHA/FCALL (empty when numkeys is 0); the first stream of
+/// XREAD/XREADGROUP; empty for commands without keys (PING, ECHO, INFO, SCRIPT, CONFIG, CLUSTER,
+/// PUBLISH, WAIT, ...). Case-insensitive.
+[[nodiscard]] std::string_view routing_key(ArgList argv) noexcept;
+
 /// True for commands that only read (safe to send to a replica, and to retry after a broken
 /// connection). Case-insensitive.
 [[nodiscard]] bool is_read_only_command(std::string_view name) noexcept;

@@ -81,6 +81,22 @@ TEST(ClusterRedirect, ReadOnlyCommandsAreRecognised) {
   EXPECT_FALSE(is_read_only_command(""));
 }
 
+TEST(ClusterRouting, RoutingKey_FindsTheFirstKeyInArgv) {
+  using rediscache::detail::routing_key;
+  EXPECT_EQ(routing_key({"GET", "k"}), "k");
+  EXPECT_EQ(routing_key({"set", "k", "v"}), "k");
+  EXPECT_EQ(routing_key({"BITOP", "AND", "dest", "a", "b"}), "dest");
+  EXPECT_EQ(routing_key({"EVALSHA", "abc", "2", "k1", "k2", "arg"}), "k1");
+  EXPECT_EQ(routing_key({"EVAL", "return 1", "0", "arg"}), "");
+  EXPECT_EQ(routing_key({"XREAD", "COUNT", "2", "streams", "s1", "0"}), "s1");
+  EXPECT_EQ(routing_key({"OBJECT", "ENCODING", "k"}), "k");
+  EXPECT_EQ(routing_key({"PING"}), "");
+  EXPECT_EQ(routing_key({"ECHO", "hi"}), "");
+  EXPECT_EQ(routing_key({"script", "flush"}), "");
+  EXPECT_EQ(routing_key({"PUBLISH", "channel", "m"}), "");
+  EXPECT_EQ(routing_key({"WAIT", "1", "100"}), "");
+}
+
 template <class Options>
 void expect_invalid(const Options& options, const std::string& field) {
   try {
