@@ -134,7 +134,7 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
     GTEST_SKIP() << "no shared redis-server: set REDISCACHE_TEST_REDIS_HOST/PORT or run "       \
                     "scripts/test";                                                             \
   }                                                                                             \
-  const ::rediscache::test::Endpoint ep = *ep##_rediscache_opt_
+  const ::rediscache::test::Endpoint& ep = *ep##_rediscache_opt_
 
 /// In a test body: binds `const std::string conninfo` to the shared PostgreSQL database, or skips
 /// the test with a message (fails it when servers_required()).
@@ -153,4 +153,4 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
     }                                                                                   \
     GTEST_SKIP() << "no shared PostgreSQL: set REDISCACHE_TEST_PG or run scripts/test"; \
   }                                                                                     \
-  const std::string conninfo = *conninfo##_rediscache_opt_
+  const std::string& conninfo = *conninfo##_rediscache_opt_
