@@ -2,11 +2,15 @@
 #pragma once
 
 #include "rediscache/args.hpp"
+#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache_options.hpp"
 #include "rediscache/client.hpp"
 #include "rediscache/cluster.hpp"
+#include "rediscache/codec.hpp"
 #include "rediscache/connection_pool.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/info.hpp"
+#include "rediscache/keys.hpp"
 #include "rediscache/lock.hpp"
 #include "rediscache/pipeline.hpp"
 #include "rediscache/random.hpp"
@@ -27,3 +31,5 @@
 #include "rediscache/stats.hpp"
 #include "rediscache/subscriber.hpp"
 #include "rediscache/transaction.hpp"
+#include "rediscache/write_behind.hpp"
+#include "rediscache/write_through.hpp"

@@ -1,0 +1,187 @@
+// CacheCore::Impl: the state of a cache and the steps its operations are built from. Private;
+// split from cache_core.cpp so that the batch path lives in its own file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "policy/circuit_breaker.hpp"
+#include "policy/entry.hpp"
+#include "policy/refresh_executor.hpp"
+#include "policy/single_flight.hpp"
+#include "rediscache/cache_options.hpp"
+#include "rediscache/client.hpp"
+#include "rediscache/detail/cache_core.hpp"
+#include "rediscache/errors.hpp"
+#include "rediscache/keys.hpp"
+#include "rediscache/stats.hpp"
+
+namespace rediscache::detail {
+
+/// The counters and histograms behind CacheStats.
+struct CacheCounters {
+  Counter hits, negative_hits, misses, loads, load_errors, stale_served, stampede_waits,
+      lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors, breaker_opens,
+      breaker_rejections, decode_errors, oversize, encode_errors, writes, invalidations, bytes_read,
+      bytes_written;
+  LatencyHistogram get_latency, load_latency, write_latency;
+};
+
+/// Records the time from construction to destruction into a histogram.
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(LatencyHistogram& histogram)
+      : histogram_(histogram), start_(std::chrono::steady_clock::now()) {}
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+  ~ScopedTimer() { histogram_.record(std::chrono::steady_clock::now() - start_); }
+
+ private:
+  LatencyHistogram& histogram_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+class CacheCore::Impl {
+ public:
+  Impl(Client client, CacheOptions options, TypeOps ops);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Object get_or_load(std::string_view id, const ErasedLoader& loader);
+  std::vector<Object> get_many(const std::vector<std::string>& ids,
+                               const ErasedBatchLoader& loader);
+  void set(std::string_view id, const std::string& payload);
+  void invalidate(std::string_view id);
+  void invalidate_all();
+  std::string key_for(std::string_view id);
+  [[nodiscard]] CacheStats stats() const;
+  [[nodiscard]] const Client& client() const noexcept { return client_; }
+  [[nodiscard]] const CacheOptions& options() const noexcept { return options_; }
+
+ private:
+  /// One operation's view of Redis: after a connection failure, the rest of the call skips it.
+  struct Call {
+    bool redis_down = false;
+  };
+
+  enum class Freshness { kMissing, kFresh, kStale, kExpired };
+
+  /// What a read found under a key.
+  struct Lookup {
+    Freshness state = Freshness::kMissing;
+    EntryMeta meta;
+    Object value;  // decoded for kFresh and kStale positive entries
+  };
+
+  /// Outcome of taking the stampede lock or waiting for its holder's value.
+  struct Acquire {
+    bool leased = false;      // we hold the lock: load and store under it
+    bool have_value = false;  // another process's value arrived: return `value`
+    Object value;
+  };
+
+  /// An entry ready to write.
+  struct Prepared {
+    std::string entry;
+    std::optional<std::chrono::milliseconds> px;  // Redis expiry; unset: none (allow_no_ttl)
+  };
+
+  /// Runs `fn` (Redis commands) unless the breaker or an earlier failure in this call says no.
+  /// Connection failures feed the breaker and mark the call; error replies only count. Returns
+  /// whether `fn` completed.
+  template <class F>
+  bool try_redis(Call& call, const char* context, F&& fn) {
+    if (call.redis_down) return false;
+    if (!breaker_.allow()) {
+      counters_.breaker_rejections.add();
+      call.redis_down = true;
+      return false;
+    }
+    try {
+      fn();
+      breaker_.record_success();
+      return true;
+    } catch (const Error& e) {
+      if (on_redis_error(e)) call.redis_down = true;
+      report(context, e);
+      return false;
+    }
+  }
+
+  /// Runs `fn` for an operation whose failure the caller must see: errors are counted, fed to
+  /// the breaker and rethrown. Not gated by the breaker: an invalidation is worth a timeout.
+  template <class F>
+  void write_redis(F&& fn) {
+    try {
+      fn();
+      breaker_.record_success();
+    } catch (const Error& e) {
+      on_redis_error(e);
+      throw;
+    }
+  }
+
+  /// Counts a Redis error and feeds the breaker; true for connection-level failures.
+  bool on_redis_error(const Error& e);
+  /// Passes a swallowed error to options_.on_error, if any; never throws.
+  void report(std::string_view context, const std::exception& e) const noexcept;
+
+  [[nodiscard]] std::int64_t now_ms() const;
+  [[nodiscard]] std::chrono::milliseconds jittered(std::chrono::milliseconds base) const;
+  [[nodiscard]] bool stale_usable(const Lookup& lookup) const;
+
+  /// Classifies and decodes a raw entry. A corrupt entry is counted and, when `delete_corrupt`,
+  /// deleted; the caller gets kMissing. Corrupt keys are appended to `corrupt` when given.
+  Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
+                 std::vector<std::string>* corrupt = nullptr);
+
+  /// The miss path behind single flight: lock (or wait), load, store.
+  Object lead_load(Call& call, std::string_view id, const std::string& key,
+                   const std::string& lock_key, const ErasedLoader& loader, Lookup stale);
+  Acquire acquire_or_wait(Call& call, const std::string& key, const std::string& lock_key,
+                          const std::string& token, Lookup& stale);
+  void release(Call& call, const std::string& lock_key, const std::string& token);
+
+  /// Builds an entry; throws std::length_error above max_value_bytes (or the decode limit).
+  Prepared build(std::string_view payload, bool negative, std::uint32_t load_us) const;
+  /// Encodes and builds for the read paths: failures are counted and reported, not thrown.
+  /// nullopt also when "not found" is not to be cached.
+  std::optional<Prepared> prepare(const Object& value, std::uint32_t load_us);
+  /// Writes under the lease `token` (nullptr: unconditionally) and counts.
+  void store(Call& call, const std::string& key, const std::string& lock_key,
+             const std::string* token, const Object& value, std::uint32_t load_us);
+
+  /// Refresh-ahead on a fresh hit: XFetch in this call, threshold in the background. Returns
+  /// the value to give the caller.
+  Object refresh_ahead(Call& call, std::string_view id, const std::string& key,
+                       const std::string& lock_key, const Lookup& hit, const ErasedLoader& loader);
+  /// One early refresh: take the lock without waiting, load, store. nullptr when it did not
+  /// happen (lock held elsewhere, Redis down, loader failed: all reported, none thrown).
+  Object refresh_now(Call& call, std::string_view id, const std::string& key,
+                     const std::string& lock_key, const ErasedLoader& loader);
+
+  Client client_;
+  const CacheOptions options_;
+  TypeOps ops_;
+  CompressionSettings compression_;
+  std::size_t decode_limit_;
+  mutable KeySpace keys_;
+  CircuitBreaker breaker_;
+  SingleFlight flights_;
+  mutable CacheCounters counters_;
+  std::mutex refresh_mu_;
+  std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
+  // Last member: destroyed (joined) first, while everything its tasks use still exists.
+  std::unique_ptr<RefreshExecutor> executor_;
+};
+
+}  // namespace rediscache::detail
