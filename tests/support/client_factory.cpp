@@ -27,6 +27,11 @@ std::optional<Client> make_client(PoolOptions pool) {
   return Client(options, pool);
 }
 
+bool is_shared_redis(const Endpoint& ep) {
+  const auto shared = shared_redis();
+  return shared && shared->host == ep.host && shared->port == ep.port;
+}
+
 Endpoint cluster_node_for(Client& cluster, const std::string& key) {
   // A transaction leases the connection of the key's master; a keyless INFO there says which
   // node it is.

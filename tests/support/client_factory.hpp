@@ -19,6 +19,9 @@ ClusterOptions cluster_options(PoolOptions pool = {});
 /// nullopt when the needed variables are unset. Throws what Client's constructors throw.
 std::optional<Client> make_client(PoolOptions pool = {});
 
+/// True when `ep` is the shared redis-server (shared_redis()).
+bool is_shared_redis(const Endpoint& ep);
+
 /// The address of the cluster master that serves `key` now (asked through a cluster client).
 Endpoint cluster_node_for(Client& cluster, const std::string& key);
 
