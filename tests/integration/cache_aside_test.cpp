@@ -24,9 +24,7 @@
 
 #include <gtest/gtest.h>
 
-#include "client_factory.hpp"
 #include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/keys.hpp"
 #include "test_env.hpp"
@@ -52,13 +50,6 @@ Client make_client(const Endpoint& ep, milliseconds timeout = 1000ms) {
   options.port = ep.port;
   options.connect_timeout = timeout;
   options.command_timeout = timeout;
-  // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the
-  // cluster; private servers stay single.
-  if (rediscache::test::is_shared_redis(ep) && rediscache::test::cluster_mode()) {
-    rediscache::ClusterOptions cluster = rediscache::test::cluster_options();
-    cluster.connection = options;
-    return Client::cluster(cluster);
-  }
   return Client(options);
 }
 
