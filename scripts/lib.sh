@@ -20,6 +20,7 @@ RC_PACKAGES=(
 RC_TSAN_PREFIX=()
 RC_TMP=""
 RC_REDIS_PID=""
+RC_EXTRA_PIDS=()  # cluster nodes, sentinel master/replica and sentinels
 RC_PG_BIN=""
 RC_PG_DATA=""
 RC_RESTORE_MMAP_RND_BITS=""
@@ -80,6 +81,13 @@ rc_cleanup() {
     kill -KILL "$RC_REDIS_PID" 2>/dev/null || true
     RC_REDIS_PID=""
   fi
+  if ((${#RC_EXTRA_PIDS[@]})); then
+    local pid
+    for pid in "${RC_EXTRA_PIDS[@]}"; do
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+    RC_EXTRA_PIDS=()
+  fi
   if [[ -n $RC_PG_DATA ]]; then
     rc_as_postgres "$RC_PG_BIN/pg_ctl" -D "$RC_PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
     RC_PG_DATA=""
@@ -121,6 +129,19 @@ rc_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# rc_free_ports <n>: prints n distinct TCP ports free on 127.0.0.1 right now, one per line (one
+# python start, which is what costs time on a loaded machine).
+rc_free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()' "$1"
+}
+
 # Starts the shared redis-server and exports REDISCACHE_TEST_REDIS_HOST/PORT/SERVER.
 rc_start_redis() {
   rc_tmpdir
@@ -154,6 +175,137 @@ rc_start_redis() {
   done
   tail -n 20 "$dir/redis.log" >&2 || true
   rc_die "could not start redis-server"
+}
+
+# rc_spawn_redis <dir> <redis-server args...>: starts a daemonized redis-server (or sentinel)
+# with its pidfile and log in <dir>, without waiting; rc_await_redis waits for it.
+rc_spawn_redis() {
+  local dir="$1"
+  shift
+  mkdir -p "$dir"
+  redis-server "$@" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" || rc_die "redis-server failed to start in $dir"
+}
+
+# rc_await_redis <dir> <port>: waits until the server spawned in <dir> answers PING on <port>,
+# and records its PID for cleanup.
+rc_await_redis() {
+  local dir="$1" port="$2" pid="" i
+  for ((i = 0; i < 200; i++)); do
+    pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
+    if [[ -n $pid ]] && redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+      RC_EXTRA_PIDS+=("$pid")
+      return 0
+    fi
+    sleep 0.05
+  done
+  if [[ -n $pid ]]; then
+    RC_EXTRA_PIDS+=("$pid")
+  fi
+  tail -n 20 "$dir/redis.log" >&2 || true
+  rc_die "redis-server in $dir did not answer on port $port"
+}
+
+# rc_wait_for <seconds> <command...>: polls the command every 0.1 s until it succeeds.
+rc_wait_for() {
+  local limit=$(($1 * 10)) i
+  shift
+  for ((i = 0; i < limit; i++)); do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+rc_cluster_ok() { redis-cli -p "$1" cluster info | grep -q '^cluster_state:ok'; }
+rc_replica_up() { redis-cli -p "$1" info replication | grep -q '^master_link_status:up'; }
+rc_role_is() { redis-cli -p "$1" role | head -n 1 | grep -qx "$2"; }
+
+# Starts a Redis Cluster of 3 masters and 3 replicas (each node in its own dir, the cluster bus
+# on a port of its own) and exports REDISCACHE_TEST_CLUSTER_SEEDS="127.0.0.1:p1,...". Returns
+# once every node reports cluster_state:ok and every replica is in sync (about 3 s).
+rc_start_cluster() {
+  rc_tmpdir
+  local i port ports=() free=() addresses=() seeds=""
+  mapfile -t free < <(rc_free_ports 12)
+  for ((i = 0; i < 6; i++)); do
+    port="${free[$((2 * i))]}"
+    rc_spawn_redis "$RC_TMP/cluster/$i" --port "$port" --cluster-enabled yes \
+      --cluster-port "${free[$((2 * i + 1))]}" --cluster-config-file nodes.conf \
+      --cluster-node-timeout 2000 --save '' --appendonly no --repl-diskless-sync-delay 0 \
+      --enable-debug-command local
+    ports+=("$port")
+    addresses+=("127.0.0.1:$port")
+    seeds+="${seeds:+,}127.0.0.1:$port"
+  done
+  for ((i = 0; i < 6; i++)); do
+    rc_await_redis "$RC_TMP/cluster/$i" "${ports[$i]}"
+  done
+  redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$RC_TMP/cluster/create.log" 2>&1 || {
+    cat "$RC_TMP/cluster/create.log" >&2
+    rc_die "redis-cli --cluster create failed"
+  }
+  for port in "${ports[@]}"; do
+    rc_wait_for 20 rc_cluster_ok "$port" || rc_die "cluster node $port never reached cluster_state:ok"
+  done
+  for port in "${ports[@]}"; do
+    if redis-cli -p "$port" role | head -n 1 | grep -qx slave; then
+      rc_wait_for 20 rc_replica_up "$port" || rc_die "cluster replica $port never synced"
+    fi
+  done
+  export REDISCACHE_TEST_CLUSTER_SEEDS="$seeds"
+  rc_log "redis cluster (3 masters + 3 replicas) on $seeds"
+}
+
+# Starts a master, a replica and three sentinels monitoring them as "mymaster", and exports
+# REDISCACHE_TEST_SENTINELS="127.0.0.1:s1,..." and REDISCACHE_TEST_SENTINEL_MASTER=mymaster.
+# Returns once every sentinel knows the replica (about 2 s).
+rc_start_sentinel() {
+  rc_tmpdir
+  local master replica port i dir free=() sentinels=""
+  mapfile -t free < <(rc_free_ports 5)
+  master="${free[0]}"
+  replica="${free[1]}"
+  rc_spawn_redis "$RC_TMP/sentinel/master" --port "$master" --save '' --appendonly no \
+    --repl-diskless-sync-delay 0
+  rc_spawn_redis "$RC_TMP/sentinel/replica" --port "$replica" --save '' --appendonly no \
+    --repl-diskless-sync-delay 0 --replicaof 127.0.0.1 "$master"
+  rc_await_redis "$RC_TMP/sentinel/master" "$master"
+  rc_await_redis "$RC_TMP/sentinel/replica" "$replica"
+  # Sentinels discover a replica only once it is linked; before that discovery takes ~10 s.
+  rc_wait_for 20 rc_replica_up "$replica" || rc_die "sentinel replica never synced"
+  for ((i = 0; i < 3; i++)); do
+    port="${free[$((2 + i))]}"
+    dir="$RC_TMP/sentinel/s$i"
+    mkdir -p "$dir"
+    printf '%s\n' "port $port" "bind 127.0.0.1" \
+      "sentinel monitor mymaster 127.0.0.1 $master 2" \
+      "sentinel down-after-milliseconds mymaster 1000" \
+      "sentinel failover-timeout mymaster 10000" >"$dir/sentinel.conf"
+    # The config file must come first; sentinels rewrite it, so each has its own.
+    rc_spawn_redis "$dir" "$dir/sentinel.conf" --sentinel --port "$port"
+    sentinels+="${sentinels:+,}127.0.0.1:$port"
+  done
+  for ((i = 0; i < 3; i++)); do
+    port="${free[$((2 + i))]}"
+    rc_await_redis "$RC_TMP/sentinel/s$i" "$port"
+  done
+  for ((i = 0; i < 3; i++)); do
+    port="${free[$((2 + i))]}"
+    rc_wait_for 20 rc_sentinel_sees_replica "$port" ||
+      rc_die "sentinel $port never discovered the replica"
+  done
+  export REDISCACHE_TEST_SENTINELS="$sentinels"
+  export REDISCACHE_TEST_SENTINEL_MASTER=mymaster
+  rc_log "redis sentinel: master 127.0.0.1:$master, replica $replica, sentinels $sentinels"
+}
+
+rc_sentinel_sees_replica() {
+  redis-cli -p "$1" sentinel replicas mymaster | grep -q '^slave$\|^flags$' &&
+    [[ "$(redis-cli -p "$1" sentinel master mymaster | sed -n '/^num-other-sentinels$/{n;p}')" == 2 ]]
 }
 
 # Runs a command as the postgres user when we are root (initdb refuses root), else as ourselves.

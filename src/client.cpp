@@ -4,11 +4,15 @@
 #include <utility>
 
 #include "detail/client_core.hpp"
+#include "detail/cluster_topology.hpp"
 #include "detail/connection.hpp"
 #include "detail/resp.hpp"
+#include "detail/sentinel_topology.hpp"
+#include "rediscache/cluster.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/pipeline.hpp"
 #include "rediscache/script.hpp"
+#include "rediscache/sentinel.hpp"
 #include "rediscache/subscriber.hpp"
 #include "rediscache/transaction.hpp"
 
@@ -23,10 +27,28 @@ Client::Client(ConnectionOptions connection, PoolOptions pool)
 Client::Client(std::shared_ptr<ConnectionPool> pool)
     : core_(std::make_shared<detail::ClientCore>(std::move(pool))) {}
 
+Client::Client(std::shared_ptr<detail::ClientCore> core) noexcept : core_(std::move(core)) {}
+
+Client Client::cluster(ClusterOptions options) {
+  options.validate();
+  return Client(std::make_shared<detail::ClientCore>(
+      std::make_unique<detail::ClusterTopology>(std::move(options))));
+}
+
+Client Client::sentinel(SentinelOptions options) {
+  options.validate();
+  return Client(std::make_shared<detail::ClientCore>(
+      std::make_unique<detail::SentinelTopology>(std::move(options))));
+}
+
 ConnectionPool& Client::pool() const noexcept { return core_->any_pool(); }
 
+ConnectionPool& Client::pool_for(std::string_view key) const { return core_->pool_for(key); }
+
 std::shared_ptr<ConnectionPool> Client::shared_pool() const noexcept {
-  return core_->shared_pool();
+  if (core_->topology() == nullptr) return core_->shared_pool();
+  // The topology owns its pools: share ownership of the core, which keeps them alive.
+  return std::shared_ptr<ConnectionPool>(core_, &core_->any_pool());
 }
 
 const std::string& Client::endpoint() const noexcept { return core_->any_pool().endpoint(); }
@@ -37,28 +59,38 @@ const ConnectionOptions& Client::connection_options() const noexcept {
 
 Reply Client::command(ArgList argv) {
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
-  return core_->run(argv.size() > 1 ? argv[1] : std::string_view{}, argv);
+  return core_->run(core_->topology() != nullptr ? detail::routing_key(argv) : std::string_view{},
+                    argv);
 }
 
 Pipeline Client::pipeline() const { return Pipeline(*this); }
 
 Transaction Client::transaction(ArgList watch_keys) const {
-  Lease lease = core_->pool_for(watch_keys.empty() ? std::string_view{} : watch_keys[0]).lease();
+  detail::check_one_slot(*core_, watch_keys, "WATCH");
+  Transaction transaction(core_);
   if (!watch_keys.empty()) {
     detail::Argv argv(watch_keys.size() + 1);
     argv.add("WATCH");
     argv.add_all(watch_keys);
+    transaction.route(watch_keys[0]);
+    Lease& lease = transaction.leased();
     const Reply reply = lease.command(argv.view());
-    if (reply.is_error()) detail::throw_reply_error(lease.endpoint(), "WATCH", reply);
+    if (reply.is_error()) {
+      if (core_->topology() != nullptr &&
+          detail::parse_redirect(reply).kind != detail::Redirect::kNone) {
+        core_->topology()->note_stale(&reply);  // the slot moved: reload the map for the retry
+      }
+      detail::throw_reply_error(lease.endpoint(), "WATCH", reply);
+    }
+    transaction.watching_ = true;
   }
-  Transaction transaction(std::move(lease));
-  transaction.watching_ = !watch_keys.empty();
   return transaction;
 }
 
 Subscriber Client::subscriber() const { return Subscriber(connection_options()); }
 
 Reply Client::eval(const Script& script, ArgList keys, ArgList args) {
+  detail::check_one_slot(*core_, keys, "EVALSHA");
   const detail::IntText numkeys(static_cast<long long>(keys.size()));
   const std::string_view route = keys.empty() ? std::string_view{} : keys[0];
   detail::Argv argv(keys.size() + args.size() + 3);
@@ -78,7 +110,8 @@ Reply Client::eval(const Script& script, ArgList keys, ArgList args) {
     full.add_all(args);
     reply = core_->run_allow_error(route, full.view());
   }
-  if (reply.is_error()) detail::throw_reply_error(endpoint(), "EVALSHA", reply);
+  if (reply.is_error())
+    detail::throw_reply_error(core_->pool_for(route).endpoint(), "EVALSHA", reply);
   return reply;
 }
 
@@ -103,7 +136,16 @@ std::chrono::microseconds Client::time() {
 }
 
 long long Client::dbsize() {
-  return detail::to_integer(core_->run({}, {"DBSIZE"}), Call{endpoint(), "DBSIZE"});
+  if (!core_->sharded()) {
+    return detail::to_integer(core_->run({}, {"DBSIZE"}), Call{endpoint(), "DBSIZE"});
+  }
+  long long total = 0;
+  for (ConnectionPool* pool : core_->topology()->masters()) {
+    const Reply reply = pool->lease().command({"DBSIZE"});
+    if (reply.is_error()) detail::throw_reply_error(pool->endpoint(), "DBSIZE", reply);
+    total += detail::to_integer(reply, Call{pool->endpoint(), "DBSIZE"});
+  }
+  return total;
 }
 
 std::optional<long long> Client::memory_usage(std::string_view key, bool exact) {
@@ -118,7 +160,10 @@ std::string Client::type(std::string_view key) {
 }
 
 long long Client::publish(std::string_view channel, std::string_view message) {
-  return detail::to_integer(core_->run(channel, {"PUBLISH", channel, message}),
+  // Pub/sub is not sharded (Redis 7 broadcasts PUBLISH to every node), so on a cluster it goes
+  // to the node that subscriber() connects to: the count then includes this client's
+  // subscribers.
+  return detail::to_integer(core_->run({}, {"PUBLISH", channel, message}),
                             Call{endpoint(), "PUBLISH"});
 }
 

@@ -3,19 +3,24 @@
 #include <stdexcept>
 #include <utility>
 
+#include "detail/client_core.hpp"
 #include "detail/connection.hpp"
 #include "detail/resp.hpp"
+#include "detail/topology.hpp"
 #include "rediscache/errors.hpp"
 
 namespace rediscache {
 
-Transaction::Transaction(Lease lease) : lease_(std::move(lease)) {}
+Transaction::Transaction(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
 
 Transaction::Transaction(Transaction&& other) noexcept
-    : lease_(std::move(other.lease_)),
+    : core_(std::move(other.core_)),
+      lease_(std::move(other.lease_)),
+      route_key_(std::move(other.route_key_)),
       buffer_(std::move(other.buffer_)),
       count_(std::exchange(other.count_, 0)),
-      watching_(std::exchange(other.watching_, false)) {
+      watching_(std::exchange(other.watching_, false)),
+      finished_(std::exchange(other.finished_, true)) {
   other.lease_.reset();
 }
 
@@ -26,11 +31,14 @@ Transaction& Transaction::operator=(Transaction&& other) noexcept {
     } catch (...) {
       // discard() already dropped the connection.
     }
+    core_ = std::move(other.core_);
     lease_ = std::move(other.lease_);
     other.lease_.reset();
+    route_key_ = std::move(other.route_key_);
     buffer_ = std::move(other.buffer_);
     count_ = std::exchange(other.count_, 0);
     watching_ = std::exchange(other.watching_, false);
+    finished_ = std::exchange(other.finished_, true);
   }
   return *this;
 }
@@ -43,28 +51,62 @@ Transaction::~Transaction() {
   }
 }
 
+void Transaction::route(std::string_view key) {
+  if (!core_->sharded() || key.empty()) return;
+  if (route_key_.empty()) {
+    if (lease_) {
+      // Already leased for a keyless command: the connection must serve this key's slot too.
+      if (&core_->pool_for(key) != &core_->pool_for({})) {
+        throw ReplyError(
+            "redis cluster: MULTI: CROSSSLOT: a transaction's keys must hash to one "
+            "slot and run on its node (use a {hash tag})",
+            "CROSSSLOT");
+      }
+    }
+    route_key_.assign(key);
+    return;
+  }
+  if (cluster_slot(key) != cluster_slot(route_key_)) {
+    throw ReplyError(
+        "redis cluster: MULTI: CROSSSLOT: a transaction's keys must hash to one slot "
+        "(use a {hash tag})",
+        "CROSSSLOT");
+  }
+}
+
+Lease& Transaction::leased() {
+  if (!lease_) lease_.emplace(core_->pool_for(route_key_).lease());
+  return *lease_;
+}
+
 Reply Transaction::command(ArgList argv) {
-  if (!lease_) throw std::logic_error("transaction already finished");
-  Reply reply = lease_->command(argv);
-  if (reply.is_error())
-    detail::throw_reply_error(lease_->endpoint(), detail::command_name(argv), reply);
+  if (finished_) throw std::logic_error("transaction already finished");
+  if (argv.empty()) throw std::invalid_argument("argv must not be empty");
+  route(detail::routing_key(argv));
+  Lease& lease = leased();
+  Reply reply = lease.command(argv);
+  if (reply.is_error()) {
+    detail::throw_reply_error(lease.endpoint(), detail::command_name(argv), reply);
+  }
   return reply;
 }
 
 Transaction& Transaction::queue(ArgList argv) {
-  if (!lease_) throw std::logic_error("transaction already finished");
+  if (finished_) throw std::logic_error("transaction already finished");
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
+  route(detail::routing_key(argv));
   detail::append_resp(buffer_, argv);
   ++count_;
   return *this;
 }
 
 std::optional<std::vector<Reply>> Transaction::exec() {
-  if (!lease_) throw std::logic_error("transaction already finished");
-  Lease lease = std::move(*lease_);
+  if (finished_) throw std::logic_error("transaction already finished");
+  Lease lease = std::move(leased());
   lease_.reset();
+  finished_ = true;
   watching_ = false;  // EXEC always unwatches
-  detail::Connection& connection = lease.connection();
+  detail::Connection& connection = detail::LeaseAccess::connection(lease);
   connection.append({"MULTI"});
   connection.append_encoded(buffer_, count_);
   connection.append({"EXEC"});
@@ -79,6 +121,10 @@ std::optional<std::vector<Reply>> Transaction::exec() {
   if (multi.is_error()) detail::throw_reply_error(lease.endpoint(), "MULTI", multi);
   if (result.is_nil()) return std::nullopt;
   if (result.is_error()) {
+    if (core_->topology() != nullptr &&
+        detail::parse_redirect(first_queue_error).kind != detail::Redirect::kNone) {
+      core_->topology()->note_stale(&first_queue_error);  // the slot moved: reload the map
+    }
     detail::throw_reply_error(lease.endpoint(), "EXEC",
                               first_queue_error.is_error() ? first_queue_error : result);
   }
@@ -91,6 +137,7 @@ std::optional<std::vector<Reply>> Transaction::exec() {
 }
 
 void Transaction::discard() {
+  finished_ = true;
   if (!lease_) return;
   Lease lease = std::move(*lease_);
   lease_.reset();

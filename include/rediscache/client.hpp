@@ -26,6 +26,8 @@ class Pipeline;
 class Transaction;
 class Subscriber;
 class Script;
+struct ClusterOptions;
+struct SentinelOptions;
 
 namespace detail {
 class ClientCore;
@@ -92,7 +94,27 @@ class REDISCACHE_EXPORT Client {
   /// Uses an existing pool, shared with other clients and helpers.
   explicit Client(std::shared_ptr<ConnectionPool> pool);
 
+  /// A client of a Redis Cluster (see rediscache/cluster.hpp): loads the slot map from the
+  /// seeds, keeps one pool per node and routes each command by its key's slot, following
+  /// MOVED/ASK and retrying TRYAGAIN/CLUSTERDOWN within the options' bounds. mget, mset, del,
+  /// unlink, exists and pipelines split their keys by node and reassemble results in order (one
+  /// round trip per node, all nodes at once); other multi-key commands, transactions and scripts
+  /// must keep their keys in one slot (a {hash tag}), else ReplyError (CROSSSLOT). dbsize and
+  /// scan cover every master. Throws std::invalid_argument for invalid options, IoError when no
+  /// seed answers. The copies share the topology and its background refresh thread.
+  static Client cluster(ClusterOptions options);
+  /// A client of the master that Redis Sentinel names (see rediscache/sentinel.hpp): resolved at
+  /// once, verified with ROLE, re-resolved in the background and after connection failures or
+  /// READONLY replies, so a failover needs nothing from the caller. Throws std::invalid_argument
+  /// for invalid options, IoError when no sentinel names a reachable master.
+  static Client sentinel(SentinelOptions options);
+
+  /// The pool (for a cluster: a master's pool; for sentinel: the current master's).
   [[nodiscard]] ConnectionPool& pool() const noexcept;
+  /// The pool of the server that holds `key` now (on a cluster: the master of its slot; else
+  /// pool()). For code that pipelines on a lease of its own; such a lease does not follow
+  /// redirections, so keep all of its keys in one slot.
+  [[nodiscard]] ConnectionPool& pool_for(std::string_view key) const;
   [[nodiscard]] std::shared_ptr<ConnectionPool> shared_pool() const noexcept;
   [[nodiscard]] const std::string& endpoint() const noexcept;
   [[nodiscard]] const ConnectionOptions& connection_options() const noexcept;
@@ -104,7 +126,9 @@ class REDISCACHE_EXPORT Client {
   [[nodiscard]] Pipeline pipeline() const;
   /// A MULTI/EXEC transaction on one leased connection, after WATCHing `watch_keys`.
   [[nodiscard]] Transaction transaction(ArgList watch_keys = {}) const;
-  /// A pub/sub connection of its own, with this client's connection options.
+  /// A pub/sub connection of its own, with this client's connection options (on a cluster: to
+  /// one master, which receives every node's PUBLISH in Redis 7; on sentinel: to the current
+  /// master, so create a new one after a failover, as after any IoError from it).
   [[nodiscard]] Subscriber subscriber() const;
   /// Runs a Lua script with EVALSHA, falling back to EVAL when the server lacks it.
   Reply eval(const Script& script, ArgList keys = {}, ArgList args = {});
@@ -116,6 +140,7 @@ class REDISCACHE_EXPORT Client {
   Info info(std::string_view section = {});
   /// The server's clock (TIME) as microseconds since the epoch.
   std::chrono::microseconds time();
+  /// DBSIZE; on a cluster, the sum over the masters (one round trip per master).
   long long dbsize();
   /// Bytes a key and its value use (MEMORY USAGE key SAMPLES 0 when `exact`); nullopt if absent.
   std::optional<long long> memory_usage(std::string_view key, bool exact = false);
@@ -150,7 +175,8 @@ class REDISCACHE_EXPORT Client {
   long long ttl(std::string_view key);
   /// PTTL in milliseconds, or kTtlKeyMissing / kTtlNoExpiry.
   long long pttl(std::string_view key);
-  /// SCAN one page.
+  /// SCAN one page. On a cluster the cursor walks every master in turn (its top bits name the
+  /// master), so scan_each covers the whole keyspace.
   ScanPage scan(std::uint64_t cursor, const ScanOptions& options = {});
   /// Iterates SCAN to the end, calling `on_key` for every key (a key may be reported twice
   /// if the keyspace changes meanwhile, as SCAN guarantees). One round trip per page.
@@ -246,12 +272,14 @@ class REDISCACHE_EXPORT Client {
   long long bitop(BitOp operation, std::string_view destination, ArgList keys);
 
   // --- Pub/sub ---------------------------------------------------------------------------
-  /// PUBLISH; returns how many subscribers received the message.
+  /// PUBLISH; returns how many subscribers received the message (on a cluster: counted on the
+  /// node subscriber() connects to, though subscribers on every node receive it).
   long long publish(std::string_view channel, std::string_view message);
 
  private:
   friend class Pipeline;
   friend class Transaction;
+  explicit Client(std::shared_ptr<detail::ClientCore> core) noexcept;
   std::shared_ptr<detail::ClientCore> core_;
 };
 

@@ -18,6 +18,7 @@ namespace rediscache {
 namespace detail {
 class Connection;
 class PoolState;
+struct LeaseAccess;
 }  // namespace detail
 
 /// Where and how to connect. Validated by every constructor that takes it; invalid values
@@ -127,6 +128,7 @@ class REDISCACHE_EXPORT Lease {
   friend class ConnectionPool;
   friend class Pipeline;
   friend class Transaction;
+  friend struct detail::LeaseAccess;
   Lease(detail::PoolState* pool, std::unique_ptr<detail::Connection> connection) noexcept;
   void release() noexcept;
   [[nodiscard]] detail::Connection& connection() noexcept { return *connection_; }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rediscache/args.hpp"
@@ -17,6 +18,13 @@ namespace rediscache {
 /// Queues commands and sends them in one round trip on one leased connection. Commands are
 /// encoded as they are queued (RESP, binary-safe), so arguments may be temporaries. Not
 /// thread-safe; cheap to create (`Client::pipeline()`), reusable after `exec()`.
+///
+/// On a cluster each command is routed by its key (argv[1], or the first key of BITOP, EVAL,
+/// XREAD...; keyless commands such as PING go to any master); the
+/// commands of each node go in one batch, all batches are sent before any reply is read (one
+/// round trip overall), and replies come back in queue order. A command that meets a
+/// redirection (MOVED/ASK/TRYAGAIN) is then re-run alone on the right node. Keys of one
+/// multi-key command must share a slot.
 class REDISCACHE_EXPORT Pipeline {
  public:
   explicit Pipeline(const Client& client);
@@ -46,6 +54,9 @@ class REDISCACHE_EXPORT Pipeline {
   std::shared_ptr<detail::ClientCore> core_;
   std::string buffer_;  // RESP-encoded commands
   std::size_t count_ = 0;
+  // Cluster only: per queued command, its offset in buffer_ and its slot (-1: no key).
+  std::vector<std::pair<std::size_t, int>> routes_;
+  std::vector<Reply> exec_sharded(std::string batch, std::size_t count);
 };
 
 }  // namespace rediscache

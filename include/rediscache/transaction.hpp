@@ -1,8 +1,10 @@
 // Transaction: WATCH + MULTI/EXEC on one leased connection (optimistic locking).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rediscache/args.hpp"
@@ -14,8 +16,15 @@ namespace rediscache {
 
 class Client;
 
+namespace detail {
+class ClientCore;
+}  // namespace detail
+
 /// A MULTI/EXEC transaction. Holds one leased connection from creation (where the WATCH, if
-/// any, is sent) until `exec()`, `discard()` or destruction. Not thread-safe.
+/// any, is sent) or from its first command, until `exec()`, `discard()` or destruction. Not
+/// thread-safe. On a cluster every key (the watched ones and the first key of each command) must
+/// hash to one slot (use a {hash tag}); a key of another slot throws ReplyError (CROSSSLOT) before
+/// anything is sent.
 ///
 /// Typical use: read watched keys with `command()`, queue writes with `queue()`, then `exec()`;
 /// an empty result means a watched key changed and the caller should retry.
@@ -39,12 +48,17 @@ class REDISCACHE_EXPORT Transaction {
 
  private:
   friend class Client;
-  explicit Transaction(Lease lease);
+  explicit Transaction(std::shared_ptr<detail::ClientCore> core);
+  void route(std::string_view key);  // fixes (or checks) the slot this transaction runs in
+  Lease& leased();                   // the connection, leased on first use
 
+  std::shared_ptr<detail::ClientCore> core_;
   std::optional<Lease> lease_;
-  std::string buffer_;  // RESP-encoded queued commands
+  std::string route_key_;  // a key of the transaction's slot; empty until one is seen
+  std::string buffer_;     // RESP-encoded queued commands
   std::size_t count_ = 0;
   bool watching_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace rediscache

@@ -13,26 +13,63 @@ ClientCore::ClientCore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(p
   if (!pool_) throw std::invalid_argument("pool must not be null");
 }
 
+ClientCore::ClientCore(std::unique_ptr<Topology> topology) : topology_(std::move(topology)) {
+  if (!topology_) throw std::invalid_argument("topology must not be null");
+  sharded_ = topology_->sharded();
+}
+
+ClientCore::~ClientCore() = default;
+
 Reply ClientCore::run(std::string_view key, ArgList argv) {
-  ConnectionPool& pool = pool_for(key);
+  if (__builtin_expect(topology_ != nullptr, 0)) return run_topology(key, argv, std::nullopt, true);
+  ConnectionPool& pool = *pool_;
   Reply reply = pool.lease().command(argv);
   if (reply.is_error()) throw_reply_error(pool.endpoint(), command_name(argv), reply);
   return reply;
 }
 
 Reply ClientCore::run_allow_error(std::string_view key, ArgList argv) {
-  return pool_for(key).lease().command(argv);
+  if (__builtin_expect(topology_ != nullptr, 0)) {
+    return run_topology(key, argv, std::nullopt, false);
+  }
+  return pool_->lease().command(argv);
 }
 
 Reply ClientCore::run_blocking(std::string_view key, ArgList argv,
                                std::chrono::milliseconds block) {
-  ConnectionPool& pool = pool_for(key);
+  if (topology_ != nullptr) return run_topology(key, argv, block, true);
+  ConnectionPool& pool = *pool_;
   Lease lease = pool.lease();
   lease.set_read_timeout(block + pool.connection_options().command_timeout);
   Reply reply = lease.command(argv);
   lease.set_read_timeout(std::nullopt);
   if (reply.is_error()) throw_reply_error(pool.endpoint(), command_name(argv), reply);
   return reply;
+}
+
+Reply ClientCore::run_topology(std::string_view key, ArgList argv,
+                               std::optional<std::chrono::milliseconds> block,
+                               bool throw_on_error) {
+  const std::string_view name = argv.empty() ? std::string_view{} : argv[0];
+  const std::string* endpoint = nullptr;
+  Reply reply = topology_->execute(slot_of(key), Command{argv, {}, name}, block, &endpoint);
+  if (throw_on_error && reply.is_error()) {
+    throw_reply_error(*endpoint, command_name(argv), reply);
+  }
+  return reply;
+}
+
+void check_one_slot(const ClientCore& core, ArgList keys, std::string_view command) {
+  if (!core.sharded() || keys.size() < 2) return;
+  const std::uint16_t slot = cluster_slot(keys[0]);
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    if (cluster_slot(keys[i]) != slot) {
+      throw ReplyError("redis cluster: " + std::string(command) +
+                           ": CROSSSLOT: these keys must hash to one slot (give them one {hash "
+                           "tag}, e.g. \"{user:42}:a\" and \"{user:42}:b\")",
+                       "CROSSSLOT");
+    }
+  }
 }
 
 void throw_unexpected(const Call& call, const Reply& reply) {

@@ -10,24 +10,44 @@
 #include <vector>
 
 #include "detail/resp.hpp"
+#include "detail/topology.hpp"
 #include "rediscache/args.hpp"
 #include "rediscache/client.hpp"
+#include "rediscache/cluster.hpp"
 #include "rediscache/connection_pool.hpp"
 #include "rediscache/reply.hpp"
 
 namespace rediscache::detail {
 
-/// The routing seam: today one pool for every key. A cluster or sentinel topology replaces
-/// `pool_for` without touching the typed commands or anything above them. Thread-safe.
+/// The routing seam. A single node has no topology: every command goes straight to its one pool
+/// (one well-predicted branch on the hot path). A cluster or sentinel client has a Topology that
+/// picks the pool per key and follows redirections and failovers, without touching the typed
+/// commands or anything above them. Thread-safe.
 class ClientCore {
  public:
   explicit ClientCore(std::shared_ptr<ConnectionPool> pool);
+  explicit ClientCore(std::unique_ptr<Topology> topology);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
 
-  [[nodiscard]] ConnectionPool& pool_for(std::string_view /*key*/) const noexcept { return *pool_; }
-  [[nodiscard]] ConnectionPool& any_pool() const noexcept { return *pool_; }
+  /// The master pool serving `key` now.
+  [[nodiscard]] ConnectionPool& pool_for(std::string_view key) const {
+    if (__builtin_expect(topology_ == nullptr, 1)) return *pool_;
+    return topology_->master_for(slot_of(key));
+  }
+  [[nodiscard]] ConnectionPool& any_pool() const {
+    if (__builtin_expect(topology_ == nullptr, 1)) return *pool_;
+    return topology_->any_pool();
+  }
+  /// The single node's pool; for a topology, an alias of any_pool() that keeps this core alive.
   [[nodiscard]] const std::shared_ptr<ConnectionPool>& shared_pool() const noexcept {
     return pool_;
   }
+  /// Null for a single node.
+  [[nodiscard]] Topology* topology() const noexcept { return topology_.get(); }
+  /// True when keys live on different nodes (a cluster).
+  [[nodiscard]] bool sharded() const noexcept { return sharded_; }
 
   /// One command on a leased connection; an error reply throws ReplyError.
   Reply run(std::string_view key, ArgList argv);
@@ -36,9 +56,23 @@ class ClientCore {
   /// A blocking command: the read timeout is extended by `block` for this call only.
   Reply run_blocking(std::string_view key, ArgList argv, std::chrono::milliseconds block);
 
+  /// The cluster slot of a routing key; kNoSlot for an empty key.
+  [[nodiscard]] static int slot_of(std::string_view key) noexcept {
+    return key.empty() ? kNoSlot : static_cast<int>(cluster_slot(key));
+  }
+
  private:
+  Reply run_topology(std::string_view key, ArgList argv,
+                     std::optional<std::chrono::milliseconds> block, bool throw_on_error);
+
   std::shared_ptr<ConnectionPool> pool_;
+  std::unique_ptr<Topology> topology_;
+  bool sharded_ = false;
 };
+
+/// On a cluster, throws ReplyError (CROSSSLOT, naming `command`) unless every key hashes to one
+/// slot; nothing on a single node.
+void check_one_slot(const ClientCore& core, ArgList keys, std::string_view command);
 
 /// Argument list that lives on the stack for up to 16 arguments, then spills to the heap.
 class Argv {

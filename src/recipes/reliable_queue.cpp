@@ -107,7 +107,7 @@ std::optional<std::string> QueueConsumer::pop(std::chrono::milliseconds timeout)
   // lease.
   const std::string ttl = detail::millis_text(consumer_timeout_);
   const std::string wait = seconds_text(timeout);
-  Lease lease = client_.pool().lease();
+  Lease lease = client_.pool_for(pending_key_).lease();
   lease.append({"SET", alive_key_, "1", "PX", ttl});
   lease.append({"SADD", consumers_key_, id_});
   lease.append({"BLMOVE", pending_key_, processing_key_, "RIGHT", "LEFT", wait});

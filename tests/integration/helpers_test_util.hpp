@@ -1,5 +1,6 @@
-// Shared bits of the helpers' integration tests: a Client for a test endpoint, waiting for a
-// forked child, and polling a condition with a generous deadline.
+// Shared bits of the helpers' integration tests: a Client for a test endpoint (the shared cluster
+// in the cluster rerun), waiting for a forked child, and polling a condition with a generous
+// deadline.
 #pragma once
 
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "client_factory.hpp"
 #include "rediscache/client.hpp"
 #include "test_env.hpp"
 
@@ -23,6 +25,15 @@ inline Client helpers_client(const Endpoint& ep, std::size_t pool_size = 8) {
   PoolOptions pool;
   pool.size = pool_size;
   pool.wait_timeout = std::chrono::seconds(10);
+  // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) puts the shared server's tests on the
+  // cluster; private servers (restarts, redlock's independent nodes) stay single.
+  const auto shared = shared_redis();
+  if (cluster_mode() && shared && shared->host == ep.host && shared->port == ep.port) {
+    ClusterOptions cluster = cluster_options(pool);
+    cluster.connection.connect_timeout = connection.connect_timeout;
+    cluster.connection.command_timeout = connection.command_timeout;
+    return Client::cluster(cluster);
+  }
   return Client(connection, pool);
 }
 

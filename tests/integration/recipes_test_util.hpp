@@ -8,12 +8,20 @@
 #include <thread>
 #include <vector>
 
+#include "client_factory.hpp"
 #include "test_env.hpp"
 #include <rediscache/client.hpp>
 
 namespace rediscache::test {
 
+/// A client of the shared server `ep`, or of the shared cluster in the cluster rerun
+/// (REDISCACHE_TEST_TOPOLOGY=cluster), where unique_prefix() keeps a test's keys in one slot.
 inline Client recipe_client(const Endpoint& ep, std::size_t pool_size = 8) {
+  if (cluster_mode()) {
+    PoolOptions pool;
+    pool.size = pool_size;
+    return *make_client(pool);
+  }
   ConnectionOptions connection;
   connection.host = ep.host;
   connection.port = ep.port;

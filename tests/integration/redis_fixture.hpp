@@ -1,5 +1,6 @@
-// A fixture for tests against the shared redis-server: a Client, a key prefix unique to the
-// test, and removal of every key under that prefix afterwards.
+// A fixture for tests against the shared redis-server, or the shared cluster when
+// REDISCACHE_TEST_TOPOLOGY=cluster: a Client, a key prefix unique to the test, and removal of
+// every key under that prefix afterwards.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/client.hpp"
 #include "test_env.hpp"
 
@@ -16,16 +18,27 @@ namespace rediscache::test {
 class RedisTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto ep = shared_redis();
-    if (!ep) {
-      if (servers_required()) FAIL() << "REDISCACHE_TEST_REDIS_PORT is not set";
-      GTEST_SKIP() << "no shared redis-server: set REDISCACHE_TEST_REDIS_HOST/PORT";
-    }
-    endpoint_ = *ep;
-    options_.host = ep->host;
-    options_.port = ep->port;
-    client_.emplace(options_, PoolOptions{});
     prefix_ = unique_prefix();
+    if (cluster_mode()) {
+      if (cluster_seeds().empty()) {
+        if (servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS is not set";
+        GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS";
+      }
+      client_ = make_client();
+      // Single-node helpers of a test (its own Client, raw commands) talk to the master of the
+      // test's slot: every key under prefix_ lives there.
+      endpoint_ = cluster_node_for(*client_, prefix_);
+    } else {
+      const auto ep = shared_redis();
+      if (!ep) {
+        if (servers_required()) FAIL() << "REDISCACHE_TEST_REDIS_PORT is not set";
+        GTEST_SKIP() << "no shared redis-server: set REDISCACHE_TEST_REDIS_HOST/PORT";
+      }
+      endpoint_ = *ep;
+    }
+    options_.host = endpoint_.host;
+    options_.port = endpoint_.port;
+    if (!client_) client_.emplace(options_, PoolOptions{});
   }
 
   void TearDown() override {

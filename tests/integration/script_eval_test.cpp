@@ -12,6 +12,8 @@ namespace {
 using ScriptEval = rediscache::test::RedisTest;
 
 TEST_F(ScriptEval, RunsWithKeysAndArgs_AfterScriptFlushToo) {
+  // SCRIPT FLUSH/EXISTS are per-node admin commands: on a cluster they reach one node only.
+  REDISCACHE_SINGLE_NODE_ONLY();
   static const rediscache::Script kSetAndEcho(
       "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]); return redis.call('GET', KEYS[1])");
   EXPECT_EQ(client().eval(kSetAndEcho, {key("s")}, {"v1", "60000"}).str, "v1");

@@ -312,6 +312,7 @@ std::pair<int, std::string> run_seed_python(const rediscache::test::Endpoint& ep
 
 TEST(SessionStoreIntegration, SeedPythonSession_ReadsCorrectlyHere) {
   REDISCACHE_REQUIRE_REDIS(ep);
+  REDISCACHE_SINGLE_NODE_ONLY();  // the seed's Python talks to one server
   REQUIRE_PYTHON_REDIS();
   Client client = rediscache::test::helpers_client(ep);
   SessionStore store(client);  // the seed's key layout: session:<id>
@@ -334,6 +335,7 @@ TEST(SessionStoreIntegration, SeedPythonSession_ReadsCorrectlyHere) {
 
 TEST(SessionStoreIntegration, SessionCreatedHere_ReadsCorrectlyInSeedPython) {
   REDISCACHE_REQUIRE_REDIS(ep);
+  REDISCACHE_SINGLE_NODE_ONLY();  // the seed's Python talks to one server
   REQUIRE_PYTHON_REDIS();
   Client client = rediscache::test::helpers_client(ep);
   SessionStore store(client);

@@ -61,6 +61,8 @@ TEST_F(SubscriberTest, Next_TimesOutAndStaysUsable) {
 }
 
 TEST_F(SubscriberTest, ClientTrackingInvalidations_ArriveAsArrayPayloads) {
+  // Tracking redirects to a connection on the same node; a cluster needs one per node.
+  REDISCACHE_SINGLE_NODE_ONLY();
   auto sub = client().subscriber();
   sub.subscribe({"__redis__:invalidate"});
   ASSERT_TRUE(sub.next(2s));
@@ -81,8 +83,11 @@ TEST_F(SubscriberTest, ConnectionKilled_NextThrowsIoError) {
   auto sub = client().subscriber();
   sub.subscribe({key("k")});
   ASSERT_TRUE(sub.next(2s));
-  rediscache::test::raw_command(endpoint_,
-                                {"CLIENT", "KILL", "ID", std::to_string(sub.client_id())});
+  // The subscriber's own server (on a cluster, the node subscriber() chose).
+  const std::string& at = sub.endpoint();
+  const rediscache::test::Endpoint server{at.substr(0, at.rfind(':')),
+                                          std::stoi(at.substr(at.rfind(':') + 1))};
+  rediscache::test::raw_command(server, {"CLIENT", "KILL", "ID", std::to_string(sub.client_id())});
   EXPECT_THROW(
       {
         for (int i = 0; i < 50; ++i) (void)sub.next(100ms);

@@ -180,6 +180,34 @@ std::optional<Endpoint> shared_redis() {
   return Endpoint{env("REDISCACHE_TEST_REDIS_HOST").value_or("127.0.0.1"), static_cast<int>(value)};
 }
 
+namespace {
+std::vector<Endpoint> endpoint_list(const char* variable) {
+  std::vector<Endpoint> out;
+  const auto text = env(variable);
+  if (!text) return out;
+  std::stringstream items(*text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const auto colon = item.rfind(':');
+    if (colon == std::string::npos) continue;
+    const int port = std::atoi(item.c_str() + colon + 1);
+    if (port <= 0 || port > 65535) continue;
+    out.push_back(Endpoint{item.substr(0, colon), port});
+  }
+  return out;
+}
+}  // namespace
+
+bool cluster_mode() { return env("REDISCACHE_TEST_TOPOLOGY").value_or("") == "cluster"; }
+
+std::vector<Endpoint> cluster_seeds() { return endpoint_list("REDISCACHE_TEST_CLUSTER_SEEDS"); }
+
+std::vector<Endpoint> sentinel_endpoints() { return endpoint_list("REDISCACHE_TEST_SENTINELS"); }
+
+std::string sentinel_master_name() {
+  return env("REDISCACHE_TEST_SENTINEL_MASTER").value_or("mymaster");
+}
+
 std::optional<std::string> postgres_conninfo() { return env("REDISCACHE_TEST_PG"); }
 
 bool servers_required() { return env("REDISCACHE_TEST_REQUIRE_SERVERS").value_or("") == "1"; }
@@ -202,7 +230,9 @@ std::string unique_prefix() {
   if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
     test = std::string(info->test_suite_name()) + "." + info->name();
   }
-  return "t:" + test + ":" + std::to_string(::getpid()) + ":" + std::to_string(counter++) + ":";
+  std::string prefix =
+      "t:" + test + ":" + std::to_string(::getpid()) + ":" + std::to_string(counter++);
+  return cluster_mode() ? "{" + prefix + "}:" : prefix + ":";
 }
 
 std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv,

@@ -24,6 +24,22 @@ struct Endpoint {
 /// Tests sharing it must keep to keys under unique_prefix() and never FLUSHDB/FLUSHALL.
 std::optional<Endpoint> shared_redis();
 
+/// True when REDISCACHE_TEST_TOPOLOGY=cluster: make_client() (client_factory.hpp) then returns a
+/// client of the shared Redis Cluster, and unique_prefix() wraps the prefix in a {hash tag} so a
+/// test's keys share one slot (and multi-key commands, transactions and scripts work unchanged).
+bool cluster_mode();
+
+/// Nodes of the shared Redis Cluster from REDISCACHE_TEST_CLUSTER_SEEDS ("host:port,..."); empty
+/// when unset.
+std::vector<Endpoint> cluster_seeds();
+
+/// Sentinels of the shared sentinel setup from REDISCACHE_TEST_SENTINELS ("host:port,..."); empty
+/// when unset.
+std::vector<Endpoint> sentinel_endpoints();
+
+/// The master name the shared sentinels monitor: REDISCACHE_TEST_SENTINEL_MASTER, else "mymaster".
+std::string sentinel_master_name();
+
 /// libpq conninfo of the shared PostgreSQL database from REDISCACHE_TEST_PG, or empty.
 std::optional<std::string> postgres_conninfo();
 
@@ -35,7 +51,8 @@ bool servers_required();
 std::string redis_server_binary();
 
 /// A key prefix unique to the current gtest test and process: "t:<Suite>.<Test>:<pid>:<n>:",
-/// where n counts calls in this process. Thread-safe.
+/// where n counts calls in this process; in cluster_mode(), "{t:<Suite>.<Test>:<pid>:<n>}:".
+/// Thread-safe.
 std::string unique_prefix();
 
 /// A private redis-server on a free loopback port in its own temporary directory, for tests that
@@ -121,6 +138,13 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
 
 /// In a test body: binds `const std::string conninfo` to the shared PostgreSQL database, or skips
 /// the test with a message (fails it when servers_required()).
+/// In a test body: skips the test when the suite runs against the cluster (tests that need a
+/// single server of their own, or single-node behaviour).
+#define REDISCACHE_SINGLE_NODE_ONLY()                                 \
+  if (::rediscache::test::cluster_mode()) {                           \
+    GTEST_SKIP() << "single-node test: skipped in the cluster rerun"; \
+  }
+
 #define REDISCACHE_REQUIRE_POSTGRES(conninfo)                                           \
   const auto conninfo##_rediscache_opt_ = ::rediscache::test::postgres_conninfo();      \
   if (!conninfo##_rediscache_opt_) {                                                    \

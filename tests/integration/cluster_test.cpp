@@ -1,0 +1,407 @@
+// Redis Cluster and Sentinel under Client: routing by slot, multi-key splitting, live
+// resharding under load, a killed master, and a sentinel failover. Needs the shared cluster and
+// sentinel servers (scripts/test starts them); a private cluster for the killed-master test.
+#include "rediscache/cluster.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "client_factory.hpp"
+#include "cluster_support.hpp"
+#include "rediscache/client.hpp"
+#include "rediscache/errors.hpp"
+#include "rediscache/pipeline.hpp"
+#include "rediscache/script.hpp"
+#include "rediscache/sentinel.hpp"
+#include "rediscache/transaction.hpp"
+#include "test_env.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rediscache::Client;
+using rediscache::test::ClusterNode;
+using rediscache::test::Endpoint;
+using rediscache::test::raw_command;
+
+#define REDISCACHE_REQUIRE_CLUSTER(seeds)                                                        \
+  const auto seeds = ::rediscache::test::cluster_seeds();                                        \
+  if (seeds.empty()) {                                                                           \
+    if (::rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS unset"; \
+    GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS or run scripts/test";  \
+  }
+
+// Keys of cluster tests carry no hash tag of the test, so they spread over every slot.
+std::string plain_prefix() {
+  std::string prefix = rediscache::test::unique_prefix();
+  if (!prefix.empty() && prefix.front() == '{') {
+    prefix.erase(prefix.begin());
+    prefix.erase(prefix.find('}'), 1);
+  }
+  return prefix;
+}
+
+Client cluster_client(const std::vector<Endpoint>& seeds, rediscache::PoolOptions pool = {}) {
+  rediscache::ClusterOptions options;
+  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  options.pool = pool;
+  return Client::cluster(options);
+}
+
+void delete_keys(Client& c, const std::vector<std::string>& keys) {
+  try {
+    if (!keys.empty()) c.del(keys);
+  } catch (const std::exception&) {
+    // cleanup is best effort
+  }
+}
+
+TEST(ClusterClient, SlotsMatchTheServer) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  const std::vector<std::string> keys = {
+      "123456789",  "foo",           "{user1000}.following", "a{b}c",
+      "foo{}{bar}", "foo{{bar}}zap", std::string("x\0y", 3), plain_prefix() + "k"};
+  for (const std::string& key : keys) {
+    EXPECT_EQ(std::to_string(rediscache::cluster_slot(key)),
+              raw_command(seeds[0], {"CLUSTER", "KEYSLOT", key}))
+        << key;
+  }
+}
+
+TEST(ClusterClient, KeysSpreadOverAllThreeMasters) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  Client c = cluster_client(seeds);
+  const std::string prefix = plain_prefix();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(prefix + std::to_string(i));
+  for (const auto& key : keys) c.set(key, "v", rediscache::SetOptions{60s});
+
+  const auto masters = rediscache::test::cluster_masters(seeds);
+  ASSERT_EQ(masters.size(), 3u);
+  int total = 0;
+  for (const ClusterNode& master : masters) {
+    int here = 0;
+    for (const auto& key : keys) {
+      if (raw_command(master.endpoint, {"EXISTS", key}) == "1") ++here;
+    }
+    EXPECT_GT(here, 50) << "master " << master.endpoint.port;
+    total += here;
+  }
+  EXPECT_EQ(total, 300);
+  EXPECT_GE(c.dbsize(), 300);
+  delete_keys(c, keys);
+}
+
+TEST(ClusterClient, MultiKeyCommandsSplitByNode_ResultsInOrder) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  Client c = cluster_client(seeds);
+  const std::string prefix = plain_prefix();
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) {
+    items.emplace_back(prefix + std::to_string(i), "value-" + std::to_string(i));
+    keys.push_back(prefix + std::to_string(i));
+    if (i % 10 == 0) keys.push_back(prefix + "missing-" + std::to_string(i));
+  }
+  c.mset(items);
+  const auto values = c.mget(keys);
+  ASSERT_EQ(values.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].find("missing") != std::string::npos) {
+      EXPECT_FALSE(values[i]) << keys[i];
+    } else {
+      ASSERT_TRUE(values[i]) << keys[i];
+      EXPECT_EQ("value-" + keys[i].substr(prefix.size()), *values[i]);
+    }
+  }
+  EXPECT_EQ(c.exists(keys), 100);
+  EXPECT_EQ(c.exists({keys[0], keys[0], keys[5]}), 3);  // a key named twice counts twice
+
+  // A pipeline across slots: replies in queue order, errors in their own slots.
+  auto p = c.pipeline();
+  for (int i = 0; i < 50; ++i) {
+    p.get(prefix + std::to_string(i));
+    p.incrby(prefix + "n" + std::to_string(i), i);
+  }
+  p.hset(prefix + "0", "f", "v");  // WRONGTYPE
+  p.command({"PING"});
+  const auto replies = p.exec();
+  ASSERT_EQ(replies.size(), 102u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(replies[2 * i].str, "value-" + std::to_string(i));
+    EXPECT_EQ(replies[2 * i + 1].integer, i);
+  }
+  EXPECT_TRUE(replies[100].is_error());
+  EXPECT_EQ(replies[101].str, "PONG");
+
+  for (int i = 0; i < 50; ++i) keys.push_back(prefix + "n" + std::to_string(i));
+  EXPECT_EQ(c.unlink(keys), 150);
+  EXPECT_EQ(c.del(keys), 0);
+
+  // scan_each walks every master.
+  std::set<std::string> found;
+  c.mset(items);
+  rediscache::ScanOptions scan;
+  scan.match = prefix + "*";
+  scan.count = 500;
+  c.scan_each(scan, [&](std::string_view key) { found.emplace(key); });
+  EXPECT_EQ(found.size(), 100u);
+  delete_keys(c, std::vector<std::string>(found.begin(), found.end()));
+}
+
+TEST(ClusterClient, CrossSlotTransactionsAndScripts_ReplyErrorCrossslot) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  Client c = cluster_client(seeds);
+  const std::string prefix = plain_prefix();
+  const std::string a = prefix + "a", b = prefix + "b";
+  ASSERT_NE(rediscache::cluster_slot(a), rediscache::cluster_slot(b));
+
+  auto tx = c.transaction();
+  tx.queue({"SET", a, "1"});
+  try {
+    tx.queue({"SET", b, "1"});
+    FAIL() << "expected CROSSSLOT";
+  } catch (const rediscache::ReplyError& e) {
+    EXPECT_EQ(e.server_code(), "CROSSSLOT");
+    EXPECT_NE(std::string(e.what()).find("hash tag"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c.transaction({a, b}), rediscache::ReplyError);
+
+  const rediscache::Script two_keys(
+      "return redis.call('MSET', KEYS[1], ARGV[1], KEYS[2], ARGV[1])");
+  EXPECT_THROW(c.eval(two_keys, {a, b}, {"x"}), rediscache::ReplyError);
+
+  // One hash tag: one slot, so transactions and scripts work.
+  const std::string ta = "{" + prefix + "}a", tb = "{" + prefix + "}b";
+  auto watched = c.transaction({ta, tb});
+  watched.queue({"SET", ta, "1"}).queue({"INCR", ta}).queue({"SET", tb, "x"});
+  const auto result = watched.exec();
+  ASSERT_TRUE(result);
+  EXPECT_EQ((*result)[1].integer, 2);
+  c.eval(two_keys, {ta, tb}, {"y"});
+  EXPECT_EQ(c.mget({ta, tb})[1].value(), "y");
+  delete_keys(c, {ta, tb, a});
+}
+
+long long get_calls(const Endpoint& node) {
+  const std::string stats = raw_command(node, {"INFO", "commandstats"});
+  const auto at = stats.find("cmdstat_get:calls=");
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 18));
+}
+
+TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::ClusterOptions options;
+  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  options.read_from_replicas = true;
+  Client c = Client::cluster(options);
+  const std::string key = plain_prefix() + "hot";
+  c.set(key, "v", rediscache::SetOptions{60s});
+  const Endpoint master = rediscache::test::cluster_node_for(c, key);
+  raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
+
+  // The master's INFO names its replica: "slave0:ip=...,port=P,state=online,...".
+  const std::string replication = raw_command(master, {"INFO", "replication"});
+  const auto at = replication.find("slave0:");
+  ASSERT_NE(at, std::string::npos) << replication;
+  const auto port_at = replication.find("port=", at);
+  const Endpoint replica{master.host, std::stoi(replication.substr(port_at + 5))};
+
+  const long long master_before = get_calls(master);
+  const long long replica_before = get_calls(replica);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(c.get(key).value_or(""), "v");
+  EXPECT_GE(get_calls(replica) - replica_before, 20);
+  EXPECT_EQ(get_calls(master) - master_before, 0);
+  EXPECT_TRUE(c.set(key, "w", rediscache::SetOptions{60s}));  // a write still reaches the master
+  EXPECT_EQ(raw_command(master, {"GET", key}), "w");
+  c.del({key});
+}
+
+TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::PoolOptions pool;
+  pool.size = 8;
+  Client c = cluster_client(seeds, pool);
+  const std::string prefix = plain_prefix();
+  // Four hash tags: four slots whose keys move while the threads work on them.
+  std::vector<std::string> tags;
+  for (int t = 0; t < 4; ++t) tags.push_back(prefix + "tag" + std::to_string(t));
+  constexpr int kThreads = 8;
+  constexpr int kKeysPerThread = 40;
+  const auto key_of = [&](int thread, int i) {
+    return "{" + tags[static_cast<std::size_t>(i % 4)] + "}:" + std::to_string(thread) + ":" +
+           std::to_string(i);
+  };
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kKeysPerThread; ++i) c.set(key_of(t, i), "0", rediscache::SetOptions{120s});
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> operations{0};
+  std::mutex errors_mu;
+  std::vector<std::string> errors;
+  std::vector<std::vector<int>> last(kThreads, std::vector<int>(kKeysPerThread, 0));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Client mine = c;  // copies share the topology
+      int version = 0;
+      while (!stop.load()) {
+        for (int i = 0; i < kKeysPerThread && !stop.load(); ++i) {
+          try {
+            const std::string key = key_of(t, i);
+            const std::string value = std::to_string(++version);
+            mine.set(key, value, rediscache::SetOptions{120s});
+            last[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] = version;
+            const auto back = mine.get(key);
+            if (!back || *back != value) {
+              std::lock_guard<std::mutex> lock(errors_mu);
+              errors.push_back("wrong value for " + key);
+            }
+            if (i % 8 == 0) {
+              const auto many = mine.mget({key, key_of(t, (i + 1) % kKeysPerThread)});
+              if (many.size() != 2 || !many[0] || *many[0] != value) {
+                std::lock_guard<std::mutex> lock(errors_mu);
+                errors.push_back("wrong mget for " + key);
+              }
+            }
+            operations.fetch_add(1);
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(errors_mu);
+            errors.emplace_back(e.what());
+          }
+        }
+      }
+    });
+  }
+
+  const auto masters = rediscache::test::cluster_masters(seeds);
+  ASSERT_EQ(masters.size(), 3u);
+  std::this_thread::sleep_for(200ms);
+  for (const std::string& tag : tags) {
+    const int slot = rediscache::cluster_slot(tag);
+    const Endpoint owner = rediscache::test::cluster_node_for(c, "{" + tag + "}");
+    const ClusterNode* from = nullptr;
+    const ClusterNode* to = nullptr;
+    for (const ClusterNode& m : masters) {
+      if (m.endpoint.port == owner.port) {
+        from = &m;
+      } else if (to == nullptr) {
+        to = &m;
+      }
+    }
+    ASSERT_NE(from, nullptr);
+    ASSERT_NE(to, nullptr);
+    rediscache::test::move_slot(slot, *from, *to, masters);
+    std::this_thread::sleep_for(100ms);
+  }
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
+  EXPECT_GT(operations.load(), kThreads * 10);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kKeysPerThread; ++i) {
+      const int expected = last[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+      if (expected == 0) continue;
+      EXPECT_EQ(c.get(key_of(t, i)).value_or("absent"), std::to_string(expected)) << key_of(t, i);
+    }
+  }
+  std::vector<std::string> keys;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kKeysPerThread; ++i) keys.push_back(key_of(t, i));
+  }
+  delete_keys(c, keys);
+}
+
+TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);  // the shared cluster only says that clusters are wanted
+  rediscache::test::PrivateCluster cluster;
+  rediscache::ClusterOptions options;
+  for (const Endpoint& node : cluster.nodes()) options.seeds.push_back({node.host, node.port});
+  options.refresh_interval = 500ms;
+  options.connection.connect_timeout = 300ms;
+  Client c = Client::cluster(options);
+  const std::string key = plain_prefix() + "survivor";
+  c.set(key, "before");
+  raw_command(rediscache::test::cluster_node_for(c, key), {"WAIT", "1", "2000"});
+  const Endpoint victim = rediscache::test::cluster_node_for(c, key);
+  cluster.kill(victim);
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  bool resumed = false;
+  int failures = 0;
+  while (std::chrono::steady_clock::now() - killed_at < 30s) {
+    try {
+      c.set(key, "after");
+      resumed = c.get(key).value_or("") == "after";
+      if (resumed) break;
+    } catch (const rediscache::Error&) {
+      ++failures;  // the slot has no master until the replica is promoted
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - killed_at;
+  ASSERT_TRUE(resumed) << "no promotion within 30 s";
+  EXPECT_NE(rediscache::test::cluster_node_for(c, key).port, victim.port);
+  std::cout << "[ info ] writes resumed "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms after the kill (" << failures << " failed calls meanwhile)\n";
+}
+
+TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
+  const auto sentinels = rediscache::test::sentinel_endpoints();
+  if (sentinels.empty()) {
+    if (rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_SENTINELS unset";
+    GTEST_SKIP() << "no sentinels: set REDISCACHE_TEST_SENTINELS or run scripts/test";
+  }
+  rediscache::SentinelOptions options;
+  for (const Endpoint& s : sentinels) options.sentinels.push_back({s.host, s.port});
+  options.master_name = rediscache::test::sentinel_master_name();
+  options.refresh_interval = 200ms;
+  options.retry_timeout = 3s;
+  Client c = Client::sentinel(options);
+  const std::string key = plain_prefix() + "k";
+  c.set(key, "before", rediscache::SetOptions{60s});
+  const std::string old_master = c.endpoint();
+
+  // Right after start or a previous failover the sentinels may answer NOGOODSLAVE/INPROGRESS.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string answer;
+  while (std::chrono::steady_clock::now() < deadline) {
+    answer = raw_command(sentinels[0], {"SENTINEL", "FAILOVER", options.master_name});
+    if (answer == "OK") break;
+    std::this_thread::sleep_for(300ms);
+  }
+  ASSERT_EQ(answer, "OK");
+
+  bool followed = false;
+  int failures = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      c.set(key, "after", rediscache::SetOptions{60s});
+      if (c.endpoint() != old_master && c.get(key).value_or("") == "after") {
+        followed = true;
+        break;
+      }
+    } catch (const rediscache::Error&) {
+      ++failures;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(followed) << "still on " << c.endpoint() << " (" << failures << " failures)";
+  const std::string role =
+      raw_command(Endpoint{c.connection_options().host, c.connection_options().port}, {"ROLE"});
+  EXPECT_EQ(role.substr(0, 6), "master");
+  c.del({key});
+}
+
+}  // namespace

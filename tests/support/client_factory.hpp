@@ -1,0 +1,28 @@
+// Clients of the shared test servers, for tests that run both against one redis-server and
+// against the Redis Cluster (scripts/test's cluster rerun sets REDISCACHE_TEST_TOPOLOGY=cluster).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "rediscache/client.hpp"
+#include "rediscache/cluster.hpp"
+#include "test_env.hpp"
+
+namespace rediscache::test {
+
+/// Options of a client of the shared cluster (REDISCACHE_TEST_CLUSTER_SEEDS); seeds empty when
+/// the variable is unset.
+ClusterOptions cluster_options(PoolOptions pool = {});
+
+/// A client of the shared servers: of the cluster when cluster_mode(), else of shared_redis().
+/// nullopt when the needed variables are unset. Throws what Client's constructors throw.
+std::optional<Client> make_client(PoolOptions pool = {});
+
+/// True when `ep` is the shared redis-server (shared_redis()).
+bool is_shared_redis(const Endpoint& ep);
+
+/// The address of the cluster master that serves `key` now (asked through a cluster client).
+Endpoint cluster_node_for(Client& cluster, const std::string& key);
+
+}  // namespace rediscache::test
