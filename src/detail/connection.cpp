@@ -90,7 +90,7 @@ void free_object(void* /*reply*/) {}
 
 // Not const: hiredis takes a non-const pointer to it.
 redisReplyObjectFunctions g_reply_functions = {create_string, create_array, create_integer,
-                                             create_nil, free_object};
+                                               create_nil, free_object};
 
 bool is_timeout(int saved_errno, const char* errstr) {
   if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT) {

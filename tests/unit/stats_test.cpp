@@ -1,12 +1,12 @@
 // Unit tests of LatencyHistogram and Counter: bucket accuracy, percentiles, and concurrent use.
 #include "rediscache/stats.hpp"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rediscache {
 namespace {
