@@ -21,7 +21,7 @@ struct LatencySummary {
   std::chrono::nanoseconds sum{0};
 };
 
-/// A lock-free log-linear latency histogram (about 3 % relative error, 1 ns to ~70 s).
+/// A lock-free log-linear latency histogram (about 3 % relative error, 1 ns to ~36 minutes).
 /// `record` is a few relaxed atomic adds: cheap enough to stay on in hot paths. Thread-safe.
 class REDISCACHE_EXPORT LatencyHistogram {
  public:
@@ -36,7 +36,7 @@ class REDISCACHE_EXPORT LatencyHistogram {
 
   /// Sub-buckets per power of two; 32 gives ~3 % resolution.
   static constexpr int kSubBuckets = 32;
-  static constexpr int kPowers = 37;  // 2^36 ns ~ 68.7 s; larger values land in the last bucket
+  static constexpr int kPowers = 37;  // up to 2^41 ns ~ 36 min; larger land in the last bucket
   static constexpr int kBuckets = kSubBuckets * kPowers;
 
  private:
