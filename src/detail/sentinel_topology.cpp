@@ -100,7 +100,7 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
       if (block) lease->set_read_timeout(*block + pool.connection_options().command_timeout);
       Connection& connection = LeaseAccess::connection(*lease);
       command.append_to(connection);
-      reply = connection.read_reply(command.name);
+      reply = command.read_from(connection);
       if (block) lease->set_read_timeout(std::nullopt);
     } catch (const IoError&) {
       lease.reset();
