@@ -89,4 +89,15 @@ class Connection {
 [[noreturn]] void throw_reply_error(const std::string& endpoint, std::string_view command,
                                     const Reply& reply);
 
+/// Read deadline for a blocking command (BRPOP, BLMOVE, XREAD BLOCK, ...) that the server may
+/// hold for `block`. Redis fires blocking timeouts from its event loop, which wakes every
+/// 1000/hz ms (100 ms by default) and later still on a loaded host, so the server's own "timed
+/// out" reply can arrive well after `block`. The grace keeps that reply from being mistaken for
+/// a dead server; `command_timeout` still bounds the round trip itself.
+inline std::chrono::milliseconds blocking_read_timeout(std::chrono::milliseconds block,
+                                                       std::chrono::milliseconds command_timeout) {
+  constexpr std::chrono::milliseconds kServerTimerGrace{500};
+  return block + command_timeout + kServerTimerGrace;
+}
+
 }  // namespace rediscache::detail
