@@ -53,6 +53,8 @@ class Connection {
   /// wait on it. Does not consume anything.
   [[nodiscard]] bool probe_alive() noexcept;
 
+  /// The socket (for poll() over several connections).
+  [[nodiscard]] int native_handle() const noexcept;
   [[nodiscard]] bool broken() const noexcept { return broken_; }
   void mark_broken() noexcept { broken_ = true; }
   /// Replies still owed by the server; a connection returned with replies owed is out of sync.

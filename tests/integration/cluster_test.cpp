@@ -32,13 +32,6 @@ using rediscache::test::ClusterNode;
 using rediscache::test::Endpoint;
 using rediscache::test::raw_command;
 
-#define REDISCACHE_REQUIRE_CLUSTER(seeds)                                                        \
-  const auto seeds = ::rediscache::test::cluster_seeds();                                        \
-  if (seeds.empty()) {                                                                           \
-    if (::rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS unset"; \
-    GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS or run scripts/test";  \
-  }
-
 // Keys of cluster tests carry no hash tag of the test, so they spread over every slot.
 std::string plain_prefix() {
   std::string prefix = rediscache::test::unique_prefix();
