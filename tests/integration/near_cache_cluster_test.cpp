@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "near_cache_test_util.hpp"
 #include "rediscache/client.hpp"
 #include "rediscache/cluster.hpp"
 #include "rediscache/invalidation.hpp"
@@ -29,28 +30,6 @@ Client cluster_client(const std::vector<test::Endpoint>& seeds) {
   return Client::cluster(options);
 }
 
-// A prefix without the test's hash tag, so that keys spread over every master.
-std::string spread_prefix() {
-  std::string prefix = test::unique_prefix();
-  if (!prefix.empty() && prefix.front() == '{') {
-    prefix.erase(prefix.begin());
-    prefix.erase(prefix.find('}'), 1);
-  }
-  return prefix;
-}
-
-NearTierOptions near_options(InvalidationMode mode, const std::string& prefix) {
-  NearTierOptions o;
-  o.cache.max_entries = 1000;
-  o.cache.max_lifetime = std::chrono::seconds(60);
-  o.invalidation.mode = mode;
-  o.invalidation.prefixes = {prefix};
-  o.invalidation.channel = prefix + "invalidate";
-  o.invalidation.initial_backoff = milliseconds(10);
-  o.invalidation.max_backoff = milliseconds(100);
-  return o;
-}
-
 /// Polls until every key reads `expected`; false after kEventually.
 bool all_read(NearCachedClient& client, const std::vector<std::string>& keys,
               const std::string& expected) {
@@ -64,7 +43,7 @@ bool all_read(NearCachedClient& client, const std::vector<std::string>& keys,
   return true;
 }
 
-/// Keys under `prefix` until every master of `cluster` serves at least two of them.
+/// At least 12 keys under `prefix`, and enough that each of the 3 masters serves some.
 std::vector<std::string> keys_on_every_master(Client& cluster, const std::string& prefix) {
   std::vector<std::string> keys;
   std::set<std::string> masters;
@@ -75,8 +54,8 @@ std::vector<std::string> keys_on_every_master(Client& cluster, const std::string
   return keys;
 }
 
-/// Caches every key in `reader` (two reads each: the second must be a local hit), then
-/// overwrites them all through `writer`; true when `reader` sees every new value.
+/// Caches every key in `reader` (a second read of each must be a local hit), overwrites them
+/// all through `writer`, and expects `reader` to see every new value.
 void expect_writes_seen(NearCachedClient& reader, Client& writer,
                         const std::vector<std::string>& keys) {
   for (const std::string& key : keys) writer.set(key, "v1");
@@ -89,12 +68,12 @@ void expect_writes_seen(NearCachedClient& reader, Client& writer,
 }
 
 TEST(NearCacheCluster, ServerAssisted_WritesOnEveryMasterInvalidate) {
-  REDISCACHE_REQUIRE_CLUSTER(endpoints);
-  const std::string prefix = spread_prefix();
-  Client writer = cluster_client(endpoints);
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  const std::string prefix = test::untagged_prefix();
+  Client writer = cluster_client(seeds);
   const std::vector<std::string> keys = keys_on_every_master(writer, prefix);
-  NearCachedClient reader(cluster_client(endpoints),
-                          near_options(InvalidationMode::kServerAssisted, prefix));
+  NearCachedClient reader(cluster_client(seeds),
+                          test::near_options(InvalidationMode::kServerAssisted, prefix));
   ASSERT_TRUE(reader.listener().wait_connected(kEventually));
   EXPECT_EQ(reader.listener().mode(), InvalidationMode::kServerAssisted);
   EXPECT_EQ(reader.listener().stats().nodes, 3u);
@@ -104,14 +83,14 @@ TEST(NearCacheCluster, ServerAssisted_WritesOnEveryMasterInvalidate) {
 }
 
 TEST(NearCacheCluster, PubSub_OneSubscriptionHearsWritersOnEveryNode) {
-  REDISCACHE_REQUIRE_CLUSTER(endpoints);
-  const std::string prefix = spread_prefix();
-  Client plain = cluster_client(endpoints);
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  const std::string prefix = test::untagged_prefix();
+  Client plain = cluster_client(seeds);
   const std::vector<std::string> keys = keys_on_every_master(plain, prefix);
-  NearCachedClient reader(cluster_client(endpoints),
-                          near_options(InvalidationMode::kPubSub, prefix));
-  NearCachedClient writer(cluster_client(endpoints),
-                          near_options(InvalidationMode::kPubSub, prefix));
+  NearCachedClient reader(cluster_client(seeds),
+                          test::near_options(InvalidationMode::kPubSub, prefix));
+  NearCachedClient writer(cluster_client(seeds),
+                          test::near_options(InvalidationMode::kPubSub, prefix));
   ASSERT_TRUE(reader.listener().wait_connected(kEventually));
   EXPECT_EQ(reader.listener().stats().nodes, 1u);
   for (const std::string& key : keys) writer.set(key, "v1");

@@ -55,6 +55,10 @@ std::string redis_server_binary();
 /// Thread-safe.
 std::string unique_prefix();
 
+/// unique_prefix() without the {hash tag} of cluster_mode(): keys under it spread over every
+/// slot, for tests of the cluster itself.
+std::string untagged_prefix();
+
 /// A private redis-server on a free loopback port in its own temporary directory, for tests that
 /// stop, restart, pause or configure the server (requirepass, ACL users, CONFIG SET).
 ///
