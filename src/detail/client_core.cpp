@@ -63,7 +63,7 @@ ClientCore::FollowedReplies ClientCore::run_followed(std::string_view key, ArgLi
   ConnectionPool& pool = *pool_;
   out.endpoint = pool.endpoint();
   Lease lease = pool.lease();
-  lease.set_read_timeout(block + pool.connection_options().command_timeout);
+  lease.set_read_timeout(blocking_read_timeout(block, pool.connection_options().command_timeout));
   lease.append(argv);
   lease.append(follow_up);
   out.reply = lease.read_reply(argv.empty() ? std::string_view{} : argv[0]);
