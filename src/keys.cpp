@@ -127,14 +127,20 @@ std::string KeySpace::key_for(std::string_view id) { return key_for(id, version(
 std::string KeySpace::key_for(std::string_view id, long long version) const {
   std::string key;
   key.reserve(state_->name.size() + id.size() + 24);
-  key.append(state_->name).append(":v").append(std::to_string(version)).append(":").append(id);
+  key.append(state_->name).append(":v").append(std::to_string(version)).append("{:").append(id);
+  key.push_back('}');
   return key;
 }
 
 std::string KeySpace::lock_key_for(std::string_view id, long long version) const {
   std::string key;
   key.reserve(state_->name.size() + id.size() + 30);
-  key.append(state_->name).append(":lock:v").append(std::to_string(version)).append(":").append(id);
+  key.append(state_->name)
+      .append(":lock:v")
+      .append(std::to_string(version))
+      .append("{:")
+      .append(id);
+  key.push_back('}');
   return key;
 }
 

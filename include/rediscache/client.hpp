@@ -31,6 +31,7 @@ struct SentinelOptions;
 
 namespace detail {
 class ClientCore;
+struct ClientAccess;
 }  // namespace detail
 
 /// When SET writes.
@@ -283,6 +284,7 @@ class REDISCACHE_EXPORT Client {
  private:
   friend class Pipeline;
   friend class Transaction;
+  friend struct detail::ClientAccess;
   explicit Client(std::shared_ptr<detail::ClientCore> core) noexcept;
   std::shared_ptr<detail::ClientCore> core_;
 };

@@ -15,6 +15,7 @@ enum class Errc {
   kReply,          ///< The server answered with an error reply (WRONGTYPE, NOSCRIPT, ...).
   kProtocol,       ///< The reply did not have the shape the command promises.
   kUnavailable,    ///< A component refused to try Redis (for example an open circuit breaker).
+  kNotReplicated,  ///< A write was applied on the master, but too few replicas confirmed it (WAIT).
 };
 
 /// Base of every exception rediscache throws on its own behalf.
@@ -71,6 +72,26 @@ class ProtocolError : public Error {
 class Unavailable : public Error {
  public:
   explicit Unavailable(const std::string& what) : Error(Errc::kUnavailable, what) {}
+};
+
+/// A write was applied on the master, but fewer replicas than required acknowledged it within
+/// the timeout (WAIT), for example because a replica is down or lagging. Unlike IoError the
+/// outcome is known: the write is on the master and stays there, and replicates later if a
+/// replica catches up; only if that master is lost first (a failover) is the write lost.
+/// Repeating an idempotent write is safe. Thrown by WriteBehind with
+/// WriteBehindOptions::wait_replicas set.
+class NotReplicated : public Error {
+ public:
+  NotReplicated(const std::string& what, long long required, long long acknowledged)
+      : Error(Errc::kNotReplicated, what), required_(required), acknowledged_(acknowledged) {}
+  /// Replicas that had to acknowledge the write.
+  [[nodiscard]] long long required() const noexcept { return required_; }
+  /// Replicas that did, within the timeout (-1 when WAIT itself failed).
+  [[nodiscard]] long long acknowledged() const noexcept { return acknowledged_; }
+
+ private:
+  long long required_;
+  long long acknowledged_;
 };
 
 }  // namespace rediscache

@@ -28,14 +28,18 @@ struct KeySpaceOptions {
 /// The keys of one namespace. Layout (the namespace may use only [A-Za-z0-9_.-], so no two
 /// namespaces and no two kinds of key can ever produce the same key):
 ///
-///     <ns>:v<N>:<id>        a cache entry, version N
-///     <ns>:lock:v<N>:<id>   the stampede lock (lease) of that entry
-///     <ns>:version          the current version N
+///     <ns>:v<N>{:<id>}        a cache entry, version N
+///     <ns>:lock:v<N>{:<id>}   the stampede lock (lease) of that entry
+///     <ns>:version            the current version N
+///
+/// `{:<id>}` is a Redis Cluster hash tag: an entry and its lock hash to one slot (the scripts
+/// that store an entry touch both), while different ids spread over the cluster. The tag starts
+/// with ':' so that it is never empty, whatever the id (an empty tag would hash the whole key).
 ///
 /// A namespace's first version is the Redis server's clock in milliseconds (so
-/// `users:v1795000000123:42` rather than `users:v1:42`): if the version key is ever lost (expiry,
-/// eviction), the version restarts above every version used before, so entries of invalidated
-/// versions can never come back. Each bump adds one. Instances cache the version for
+/// `users:v1795000000123{:42}` rather than `users:v1{:42}`): if the version key is ever lost
+/// (expiry, eviction), the version restarts above every version used before, so entries of
+/// invalidated versions can never come back. Each bump adds one. Instances cache the version for
 /// `version_check_interval`; the instance that bumps sees the new version at once, others within
 /// that interval. Thread-safe.
 class REDISCACHE_EXPORT KeySpace {
@@ -65,11 +69,11 @@ class REDISCACHE_EXPORT KeySpace {
   /// instances; old entries expire by their own TTL. Throws the Client's errors.
   long long bump();
 
-  /// "<ns>:v<version()>:<id>"; may cost the round trip of `version()`.
+  /// "<ns>:v<version()>{:<id>}"; may cost the round trip of `version()`.
   std::string key_for(std::string_view id);
-  /// "<ns>:v<version>:<id>", no I/O.
+  /// "<ns>:v<version>{:<id>}", no I/O.
   [[nodiscard]] std::string key_for(std::string_view id, long long version) const;
-  /// "<ns>:lock:v<version>:<id>", no I/O.
+  /// "<ns>:lock:v<version>{:<id>}", no I/O.
   [[nodiscard]] std::string lock_key_for(std::string_view id, long long version) const;
 
  private:

@@ -16,6 +16,7 @@
 #include "rediscache/cache_aside.hpp"
 #include "rediscache/codec.hpp"
 #include "rediscache/detail/write_behind_queue.hpp"
+#include "rediscache/errors.hpp"
 #include "rediscache/export.hpp"
 
 namespace rediscache {
@@ -59,6 +60,18 @@ struct WriteBehindOptions {
   /// that no process uses any more disappears. Longer than any expected outage of all
   /// flushers, since queued writes expire with it. Positive.
   std::chrono::milliseconds queue_ttl = std::chrono::hours(24 * 7);
+  /// Durability on failover. When positive, write() and remove() return only after this many
+  /// replicas of the queue's master have acknowledged the entry: `WAIT wait_replicas
+  /// wait_timeout` runs on the connection that added it, in the same round trip. When fewer
+  /// acknowledge in time they throw NotReplicated, after updating the cache as usual: the entry
+  /// is queued on the master all the same and will be written unless that master fails over
+  /// before a replica copies it. 0: no WAIT; replication is asynchronous, so an entry
+  /// acknowledged by a master that dies a moment later can be lost with it. See
+  /// docs/write-policies.md, "Durability on failover", for what each setting guarantees.
+  std::size_t wait_replicas = 0;
+  /// Longest time write() and remove() wait for `wait_replicas` acknowledgements. Positive
+  /// (Redis's own `WAIT n 0` would wait forever). Unused while wait_replicas is 0.
+  std::chrono::milliseconds wait_timeout{1000};
   /// Run a flusher in this instance. Off: this instance only enqueues; another process's
   /// flusher writes to the database.
   bool run_flusher = true;
@@ -132,7 +145,9 @@ struct WriteOp {
 ///   them after `max_attempts` failures, with the error text: see dead_letters(),
 ///   replay_dead_letters().
 /// - The queue is as durable as Redis is: use appendonly (AOF) and replicas for data that must
-///   survive a Redis crash.
+///   survive a Redis crash. Replication is asynchronous: with `wait_replicas` 0, an entry that
+///   write() acknowledged can be lost when its master fails over before a replica copied it;
+///   with `wait_replicas` N, write() returns only once N replicas hold it (else NotReplicated).
 ///
 /// Thread-safe. The cache must outlive this object. The destructor stops the flusher: it drains
 /// the queue for up to `drain_timeout`, then returns within about that plus one writer call.
@@ -152,31 +167,39 @@ class WriteBehind {
         queue_(cache.client(), options.queue.empty() ? cache.options().name : options.queue,
                make_raw_writer(), validated(options, writer_)) {}
 
-  /// Caches `value` for `id` (ttl ± jitter) and queues the upsert. Three round trips. Throws the
-  /// Client's errors when the operation could not be queued (then nothing was written anywhere
-  /// by this call). Once it returns, the write reaches the database even if this process dies.
-  /// A failure to update the cache after queueing is not thrown (the write will happen): it is
-  /// counted in `cache_errors` and reported to `on_error`.
+  /// Caches `value` for `id` (ttl ± jitter) and queues the upsert. Three round trips (the first
+  /// also waits for replicas when `wait_replicas` is set). Throws the Client's errors when the
+  /// operation could not be queued (then nothing was written anywhere by this call; after
+  /// IoError, whether it was queued is unknown). Once it returns, the write reaches the database
+  /// even if this process dies, and, with `wait_replicas`, even if the queue's master fails over
+  /// to one of the replicas that acknowledged it. Throws NotReplicated when `wait_replicas` is set
+  /// and too few replicas acknowledged within `wait_timeout`: the write is queued and cached all
+  /// the same (calling write() again with the same value is safe). A failure to update the cache
+  /// after queueing is not thrown (the write will happen): it is counted in `cache_errors` and
+  /// reported to `on_error`.
   void write(std::string_view id, const T& value) {
-    const std::string entry = queue_.enqueue(WriteKind::kUpsert, id, C::encode(value));
+    detail::WriteBehindQueue::Enqueued queued =
+        queue_.enqueue(WriteKind::kUpsert, id, C::encode(value));
     try {
       cache_.set(id, value);
     } catch (const std::exception& e) {
       cache_failed("write-behind cache update", e);
     }
-    settle(id, entry);
+    settle(id, std::move(queued.entry_id));
+    if (queued.not_replicated) std::rethrow_exception(queued.not_replicated);
   }
 
   /// Removes `id` from the cache and queues the database delete, behind any write queued
-  /// before. Three round trips; errors as write().
+  /// before. Three round trips; errors as write(), NotReplicated included.
   void remove(std::string_view id) {
-    const std::string entry = queue_.enqueue(WriteKind::kRemove, id, {});
+    detail::WriteBehindQueue::Enqueued queued = queue_.enqueue(WriteKind::kRemove, id, {});
     try {
       cache_.invalidate(id);
     } catch (const std::exception& e) {
       cache_failed("write-behind cache invalidation", e);
     }
-    settle(id, entry);
+    settle(id, std::move(queued.entry_id));
+    if (queued.not_replicated) std::rethrow_exception(queued.not_replicated);
   }
 
   /// Waits until every operation queued (by any process) before the call has left the queue:

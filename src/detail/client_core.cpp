@@ -47,6 +47,31 @@ Reply ClientCore::run_blocking(std::string_view key, ArgList argv,
   return reply;
 }
 
+ClientCore::FollowedReplies ClientCore::run_followed(std::string_view key, ArgList argv,
+                                                     ArgList follow_up,
+                                                     std::chrono::milliseconds block) {
+  FollowedReplies out;
+  if (topology_ != nullptr) {
+    const std::string* endpoint = nullptr;
+    Command command{argv, {}, argv.empty() ? std::string_view{} : argv[0]};
+    command.follow_up = follow_up;
+    command.follow_up_reply = &out.follow_up;
+    out.reply = topology_->execute(slot_of(key), command, block, &endpoint);
+    out.endpoint = *endpoint;
+    return out;
+  }
+  ConnectionPool& pool = *pool_;
+  out.endpoint = pool.endpoint();
+  Lease lease = pool.lease();
+  lease.set_read_timeout(blocking_read_timeout(block, pool.connection_options().command_timeout));
+  lease.append(argv);
+  lease.append(follow_up);
+  out.reply = lease.read_reply(argv.empty() ? std::string_view{} : argv[0]);
+  out.follow_up = lease.read_reply(follow_up.empty() ? std::string_view{} : follow_up[0]);
+  lease.set_read_timeout(std::nullopt);
+  return out;
+}
+
 Reply ClientCore::run_topology(std::string_view key, ArgList argv,
                                std::optional<std::chrono::milliseconds> block,
                                bool throw_on_error) {

@@ -56,6 +56,20 @@ class ClientCore {
   /// A blocking command: the read timeout is extended by `block` for this call only.
   Reply run_blocking(std::string_view key, ArgList argv, std::chrono::milliseconds block);
 
+  /// Both replies of run_followed.
+  struct FollowedReplies {
+    Reply reply;
+    Reply follow_up;
+    std::string endpoint;  // the server that answered, for messages
+  };
+  /// Runs `argv` on the master serving `key` and `follow_up` right after it on the same
+  /// connection, in one round trip (WAIT after a write: it counts the replicas that have the
+  /// writes of its own connection). Redirections and failovers are followed as for run(), judged
+  /// by `argv`'s reply. The read timeout is extended by `block` (the follow-up may block). Error
+  /// replies are returned, not thrown; IoError/TimeoutError propagate (outcome unknown).
+  FollowedReplies run_followed(std::string_view key, ArgList argv, ArgList follow_up,
+                               std::chrono::milliseconds block);
+
   /// The cluster slot of a routing key; kNoSlot for an empty key.
   [[nodiscard]] static int slot_of(std::string_view key) noexcept {
     return key.empty() ? kNoSlot : static_cast<int>(cluster_slot(key));
@@ -68,6 +82,12 @@ class ClientCore {
   std::shared_ptr<ConnectionPool> pool_;
   std::unique_ptr<Topology> topology_;
   bool sharded_ = false;
+};
+
+/// Reaches the core of a Client, for code in src/ that needs routing the public API does not
+/// offer (a command and its WAIT on one connection).
+struct ClientAccess {
+  static ClientCore& core(const Client& client) noexcept { return *client.core_; }
 };
 
 /// On a cluster, throws ReplyError (CROSSSLOT, naming `command`) unless every key hashes to one

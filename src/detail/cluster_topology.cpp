@@ -140,7 +140,7 @@ Reply ClusterTopology::execute(int slot, const Command& command,
       command.append_to(connection);
       if (replica) connection.read_reply("READONLY");
       if (asking) connection.read_reply("ASKING");
-      reply = connection.read_reply(command.name);
+      reply = command.read_from(connection);
       if (block) lease->set_read_timeout(std::nullopt);
     } catch (const IoError&) {
       lease.reset();

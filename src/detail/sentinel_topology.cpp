@@ -103,7 +103,7 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
       }
       Connection& connection = LeaseAccess::connection(*lease);
       command.append_to(connection);
-      reply = connection.read_reply(command.name);
+      reply = command.read_from(connection);
       if (block) lease->set_read_timeout(std::nullopt);
     } catch (const IoError&) {
       lease.reset();

@@ -32,12 +32,29 @@ struct Command {
   ArgList argv;
   std::string_view encoded;
   std::string_view name;  // for messages
+  /// When `follow_up_reply` is set: a command sent right after this one on the same connection
+  /// (in the same round trip), its reply stored there. WAIT needs this: it counts the replicas
+  /// that have the writes of its own connection. Only the main reply decides redirections and
+  /// retries; a retried command sends its follow-up again.
+  ArgList follow_up{};
+  Reply* follow_up_reply = nullptr;
+
   void append_to(Connection& connection) const {
     if (encoded.empty()) {
       connection.append(argv);
     } else {
       connection.append_encoded(encoded, 1);
     }
+    if (follow_up_reply != nullptr) connection.append(follow_up);
+  }
+  /// Reads the main reply, then the follow-up's (every reply is read, so the connection stays
+  /// in step).
+  Reply read_from(Connection& connection) const {
+    Reply reply = connection.read_reply(name);
+    if (follow_up_reply != nullptr) {
+      *follow_up_reply = connection.read_reply(follow_up.empty() ? "" : follow_up[0]);
+    }
+    return reply;
   }
 };
 

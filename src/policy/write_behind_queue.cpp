@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "detail/client_core.hpp"
+#include "detail/connection.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/pipeline.hpp"
 #include "rediscache/random.hpp"
@@ -246,6 +248,7 @@ void WriteBehindOptions::validate() const {
   require(claim_min_idle.count() > 0, "claim_min_idle", "must be positive");
   require(drain_timeout.count() >= 0, "drain_timeout", "must not be negative");
   require(queue_ttl.count() > 0, "queue_ttl", "must be positive");
+  require(wait_timeout.count() > 0, "wait_timeout", "must be positive");
 }
 
 namespace detail {
@@ -661,15 +664,57 @@ WriteBehindQueue::~WriteBehindQueue() {
   state_->flusher.join();
 }
 
-std::string WriteBehindQueue::enqueue(WriteKind kind, std::string_view id,
-                                      std::string_view payload) {
+WriteBehindQueue::Enqueued WriteBehindQueue::enqueue(WriteKind kind, std::string_view id,
+                                                     std::string_view payload) {
   State& s = *state_;
   const std::string marker = s.marker_prefix + std::string(id);
-  const Reply r = s.client.eval(kEnqueue, {s.stream, marker},
-                                {kind == WriteKind::kRemove ? "r" : "u", id, payload,
-                                 ms_text(s.options.queue_ttl), ms_text(kMarkerTtl)});
+  const std::string queue_ttl = ms_text(s.options.queue_ttl);
+  const std::string marker_ttl = ms_text(kMarkerTtl);
+  const std::string_view kind_text = kind == WriteKind::kRemove ? "r" : "u";
+  Enqueued out;
+  if (s.options.wait_replicas == 0) {
+    out.entry_id =
+        s.client.eval(kEnqueue, {s.stream, marker}, {kind_text, id, payload, queue_ttl, marker_ttl})
+            .str;
+    s.enqueued.add();
+    return out;
+  }
+
+  // WAIT counts the replicas that have reached the replication offset of its own connection, so
+  // it must follow the script on the connection that ran it: one lease of the stream's master,
+  // both commands in one round trip.
+  ClientCore& core = ClientAccess::core(s.client);
+  const std::string replicas = std::to_string(s.options.wait_replicas);
+  const std::string timeout = ms_text(s.options.wait_timeout);
+  const auto run = [&](std::string_view verb, std::string_view script) {
+    return core.run_followed(
+        s.stream,
+        {verb, script, "2", s.stream, marker, kind_text, id, payload, queue_ttl, marker_ttl},
+        {"WAIT", replicas, timeout}, s.options.wait_timeout);
+  };
+  ClientCore::FollowedReplies r = run("EVALSHA", kEnqueue.sha1());
+  if (r.reply.is_error() && r.reply.str.compare(0, 8, "NOSCRIPT") == 0) {
+    r = run("EVAL", kEnqueue.source());  // the server lost the script (restart, failover)
+  }
+  if (r.reply.is_error()) throw_reply_error(r.endpoint, "EVALSHA", r.reply);
+  if (!r.reply.is_string()) throw_unexpected(Call{r.endpoint, "EVALSHA"}, r.reply);
   s.enqueued.add();
-  return r.str;
+  out.entry_id = std::move(r.reply.str);
+
+  const long long required = static_cast<long long>(s.options.wait_replicas);
+  if (r.follow_up.is_integer() && r.follow_up.integer >= required) return out;
+  const long long acknowledged = r.follow_up.is_integer() ? r.follow_up.integer : -1;
+  std::string what = "redis " + r.endpoint + ": WAIT: ";
+  if (r.follow_up.is_error()) {
+    what += "failed (" + r.follow_up.str.substr(0, r.follow_up.str.find(' ')) + ")";
+  } else {
+    what += std::to_string(acknowledged) + " of " + replicas + " replicas acknowledged within " +
+            timeout + " ms";
+  }
+  what +=
+      "; the write-behind entry is queued on the master but would be lost if it failed over now";
+  out.not_replicated = std::make_exception_ptr(NotReplicated(what, required, acknowledged));
+  return out;
 }
 
 std::optional<WriteBehindQueue::Latest> WriteBehindQueue::latest_if_not(std::string_view id,

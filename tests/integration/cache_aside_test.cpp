@@ -24,7 +24,9 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/client.hpp"
+#include "rediscache/cluster.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/keys.hpp"
 #include "test_env.hpp"
@@ -37,7 +39,7 @@ using rediscache::Client;
 using rediscache::ConnectionOptions;
 using rediscache::RefreshMode;
 using rediscache::test::Endpoint;
-using rediscache::test::raw_command;
+using rediscache::test::raw_key_command;
 using rediscache::test::RedisServer;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
@@ -50,6 +52,13 @@ Client make_client(const Endpoint& ep, milliseconds timeout = 1000ms) {
   options.port = ep.port;
   options.connect_timeout = timeout;
   options.command_timeout = timeout;
+  // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the
+  // cluster; private servers stay single. Raw inspection goes through node_for_key().
+  if (rediscache::test::is_shared_redis(ep) && rediscache::test::cluster_mode()) {
+    rediscache::ClusterOptions cluster = rediscache::test::cluster_options();
+    cluster.connection = options;
+    return Client::cluster(cluster);
+  }
   return Client(options);
 }
 
@@ -127,8 +136,8 @@ TEST(CacheAside, GetOrLoad_Miss_LoadsThenHits) {
   // The key has the documented layout and an expiry.
   const std::string key = cache.key_for("42");
   EXPECT_EQ(key.rfind(cache.options().name + ":v", 0), 0u) << key;
-  EXPECT_EQ(key.substr(key.size() - 3), ":42");
-  EXPECT_GT(std::stoll(raw_command(ep, {"PTTL", key})), 0);
+  EXPECT_EQ(key.substr(key.size() - 5), "{:42}");
+  EXPECT_GT(std::stoll(raw_key_command(ep, {"PTTL", key})), 0);
 }
 
 TEST(CacheAside, GetOrLoad_EmptyValue_IsAHitNotAMiss) {
@@ -161,7 +170,7 @@ TEST(CacheAside, GetOrLoad_NotFound_CachedWithNegativeTtl) {
   EXPECT_FALSE(cache.get_or_load("missing", loader).has_value());
   EXPECT_EQ(loads, 1);
   EXPECT_EQ(cache.stats().negative_hits, 1u);
-  const long long pttl = std::stoll(raw_command(ep, {"PTTL", cache.key_for("missing")}));
+  const long long pttl = std::stoll(raw_key_command(ep, {"PTTL", cache.key_for("missing")}));
   EXPECT_GT(pttl, 0);
   EXPECT_LE(pttl, 5000);
 
@@ -403,7 +412,7 @@ TEST(CacheAside, GetOrLoad_LoaderThrows_StaleServedWithinWindowOnly) {
   };
   EXPECT_EQ(cache.get_or_load("s", loader), "v1");
   // Redis keeps the entry for ttl + stale window.
-  const long long pttl = std::stoll(raw_command(ep, {"PTTL", cache.key_for("s")}));
+  const long long pttl = std::stoll(raw_key_command(ep, {"PTTL", cache.key_for("s")}));
   EXPECT_GT(pttl, 30'000);
   EXPECT_LE(pttl, 40'000);
 
@@ -470,7 +479,7 @@ TEST(CacheAside, GetOrLoad_CorruptedValue_CountedDeletedAndMissed) {
   };
   raw_cache.get_or_load("x", loader);  // learn the version
   const std::string key = raw_cache.key_for("x");
-  raw_command(ep, {"SET", key, "garbage that is no entry", "PX", "60000"});
+  raw_key_command(ep, {"SET", key, "garbage that is no entry", "PX", "60000"});
   EXPECT_EQ(raw_cache.get_or_load("x", loader), "good");
   EXPECT_EQ(loads, 2);
   EXPECT_EQ(raw_cache.stats().decode_errors, 1u);
@@ -529,9 +538,9 @@ TEST(CacheAside, MaxValueBytes_GetOrLoadReturnsUncached_SetThrows) {
   EXPECT_EQ(cache.get_or_load("h", loader), huge);
   EXPECT_EQ(loads, 2);
   EXPECT_EQ(cache.stats().oversize, 2u);
-  EXPECT_EQ(raw_command(ep, {"EXISTS", cache.key_for("h")}), "0");
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("h")}), "0");
   EXPECT_EQ(
-      raw_command(ep, {"EXISTS", cache.key_for("h").replace(options.name.size(), 0, ":lock")}),
+      raw_key_command(ep, {"EXISTS", cache.key_for("h").replace(options.name.size(), 0, ":lock")}),
       "0");  // the lease was released
   try {
     cache.set("h", huge);
@@ -564,7 +573,7 @@ TEST(CacheAside, GetMany_Misses_OneMgetOneLoaderCallOnePipeline) {
   EXPECT_EQ(again,
             (std::vector<std::optional<std::string>>{"cached-1", "db-2", "db-3", std::nullopt}));
   EXPECT_EQ(calls.size(), 1u);  // everything cached, "not found" included
-  EXPECT_GT(std::stoll(raw_command(ep, {"PTTL", cache.key_for("3")})), 0);
+  EXPECT_GT(std::stoll(raw_key_command(ep, {"PTTL", cache.key_for("3")})), 0);
   EXPECT_TRUE(cache.get_many({}, loader).empty());
   EXPECT_EQ(calls.size(), 1u);
 }
@@ -707,7 +716,7 @@ TEST(CacheAside, Invalidate_DuringLoad_OldLoadDoesNotOverwrite) {
   }
   cv.notify_all();
   reader.join();
-  EXPECT_EQ(raw_command(ep, {"EXISTS", cache.key_for("r")}), "0")
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("r")}), "0")
       << "a load that began before invalidate() must not cache its older value";
   EXPECT_EQ(cache.stats().lease_lost, 1u);
 }
@@ -733,9 +742,9 @@ TEST(CacheAside, InvalidateAll_BumpsVersion_OtherInstancesFollowWithinInterval) 
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(b.get_or_load("k", loader), "g2");  // within version_check_interval elsewhere
   // Versions come from the server clock, so a lost version key can never reuse an old version.
-  const long long before = std::stoll(raw_command(ep, {"GET", options.name + ":version"}));
+  const long long before = std::stoll(raw_key_command(ep, {"GET", options.name + ":version"}));
   EXPECT_GT(before, 1'700'000'000'000);
-  raw_command(ep, {"DEL", options.name + ":version"});
+  raw_key_command(ep, {"DEL", options.name + ":version"});
   rediscache::KeySpace keys(make_client(ep), options.name);
   EXPECT_GT(keys.refresh(), before);  // restarts at the clock, above every earlier version
   const long long bumped = keys.bump();
@@ -750,7 +759,7 @@ TEST(CacheAside, GetOrLoad_LockHeldByDeadProcess_BoundedWaitThenLoads) {
   const NamespaceCleanup cleanup{ep, options.name};
   cache.get_or_load("warm", [](std::string_view) { return std::optional<std::string>("w"); });
   const std::string lock_key = cache.key_for("d").replace(options.name.size(), 0, ":lock");
-  raw_command(ep, {"SET", lock_key, "someone-who-died", "PX", "30000"});
+  raw_key_command(ep, {"SET", lock_key, "someone-who-died", "PX", "30000"});
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(
       cache.get_or_load("d", [](std::string_view) { return std::optional<std::string>("x"); }),
@@ -759,7 +768,7 @@ TEST(CacheAside, GetOrLoad_LockHeldByDeadProcess_BoundedWaitThenLoads) {
   EXPECT_GE(waited, 250ms);
   EXPECT_LT(waited, 3s);
   EXPECT_EQ(cache.stats().lock_timeouts, 1u);
-  EXPECT_EQ(raw_command(ep, {"EXISTS", cache.key_for("d")}), "0");  // the holder writes, not us
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("d")}), "0");  // the holder writes, not us
 }
 
 TEST(CacheAside, RefreshAhead_Threshold_RefreshesInBackgroundKeepsServing) {
@@ -833,7 +842,7 @@ TEST(CacheAside, JsonStruct_RoundTripsThroughRedis) {
   const NamespaceCleanup cleanup{ep, cache.options().name};
   const Row row{{"name", "Ada"}, {"email", "ada@example.org"}};
   EXPECT_EQ(cache.get_or_load("1", [&](std::string_view) { return std::optional<Row>(row); }), row);
-  EXPECT_EQ(raw_command(ep, {"GETRANGE", cache.key_for("1"), "16", "-1"}),
+  EXPECT_EQ(raw_key_command(ep, {"GETRANGE", cache.key_for("1"), "16", "-1"}),
             R"({"email":"ada@example.org","name":"Ada"})");
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,6 +23,7 @@
 #include "rediscache/script.hpp"
 #include "rediscache/sentinel.hpp"
 #include "rediscache/transaction.hpp"
+#include "rediscache/write_behind.hpp"
 #include "test_env.hpp"
 
 namespace {
@@ -343,6 +345,114 @@ TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
   std::cout << "[ info ] writes resumed "
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
             << " ms after the kill (" << failures << " failed calls meanwhile)\n";
+}
+
+// With WriteBehindOptions::wait_replicas, an entry write() acknowledged survives the loss of
+// the stream's master: a thread keeps writing (one new id per write) while that master is
+// SIGKILLed; after its replica took over, a flusher delivers every acknowledged entry. Writes
+// after the failover throw NotReplicated, since the promoted replica has no replica of its own.
+TEST(ClusterClient, MasterKilled_WriteBehindWithWait_NoAcknowledgedEntryLost) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);  // the shared cluster only says that clusters are wanted
+  rediscache::test::PrivateCluster cluster;
+  rediscache::ClusterOptions options;
+  for (const Endpoint& node : cluster.nodes()) options.seeds.push_back({node.host, node.port});
+  options.refresh_interval = 500ms;
+  options.connection.connect_timeout = 300ms;
+  Client c = Client::cluster(options);
+  rediscache::CacheOptions cache_options;
+  cache_options.name = "wbwait";
+  cache_options.ttl = 60s;
+  rediscache::CacheAside<std::string> cache(c, cache_options);
+  rediscache::WriteBehindOptions wb_options;
+  wb_options.run_flusher = false;  // entries stay queued until the flusher below
+  wb_options.wait_replicas = 1;
+  wb_options.wait_timeout = 1s;
+  rediscache::WriteBehind<std::string> wb(
+      cache, [](const std::vector<rediscache::WriteOp<std::string>>&) {}, wb_options);
+
+  std::mutex mu;
+  std::map<std::string, std::string> acknowledged;  // guarded by mu
+  int not_replicated = 0;                           // guarded by mu
+  int other_errors = 0;                             // guarded by mu
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      const std::string id = "e" + std::to_string(i);
+      const std::string value = "v" + std::to_string(i);
+      try {
+        wb.write(id, value);
+        const std::lock_guard<std::mutex> lock(mu);
+        acknowledged[id] = value;
+      } catch (const rediscache::NotReplicated&) {
+        const std::lock_guard<std::mutex> lock(mu);
+        ++not_replicated;  // queued, but not confirmed: may or may not survive
+      } catch (const rediscache::Error&) {
+        const std::lock_guard<std::mutex> lock(mu);
+        ++other_errors;  // no master for the slot yet
+        std::this_thread::sleep_for(20ms);
+      }
+    }
+  });
+  const auto acknowledged_count = [&] {
+    const std::lock_guard<std::mutex> lock(mu);
+    return acknowledged.size();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (acknowledged_count() < 30 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  const Endpoint victim = rediscache::test::cluster_node_for(c, wb.stream_key());
+  cluster.kill(victim);  // the writer thread is mid-stream
+  bool promoted = false;
+  while (!promoted && std::chrono::steady_clock::now() < deadline) {
+    try {
+      promoted = rediscache::test::cluster_node_for(c, wb.stream_key()).port != victim.port;
+    } catch (const rediscache::Error&) {
+      std::this_thread::sleep_for(50ms);  // the slot has no master until the promotion
+    }
+  }
+  // The promoted replica has no replica: a write now is queued but cannot be confirmed.
+  bool refused = false;
+  while (promoted && !refused && std::chrono::steady_clock::now() < deadline) {
+    try {
+      wb.write("after", "x");
+    } catch (const rediscache::NotReplicated&) {
+      refused = true;
+    } catch (const rediscache::Error&) {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(promoted) << "no promotion within 30 s";
+  EXPECT_TRUE(refused);
+
+  std::mutex written_mu;
+  std::map<std::string, std::string> written;  // guarded by written_mu
+  rediscache::WriteBehindOptions flushing;
+  flushing.max_delay = 10ms;
+  flushing.poll_interval = 10ms;
+  rediscache::WriteBehind<std::string> flusher(
+      cache,
+      [&](const std::vector<rediscache::WriteOp<std::string>>& ops) {
+        const std::lock_guard<std::mutex> lock(written_mu);
+        for (const auto& op : ops) written[op.id] = op.value.value_or("");
+      },
+      flushing);
+  ASSERT_TRUE(flusher.flush(15s));
+  const std::lock_guard<std::mutex> lock(mu);
+  const std::lock_guard<std::mutex> written_lock(written_mu);
+  std::vector<std::string> lost;
+  for (const auto& [id, value] : acknowledged) {
+    const auto found = written.find(id);
+    if (found == written.end() || found->second != value) lost.push_back(id);
+  }
+  EXPECT_TRUE(lost.empty()) << lost.size() << " of " << acknowledged.size()
+                            << " acknowledged entries lost, first "
+                            << (lost.empty() ? std::string() : lost.front());
+  std::cout << "[ info ] " << acknowledged.size() << " entries acknowledged, " << not_replicated
+            << " not replicated, " << other_errors << " failed during the failover; "
+            << written.size() << " written after it\n";
 }
 
 TEST(SentinelClient, Failover_ClientFollowsNewMaster) {

@@ -60,7 +60,7 @@ std::map<std::string, std::string> expected_after(int last, int keys) {
 }
 
 long long pttl(const Endpoint& ep, const std::string& key) {
-  return std::stoll(raw_command(ep, {"PTTL", key}));
+  return std::stoll(raw_key_command(ep, {"PTTL", key}));
 }
 
 TEST(WriteBehind, Write_CachesAtOnceAndReachesDatabaseCoalesced) {
@@ -533,6 +533,13 @@ TEST(WriteBehind, BadOptions_ThrowInvalidArgumentNamingTheOption) {
   o = {};
   o.queue_ttl = milliseconds(0);
   expect_rejected(o, "WriteBehindOptions::queue_ttl");
+  o = {};
+  o.wait_replicas = 1;
+  o.wait_timeout = milliseconds(0);
+  expect_rejected(o, "WriteBehindOptions::wait_timeout");
+  o = {};
+  o.wait_timeout = milliseconds(-1);
+  expect_rejected(o, "WriteBehindOptions::wait_timeout");
   o = {};
   o.queue = "has space";
   expect_rejected(o, "WriteBehindOptions::queue");

@@ -12,7 +12,9 @@
 
 #include <pqxx/pqxx>
 
+#include "client_factory.hpp"
 #include "rediscache/client.hpp"
+#include "rediscache/cluster.hpp"
 #include "rediscache/write_behind.hpp"
 #include "test_env.hpp"
 
@@ -37,6 +39,9 @@ inline Client make_client(const Endpoint& ep, std::size_t pool_size = 8) {
   connection.port = ep.port;
   PoolOptions pool;
   pool.size = pool_size;
+  // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the
+  // cluster; private servers stay single. Raw inspection goes through node_for_key().
+  if (is_shared_redis(ep) && cluster_mode()) return Client::cluster(cluster_options(pool));
   return Client(connection, pool);
 }
 

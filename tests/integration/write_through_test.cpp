@@ -66,7 +66,7 @@ void pg_delete(const PgTable& table, std::string_view id) {
 
 // What Redis holds for the entry right now (encoded), or nullopt.
 std::optional<std::string> raw_entry(const Endpoint& ep, const std::string& key) {
-  const std::string value = raw_command(ep, {"GET", key});
+  const std::string value = raw_key_command(ep, {"GET", key});
   if (value == "(nil)") return std::nullopt;
   return value;
 }
@@ -110,13 +110,13 @@ TEST(WriteThrough, EveryKeyWritten_HasTtlAndTheLockIsReleased) {
   CacheAside<std::string> cache(make_client(ep), cache_options(name));
   long long lock_ttl_inside = 0;
   WriteThrough<std::string> wt(cache, [&](std::string_view id, const std::string& v) {
-    lock_ttl_inside = std::stoll(raw_command(ep, {"PTTL", name + ":wlock:" + std::string(id)}));
+    lock_ttl_inside = std::stoll(raw_key_command(ep, {"PTTL", name + ":wlock:" + std::string(id)}));
     pg_put(table, id, v);
   });
   ASSERT_EQ(wt.write("a", "alpha"), WriteOutcome::kCached);
   EXPECT_GT(lock_ttl_inside, 0);
-  EXPECT_GT(std::stoll(raw_command(ep, {"PTTL", cache.key_for("a")})), 0);
-  EXPECT_EQ(raw_command(ep, {"EXISTS", wt.lock_key("a")}), "0");
+  EXPECT_GT(std::stoll(raw_key_command(ep, {"PTTL", cache.key_for("a")})), 0);
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", wt.lock_key("a")}), "0");
 }
 
 TEST(WriteThrough, WriterThrows_CacheNeverHoldsTheUnwrittenValue) {
@@ -148,7 +148,7 @@ TEST(WriteThrough, WriterThrows_CacheNeverHoldsTheUnwrittenValue) {
   EXPECT_EQ(cache.get_or_load("a", [&](std::string_view id) { return pg_get(table, id); }),
             "committed-value");
   EXPECT_EQ(wt.stats().writer_failures, 1U);
-  EXPECT_EQ(raw_command(ep, {"EXISTS", wt.lock_key("a")}), "0");
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", wt.lock_key("a")}), "0");
 }
 
 // Two "processes" (separate clients, caches and WriteThroughs) and several threads each write

@@ -42,4 +42,14 @@ Endpoint cluster_node_for(Client& cluster, const std::string& key) {
   return Endpoint{cluster.connection_options().host, std::stoi(info.str.substr(at + 10))};
 }
 
+Endpoint node_for_key(const Endpoint& ep, const std::string& key) {
+  if (!cluster_mode() || !is_shared_redis(ep)) return ep;
+  Client cluster = Client::cluster(cluster_options());
+  return cluster_node_for(cluster, key);
+}
+
+std::string raw_key_command(const Endpoint& ep, const std::vector<std::string>& argv) {
+  return raw_command(node_for_key(ep, argv.at(1)), argv);
+}
+
 }  // namespace rediscache::test

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rediscache/client.hpp"
 #include "rediscache/cluster.hpp"
@@ -24,5 +25,15 @@ bool is_shared_redis(const Endpoint& ep);
 
 /// The address of the cluster master that serves `key` now (asked through a cluster client).
 Endpoint cluster_node_for(Client& cluster, const std::string& key);
+
+/// Where a raw command about `key` goes (raw_command(node_for_key(ep, key), {"PTTL", key})):
+/// `ep` itself, except in the cluster rerun when `ep` is the shared server, whose tests then run
+/// on the cluster: the cluster master that serves `key` now (asked through a new cluster client).
+Endpoint node_for_key(const Endpoint& ep, const std::string& key);
+
+/// raw_command(node_for_key(ep, argv[1]), argv): a raw command about the key argv[1] (GET, PTTL,
+/// EXISTS, SET, DEL, ...), sent to the server that holds it. Throws what raw_command throws, and
+/// std::out_of_range when argv has no key.
+std::string raw_key_command(const Endpoint& ep, const std::vector<std::string>& argv);
 
 }  // namespace rediscache::test

@@ -2,12 +2,15 @@
 // contact Redis).
 #include "rediscache/keys.hpp"
 
+#include <cstdint>
+#include <set>
 #include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "rediscache/cache_aside.hpp"
+#include "rediscache/cluster.hpp"
 
 namespace {
 
@@ -26,11 +29,26 @@ Client unreachable_client() {
 
 TEST(KeySpace, Layout_NamespaceVersionId) {
   const KeySpace keys(unreachable_client(), "users");
-  EXPECT_EQ(keys.key_for("42", 3), "users:v3:42");
-  EXPECT_EQ(keys.lock_key_for("42", 3), "users:lock:v3:42");
+  EXPECT_EQ(keys.key_for("42", 3), "users:v3{:42}");
+  EXPECT_EQ(keys.lock_key_for("42", 3), "users:lock:v3{:42}");
   EXPECT_EQ(keys.version_key(), "users:version");
-  EXPECT_EQ(keys.key_for(std::string("a:b\0c", 5), 7), std::string("users:v7:a:b\0c", 14));
+  EXPECT_EQ(keys.key_for(std::string("a:b\0c", 5), 7), std::string("users:v7{:a:b\0c}", 16));
   EXPECT_FALSE(keys.cached_version().has_value());
+}
+
+// On a cluster an entry and its lock share a slot (one script touches both), whatever the id:
+// also empty, or with braces of its own; different ids spread.
+TEST(KeySpace, EntryAndLock_ShareOneClusterSlot_IdsSpread) {
+  const KeySpace keys(unreachable_client(), "users");
+  for (const std::string id : {"42", "", "}", "{", "{}", "a}b{c", "x{y}"}) {
+    EXPECT_EQ(rediscache::cluster_slot(keys.key_for(id, 9)),
+              rediscache::cluster_slot(keys.lock_key_for(id, 9)))
+        << id;
+  }
+  std::set<std::uint16_t> slots;
+  for (int i = 0; i < 100; ++i)
+    slots.insert(rediscache::cluster_slot(keys.key_for(std::to_string(i), 9)));
+  EXPECT_GT(slots.size(), 90U);
 }
 
 // Names the option in the message, so a misconfiguration is found from the log line alone.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -71,9 +72,19 @@ class REDISCACHE_EXPORT WriteBehindQueue {
     std::optional<RawWriteOp> op;
   };
 
+  /// What enqueue() did.
+  struct Enqueued {
+    std::string entry_id;
+    /// Set (a NotReplicated) when `wait_replicas` replicas did not acknowledge the entry in
+    /// time; the entry is queued all the same. The caller throws it once the cache is updated.
+    std::exception_ptr not_replicated;
+  };
+
   /// XADDs the operation, renews the stream's expiry and records the entry as the latest of
-  /// `id`: one round trip (a script). Returns the entry id.
-  std::string enqueue(WriteKind kind, std::string_view id, std::string_view payload);
+  /// `id`: one round trip (a script; with `wait_replicas`, followed by WAIT on the same
+  /// connection in the same round trip). Throws the Client's errors when nothing is known to be
+  /// queued.
+  Enqueued enqueue(WriteKind kind, std::string_view id, std::string_view payload);
   /// The latest operation queued for `id` when it is not `entry_id`; nullopt when it is, or
   /// when nothing is known (one round trip).
   std::optional<Latest> latest_if_not(std::string_view id, std::string_view entry_id);
