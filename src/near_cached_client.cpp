@@ -71,15 +71,22 @@ long long NearCachedClient::del(ArgList keys) {
   if (keys.empty()) return 0;
   for (std::size_t i = 0; i < keys.size(); ++i) cache_->invalidate(keys[i]);
   Pipeline pipeline = client_.pipeline();
-  pipeline.del(keys);
+  // One DEL per key: on a cluster the keys may live in different slots, and a pipeline routes
+  // each command by its key. Still one round trip (per node).
+  for (std::size_t i = 0; i < keys.size(); ++i) pipeline.del({keys[i]});
   const bool announce = publishes_keys();
   if (announce) {
     for (std::size_t i = 0; i < keys.size(); ++i) publisher_.append_key(pipeline, keys[i]);
   }
   std::vector<Reply> replies = pipeline.exec();
   for (std::size_t i = 0; i < keys.size(); ++i) cache_->invalidate(keys[i]);
-  for (const Reply& reply : replies) throw_if_error(client_, "DEL", reply);
-  return replies[0].integer;
+  long long deleted = 0;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const bool is_del = i < keys.size();
+    throw_if_error(client_, is_del ? "DEL" : "PUBLISH", replies[i]);
+    if (is_del) deleted += replies[i].integer;
+  }
+  return deleted;
 }
 
 void NearCachedClient::invalidate_prefix(std::string_view prefix) {

@@ -636,7 +636,7 @@ struct WriteBehindQueue::State {
   }
 };
 
-WriteBehindQueue::WriteBehindQueue(Client client, std::string queue_name, BatchWriter writer,
+WriteBehindQueue::WriteBehindQueue(Client client, const std::string& queue_name, BatchWriter writer,
                                    const WriteBehindOptions& options) {
   options.validate();
   if (!valid_queue_name(queue_name)) {

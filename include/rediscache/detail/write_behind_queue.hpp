@@ -59,7 +59,7 @@ class REDISCACHE_EXPORT WriteBehindQueue {
 
   /// Validates `options` (std::invalid_argument naming the field), creates the consumer group
   /// (one round trip; the Client's errors propagate) and starts the flusher if asked to.
-  WriteBehindQueue(Client client, std::string queue_name, BatchWriter writer,
+  WriteBehindQueue(Client client, const std::string& queue_name, BatchWriter writer,
                    const WriteBehindOptions& options);
   ~WriteBehindQueue();
   WriteBehindQueue(const WriteBehindQueue&) = delete;
