@@ -57,6 +57,15 @@ const ConnectionOptions& Client::connection_options() const noexcept {
   return core_->any_pool().connection_options();
 }
 
+std::vector<ConnectionOptions> Client::master_connection_options() const {
+  if (core_->topology() == nullptr) return {core_->any_pool().connection_options()};
+  std::vector<ConnectionOptions> out;
+  for (const ConnectionPool* pool : core_->topology()->masters()) {
+    out.push_back(pool->connection_options());
+  }
+  return out;
+}
+
 Reply Client::command(ArgList argv) {
   if (argv.empty()) throw std::invalid_argument("argv must not be empty");
   return core_->run(core_->topology() != nullptr ? detail::routing_key(argv) : std::string_view{},

@@ -1,9 +1,13 @@
 #include "rediscache/invalidation.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -58,14 +62,25 @@ void InvalidationOptions::validate() const {
 
 struct InvalidationListener::State {
   using Clock = std::chrono::steady_clock;
+  using NodeSource = std::function<std::vector<ConnectionOptions>()>;
 
-  State(ConnectionOptions connection_in, std::shared_ptr<NearCache> cache_in,
-        InvalidationOptions options_in)
-      : connection(std::move(connection_in)),
+  // What the listener holds on one master: a pub/sub connection, and in server-assisted mode a
+  // connection that keeps CLIENT TRACKING registered with redirection to it. Tracking is per
+  // server, so a cluster needs one of each on every master.
+  struct Node {
+    ConnectionOptions connection;
+    std::unique_ptr<Subscriber> subscriber;
+    std::unique_ptr<detail::Connection> tracking;
+    Clock::time_point last_activity;
+    std::optional<Clock::time_point> ping_sent;
+  };
+
+  State(NodeSource nodes_in, std::shared_ptr<NearCache> cache_in, InvalidationOptions options_in)
+      : node_source(std::move(nodes_in)),
         cache(std::move(cache_in)),
         options(std::move(options_in)) {}
 
-  const ConnectionOptions connection;
+  const NodeSource node_source;
   const std::shared_ptr<NearCache> cache;
   const InvalidationOptions options;
 
@@ -78,12 +93,13 @@ struct InvalidationListener::State {
   std::atomic<int> mode{static_cast<int>(InvalidationMode::kAuto)};
   std::atomic<long long> subscriber_id{0};
   std::atomic<long long> tracking_id{0};
+  std::atomic<std::size_t> node_count{0};
   Counter connects, connect_failures, connection_losses, messages, keys_invalidated, flushes,
       malformed, errors;
 
-  // Owned by the listener thread only.
-  std::unique_ptr<Subscriber> subscriber;
-  std::unique_ptr<detail::Connection> tracking;
+  // Owned by the listener thread only. nodes[0] also carries the library's own channel: a
+  // PUBLISH on any cluster node reaches the subscribers of every node, so one is enough.
+  std::vector<Node> nodes;
 
   bool should_stop() const {
     std::lock_guard<std::mutex> lock(mu);
@@ -140,54 +156,52 @@ struct InvalidationListener::State {
     go_down(false);
   }
 
-  // The cache cannot know what it missed while no connection listened: stop serving, then drop.
+  // The cache cannot know what it missed while a node went unheard: stop serving, then drop.
+  // Losing any node takes every node down, so that on reconnect the node list is read afresh
+  // (a failover may have replaced the master that was lost).
   void go_down(bool lost) noexcept {
     cache->set_enabled(false);
     cache->clear();
     if (lost) connection_losses.add();
     set_up(false);
-    subscriber.reset();
-    tracking.reset();
+    nodes.clear();
     subscriber_id.store(0, std::memory_order_relaxed);
     tracking_id.store(0, std::memory_order_relaxed);
   }
 
   void connect_once() {
-    subscriber = std::make_unique<Subscriber>(named(connection, "invalidation"));
+    std::vector<ConnectionOptions> endpoints = node_source();
+    if (endpoints.empty()) throw IoError("redis: invalidation: the client knows no master");
     const bool want_tracking = options.mode != InvalidationMode::kPubSub;
-    if (want_tracking) {
-      subscriber->subscribe({options.channel, kTrackingChannel});
-    } else {
-      subscriber->subscribe({options.channel});
-    }
-    await_subscriptions(want_tracking ? 2 : 1);
-
-    InvalidationMode resolved = InvalidationMode::kPubSub;
-    if (want_tracking) {
-      tracking = std::make_unique<detail::Connection>(named(connection, "tracking"));
-      const long long id = detail::to_integer(tracking->command({"CLIENT", "ID"}),
-                                              detail::Call{tracking->endpoint(), "CLIENT"});
-      const std::string redirect = std::to_string(subscriber->client_id());
-      std::vector<std::string_view> argv = {"CLIENT",   "TRACKING", "on",
-                                            "REDIRECT", redirect,   "BCAST"};
-      for (const std::string& prefix : options.prefixes) {
-        argv.emplace_back("PREFIX");
-        argv.emplace_back(prefix);
-      }
-      const Reply reply = tracking->command(argv);
-      if (reply.is_error()) {
-        // kAuto on a server without client-side caching falls back to pub/sub.
-        if (options.mode == InvalidationMode::kServerAssisted) {
-          detail::throw_reply_error(tracking->endpoint(), "CLIENT TRACKING", reply);
-        }
-        tracking.reset();
+    // Every subscription first (confirmed), then tracking: an invalidation is never redirected
+    // to a connection that is not yet subscribed to receive it.
+    for (ConnectionOptions& endpoint : endpoints) {
+      Node node;
+      node.connection = std::move(endpoint);
+      node.subscriber = std::make_unique<Subscriber>(named(node.connection, "invalidation"));
+      const bool first = nodes.empty();
+      if (first && want_tracking) {
+        node.subscriber->subscribe({options.channel, kTrackingChannel});
+      } else if (first) {
+        node.subscriber->subscribe({options.channel});
       } else {
-        tracking_id.store(id, std::memory_order_relaxed);
-        resolved = InvalidationMode::kServerAssisted;
+        node.subscriber->subscribe({kTrackingChannel});
       }
+      nodes.push_back(std::move(node));
+      if (!want_tracking) break;  // the library's channel reaches every node's subscribers
     }
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      await_subscriptions(nodes[i], i == 0 && want_tracking ? 2 : 1);
+    }
+    const InvalidationMode resolved = want_tracking && start_tracking()
+                                          ? InvalidationMode::kServerAssisted
+                                          : InvalidationMode::kPubSub;
+    if (resolved == InvalidationMode::kPubSub) nodes.resize(1);
     mode.store(static_cast<int>(resolved), std::memory_order_relaxed);
-    subscriber_id.store(subscriber->client_id(), std::memory_order_relaxed);
+    subscriber_id.store(nodes.front().subscriber->client_id(), std::memory_order_relaxed);
+    node_count.store(nodes.size(), std::memory_order_relaxed);
+    const auto now = Clock::now();
+    for (Node& node : nodes) node.last_activity = now;
     // From here on every change is announced: drop what may have changed before (and poison
     // fetches that began during the outage), then serve.
     cache->clear();
@@ -196,48 +210,91 @@ struct InvalidationListener::State {
     set_up(true);
   }
 
-  void await_subscriptions(int expected) {
-    const auto deadline = Clock::now() + connection.command_timeout;
+  // Registers CLIENT TRACKING on every node. False when kAuto meets a server that refuses it
+  // (no client-side caching): the listener then falls back to pub/sub everywhere.
+  bool start_tracking() {
+    for (Node& node : nodes) {
+      node.tracking = std::make_unique<detail::Connection>(named(node.connection, "tracking"));
+      detail::Connection& tracking = *node.tracking;
+      const long long id = detail::to_integer(tracking.command({"CLIENT", "ID"}),
+                                              detail::Call{tracking.endpoint(), "CLIENT"});
+      const std::string redirect = std::to_string(node.subscriber->client_id());
+      std::vector<std::string_view> argv = {"CLIENT",   "TRACKING", "on",
+                                            "REDIRECT", redirect,   "BCAST"};
+      for (const std::string& prefix : options.prefixes) {
+        argv.emplace_back("PREFIX");
+        argv.emplace_back(prefix);
+      }
+      const Reply reply = tracking.command(argv);
+      if (reply.is_error()) {
+        if (options.mode == InvalidationMode::kServerAssisted) {
+          detail::throw_reply_error(tracking.endpoint(), "CLIENT TRACKING", reply);
+        }
+        for (Node& each : nodes) each.tracking.reset();
+        return false;
+      }
+      if (&node == &nodes.front()) tracking_id.store(id, std::memory_order_relaxed);
+    }
+    return true;
+  }
+
+  void await_subscriptions(Node& node, int expected) const {
+    const auto deadline = Clock::now() + node.connection.command_timeout;
     int confirmed = 0;
     while (confirmed < expected) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
-        throw TimeoutError("redis " + subscriber->endpoint() + ": SUBSCRIBE: no confirmation");
+        throw TimeoutError("redis " + node.subscriber->endpoint() + ": SUBSCRIBE: no confirmation");
       }
-      std::optional<Message> m = subscriber->next(left);
+      std::optional<Message> m = node.subscriber->next(left);
       if (m && m->kind == MessageKind::kSubscribe) ++confirmed;
     }
   }
 
-  // Reads messages until the connection is lost (throws) or a stop is requested (returns).
+  // Reads messages from every node until a connection is lost (throws) or a stop is requested
+  // (returns). One thread serves all nodes: drain what each has, then poll them all.
   void serve() {
-    auto last_activity = Clock::now();
-    std::optional<Clock::time_point> ping_sent;
+    std::vector<pollfd> fds;
+    for (const Node& node : nodes) fds.push_back({node.subscriber->native_handle(), POLLIN, 0});
     while (!should_stop()) {
-      std::optional<Message> m = subscriber->next(kPollInterval);
       const auto now = Clock::now();
-      if (m) {
-        last_activity = now;
-        if (m->kind == MessageKind::kPong) {
-          ping_sent.reset();
-        } else if (m->kind == MessageKind::kMessage) {
-          handle(*m);
-        }
+      for (Node& node : nodes) {
+        drain(node, now);
+        check_health(node, now);
       }
-      if (tracking && !tracking->probe_alive()) {
-        throw IoError("redis " + tracking->endpoint() + ": tracking connection closed");
+      if (::poll(fds.data(), fds.size(), static_cast<int>(kPollInterval.count())) < 0 &&
+          errno != EINTR) {
+        throw IoError("redis " + nodes.front().subscriber->endpoint() +
+                      ": invalidation: poll failed");
       }
-      if (ping_sent && now - *ping_sent > connection.command_timeout) {
-        throw TimeoutError("redis " + subscriber->endpoint() + ": PING: no answer");
+    }
+  }
+
+  void drain(Node& node, Clock::time_point now) {
+    while (std::optional<Message> m = node.subscriber->next(std::chrono::milliseconds(0))) {
+      node.last_activity = now;
+      if (m->kind == MessageKind::kPong) {
+        node.ping_sent.reset();
+      } else if (m->kind == MessageKind::kMessage) {
+        handle(*m);
       }
-      if (!ping_sent && now - last_activity >= options.health_check_interval) {
-        subscriber->ping();
-        ping_sent = now;
-        if (tracking) {
-          const Reply pong = tracking->command({"PING"});
-          if (pong.is_error()) detail::throw_reply_error(tracking->endpoint(), "PING", pong);
-        }
+    }
+  }
+
+  void check_health(Node& node, Clock::time_point now) {
+    if (node.tracking && !node.tracking->probe_alive()) {
+      throw IoError("redis " + node.tracking->endpoint() + ": tracking connection closed");
+    }
+    if (node.ping_sent && now - *node.ping_sent > node.connection.command_timeout) {
+      throw TimeoutError("redis " + node.subscriber->endpoint() + ": PING: no answer");
+    }
+    if (!node.ping_sent && now - node.last_activity >= options.health_check_interval) {
+      node.subscriber->ping();
+      node.ping_sent = now;
+      if (node.tracking) {
+        const Reply pong = node.tracking->command({"PING"});
+        if (pong.is_error()) detail::throw_reply_error(node.tracking->endpoint(), "PING", pong);
       }
     }
   }
@@ -292,9 +349,23 @@ InvalidationOptions validated(InvalidationOptions options) {
 
 InvalidationListener::InvalidationListener(ConnectionOptions connection,
                                            std::shared_ptr<NearCache> cache,
-                                           InvalidationOptions options) {
+                                           InvalidationOptions options)
+    : InvalidationListener(
+          [node = validated(std::move(connection))] {
+            return std::vector<ConnectionOptions>{node};
+          },
+          std::move(cache), std::move(options)) {}
+
+InvalidationListener::InvalidationListener(const Client& client, std::shared_ptr<NearCache> cache,
+                                           InvalidationOptions options)
+    : InvalidationListener([client] { return client.master_connection_options(); },
+                           std::move(cache), std::move(options)) {}
+
+InvalidationListener::InvalidationListener(
+    std::function<std::vector<ConnectionOptions>()> node_source, std::shared_ptr<NearCache> cache,
+    InvalidationOptions options) {
   if (!cache) throw std::invalid_argument("InvalidationListener cache must not be null");
-  state_ = std::make_unique<State>(validated(std::move(connection)), std::move(cache),
+  state_ = std::make_unique<State>(std::move(node_source), std::move(cache),
                                    validated(std::move(options)));
   state_->cache->set_enabled(false);
   state_->cache->clear();
@@ -329,6 +400,9 @@ InvalidationStats InvalidationListener::stats() const {
   s.mode = mode();
   s.subscriber_id = state_->subscriber_id.load(std::memory_order_relaxed);
   s.tracking_id = state_->tracking_id.load(std::memory_order_relaxed);
+  s.nodes = state_->connected.load(std::memory_order_acquire)
+                ? state_->node_count.load(std::memory_order_relaxed)
+                : 0;
   s.connects = state_->connects.value();
   s.connect_failures = state_->connect_failures.value();
   s.connection_losses = state_->connection_losses.value();

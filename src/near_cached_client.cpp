@@ -21,7 +21,7 @@ NearCachedClient::NearCachedClient(Client client, NearTierOptions options)
     : client_(std::move(client)),
       cache_(std::make_shared<NearCache>(std::move(options.cache))),
       publisher_(client_, options.invalidation.channel),
-      listener_(std::make_unique<InvalidationListener>(client_.connection_options(), cache_,
+      listener_(std::make_unique<InvalidationListener>(client_, cache_,
                                                        std::move(options.invalidation))) {}
 
 NearCachedClient::~NearCachedClient() = default;

@@ -117,4 +117,6 @@ std::optional<Message> Subscriber::next(std::chrono::milliseconds timeout) {
 
 const std::string& Subscriber::endpoint() const noexcept { return connection_->endpoint(); }
 
+int Subscriber::native_handle() const noexcept { return connection_->native_handle(); }
+
 }  // namespace rediscache

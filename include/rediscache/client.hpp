@@ -118,6 +118,10 @@ class REDISCACHE_EXPORT Client {
   [[nodiscard]] std::shared_ptr<ConnectionPool> shared_pool() const noexcept;
   [[nodiscard]] const std::string& endpoint() const noexcept;
   [[nodiscard]] const ConnectionOptions& connection_options() const noexcept;
+  /// The connection options of every master this client routes to now: the one server, the
+  /// master Sentinel names, or each master of the cluster's slot map as last loaded. For
+  /// connections a client does not pool (pub/sub, client tracking) that must reach every node.
+  [[nodiscard]] std::vector<ConnectionOptions> master_connection_options() const;
 
   // --- Generic ---------------------------------------------------------------------------
   /// Runs any command. Throws ReplyError on an error reply.

@@ -38,7 +38,9 @@ struct REDISCACHE_EXPORT ConnectionOptions {
   int db = 0;
   /// Longest time a connect (TCP handshake, AUTH, SELECT) may take.
   std::chrono::milliseconds connect_timeout{1000};
-  /// Longest time a command may wait for its reply; blocking commands add their own timeout.
+  /// Longest time a command may wait for its reply. Blocking commands (BRPOP, BLMOVE, ...) wait
+  /// for their own timeout plus this plus 500 ms, because Redis answers a blocking timeout from
+  /// its event loop up to 1000/hz ms late.
   std::chrono::milliseconds command_timeout{1000};
   /// Enables TCP keep-alive, so a silently dead peer is noticed.
   bool keep_alive = true;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -82,8 +83,10 @@ struct InvalidationStats {
   bool connected = false;  ///< Invalidations flow and the near cache is enabled.
   /// The mode in force (kAuto until the first successful connect decides).
   InvalidationMode mode = InvalidationMode::kAuto;
-  long long subscriber_id = 0;          ///< CLIENT ID of the pub/sub connection; 0 when down.
-  long long tracking_id = 0;            ///< CLIENT ID of the tracking connection; 0 when none.
+  long long subscriber_id = 0;  ///< CLIENT ID of the pub/sub connection; 0 when down.
+  long long tracking_id = 0;    ///< CLIENT ID of the tracking connection; 0 when none.
+  /// Masters listened to while connected (each master of a cluster; else 1); 0 when down.
+  std::size_t nodes = 0;
   std::uint64_t connects = 0;           ///< Successful (re)connects.
   std::uint64_t connect_failures = 0;   ///< Connect attempts that failed.
   std::uint64_t connection_losses = 0;  ///< Times a live connection was lost (cache flushed).
@@ -98,7 +101,8 @@ struct InvalidationStats {
 /// pub/sub connection (plus, in server-assisted mode, a tracking connection that does nothing
 /// but keep CLIENT TRACKING registered; tracking is per connection, and in broadcast mode the
 /// registering connection does not have to be the one that reads, so the data pool is left
-/// untouched).
+/// untouched). Tracking is also per server: on a Redis Cluster the listener holds both
+/// connections on every master, and loses nothing when a key lives on another node.
 ///
 /// The cache is disabled (every get misses, nothing is stored) from construction until the
 /// first connect succeeds, and again as soon as a connection is found lost: then it is flushed,
@@ -108,14 +112,21 @@ struct InvalidationStats {
 ///
 /// Loss is noticed at once when the server closes either connection (CLIENT KILL, restart),
 /// within ~50 ms for the tracking connection, and within health_check_interval +
-/// command_timeout when the server vanishes silently.
+/// command_timeout when the server vanishes silently. Losing any master's connections counts
+/// as a loss: every connection is closed, and the reconnect reads the masters again (so after a
+/// failover the new master is listened to).
 ///
 /// The thread never throws: failures are counted and passed to on_error. Thread-safe.
 class REDISCACHE_EXPORT InvalidationListener {
  public:
   /// Validates `options` (std::invalid_argument naming the field), disables and clears `cache`,
   /// and starts the thread, which connects in the background (see wait_connected()).
+  /// Listens on the one server `connection` names.
   InvalidationListener(ConnectionOptions connection, std::shared_ptr<NearCache> cache,
+                       InvalidationOptions options = {});
+  /// Listens on every master of `client` (Client::master_connection_options(), read again on
+  /// every reconnect): the server, Sentinel's current master, or each master of a cluster.
+  InvalidationListener(const Client& client, std::shared_ptr<NearCache> cache,
                        InvalidationOptions options = {});
   /// Stops and joins the thread: within about connect_timeout + command_timeout at worst (a
   /// connect or PING in progress), usually within 50 ms. Leaves the cache disabled.
@@ -133,6 +144,9 @@ class REDISCACHE_EXPORT InvalidationListener {
   [[nodiscard]] const InvalidationOptions& options() const noexcept;
 
  private:
+  InvalidationListener(std::function<std::vector<ConnectionOptions>()> node_source,
+                       std::shared_ptr<NearCache> cache, InvalidationOptions options);
+
   struct State;
   std::unique_ptr<State> state_;
   std::thread thread_;

@@ -64,6 +64,9 @@ class REDISCACHE_EXPORT Subscriber {
   [[nodiscard]] std::optional<Message> next(std::chrono::milliseconds timeout);
 
   [[nodiscard]] const std::string& endpoint() const noexcept;
+  /// The socket, for waiting on several subscribers at once (poll/epoll for readability). Frames
+  /// may already be buffered, so call `next(0ms)` until it returns nullopt before each wait.
+  [[nodiscard]] int native_handle() const noexcept;
 
  private:
   std::unique_ptr<detail::Connection> connection_;

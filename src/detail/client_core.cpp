@@ -40,7 +40,7 @@ Reply ClientCore::run_blocking(std::string_view key, ArgList argv,
   if (topology_ != nullptr) return run_topology(key, argv, block, true);
   ConnectionPool& pool = *pool_;
   Lease lease = pool.lease();
-  lease.set_read_timeout(block + pool.connection_options().command_timeout);
+  lease.set_read_timeout(blocking_read_timeout(block, pool.connection_options().command_timeout));
   Reply reply = lease.command(argv);
   lease.set_read_timeout(std::nullopt);
   if (reply.is_error()) throw_reply_error(pool.endpoint(), command_name(argv), reply);

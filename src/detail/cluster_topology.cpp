@@ -131,7 +131,10 @@ Reply ClusterTopology::execute(int slot, const Command& command,
     Reply reply;
     try {
       Connection& connection = LeaseAccess::connection(*lease);
-      if (block) lease->set_read_timeout(*block + target->connection_options().command_timeout);
+      if (block) {
+        lease->set_read_timeout(
+            blocking_read_timeout(*block, target->connection_options().command_timeout));
+      }
       if (replica) connection.append({"READONLY"});
       if (asking) connection.append({"ASKING"});
       command.append_to(connection);

@@ -257,6 +257,8 @@ void Connection::set_timeout(std::chrono::milliseconds timeout) {
 
 void Connection::restore_timeout() { set_timeout(command_timeout_); }
 
+int Connection::native_handle() const noexcept { return context_->fd; }
+
 bool Connection::probe_alive() noexcept {
   if (broken_) return false;
   char byte = 0;

@@ -53,6 +53,8 @@ class Connection {
   /// wait on it. Does not consume anything.
   [[nodiscard]] bool probe_alive() noexcept;
 
+  /// The socket (for poll() over several connections).
+  [[nodiscard]] int native_handle() const noexcept;
   [[nodiscard]] bool broken() const noexcept { return broken_; }
   void mark_broken() noexcept { broken_ = true; }
   /// Replies still owed by the server; a connection returned with replies owed is out of sync.
@@ -88,5 +90,16 @@ class Connection {
 /// Throws ReplyError for an error reply: "redis host:port: CMD: <server message>".
 [[noreturn]] void throw_reply_error(const std::string& endpoint, std::string_view command,
                                     const Reply& reply);
+
+/// Read deadline for a blocking command (BRPOP, BLMOVE, XREAD BLOCK, ...) that the server may
+/// hold for `block`. Redis fires blocking timeouts from its event loop, which wakes every
+/// 1000/hz ms (100 ms by default) and later still on a loaded host, so the server's own "timed
+/// out" reply can arrive well after `block`. The grace keeps that reply from being mistaken for
+/// a dead server; `command_timeout` still bounds the round trip itself.
+inline std::chrono::milliseconds blocking_read_timeout(std::chrono::milliseconds block,
+                                                       std::chrono::milliseconds command_timeout) {
+  constexpr std::chrono::milliseconds kServerTimerGrace{500};
+  return block + command_timeout + kServerTimerGrace;
+}
 
 }  // namespace rediscache::detail

@@ -97,7 +97,10 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
     }
     Reply reply;
     try {
-      if (block) lease->set_read_timeout(*block + pool.connection_options().command_timeout);
+      if (block) {
+        lease->set_read_timeout(
+            blocking_read_timeout(*block, pool.connection_options().command_timeout));
+      }
       Connection& connection = LeaseAccess::connection(*lease);
       command.append_to(connection);
       reply = connection.read_reply(command.name);

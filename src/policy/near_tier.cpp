@@ -28,8 +28,8 @@ NearTier::NearTier(const Client& client, const CacheOptions& options)
       options_(options),
       cache_(std::make_shared<NearCache>(options.near_cache->cache)),
       publisher_(client, options.near_cache->invalidation.channel),
-      listener_(std::make_unique<InvalidationListener>(client.connection_options(), cache_,
-                                                       invalidation_for(options))) {}
+      listener_(std::make_unique<InvalidationListener>(client, cache_, invalidation_for(options))) {
+}
 
 NearTier::~NearTier() = default;
 

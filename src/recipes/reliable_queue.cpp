@@ -111,7 +111,8 @@ std::optional<std::string> QueueConsumer::pop(std::chrono::milliseconds timeout)
   lease.append({"SET", alive_key_, "1", "PX", ttl});
   lease.append({"SADD", consumers_key_, id_});
   lease.append({"BLMOVE", pending_key_, processing_key_, "RIGHT", "LEFT", wait});
-  lease.set_read_timeout(timeout + client_.connection_options().command_timeout);
+  lease.set_read_timeout(
+      detail::blocking_read_timeout(timeout, client_.connection_options().command_timeout));
   // Read every reply before judging any, so the connection stays in step.
   const Reply set = lease.read_reply("SET");
   const Reply sadd = lease.read_reply("SADD");

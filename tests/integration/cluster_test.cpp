@@ -32,23 +32,6 @@ using rediscache::test::ClusterNode;
 using rediscache::test::Endpoint;
 using rediscache::test::raw_command;
 
-#define REDISCACHE_REQUIRE_CLUSTER(seeds)                                                        \
-  const auto seeds = ::rediscache::test::cluster_seeds();                                        \
-  if (seeds.empty()) {                                                                           \
-    if (::rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS unset"; \
-    GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS or run scripts/test";  \
-  }
-
-// Keys of cluster tests carry no hash tag of the test, so they spread over every slot.
-std::string plain_prefix() {
-  std::string prefix = rediscache::test::unique_prefix();
-  if (!prefix.empty() && prefix.front() == '{') {
-    prefix.erase(prefix.begin());
-    prefix.erase(prefix.find('}'), 1);
-  }
-  return prefix;
-}
-
 Client cluster_client(const std::vector<Endpoint>& seeds, rediscache::PoolOptions pool = {}) {
   rediscache::ClusterOptions options;
   for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
@@ -66,9 +49,14 @@ void delete_keys(Client& c, const std::vector<std::string>& keys) {
 
 TEST(ClusterClient, SlotsMatchTheServer) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
-  const std::vector<std::string> keys = {
-      "123456789",  "foo",           "{user1000}.following", "a{b}c",
-      "foo{}{bar}", "foo{{bar}}zap", std::string("x\0y", 3), plain_prefix() + "k"};
+  const std::vector<std::string> keys = {"123456789",
+                                         "foo",
+                                         "{user1000}.following",
+                                         "a{b}c",
+                                         "foo{}{bar}",
+                                         "foo{{bar}}zap",
+                                         std::string("x\0y", 3),
+                                         rediscache::test::untagged_prefix() + "k"};
   for (const std::string& key : keys) {
     EXPECT_EQ(std::to_string(rediscache::cluster_slot(key)),
               raw_command(seeds[0], {"CLUSTER", "KEYSLOT", key}))
@@ -79,7 +67,7 @@ TEST(ClusterClient, SlotsMatchTheServer) {
 TEST(ClusterClient, KeysSpreadOverAllThreeMasters) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   Client c = cluster_client(seeds);
-  const std::string prefix = plain_prefix();
+  const std::string prefix = rediscache::test::untagged_prefix();
   std::vector<std::string> keys;
   for (int i = 0; i < 300; ++i) keys.push_back(prefix + std::to_string(i));
   for (const auto& key : keys) c.set(key, "v", rediscache::SetOptions{60s});
@@ -103,7 +91,7 @@ TEST(ClusterClient, KeysSpreadOverAllThreeMasters) {
 TEST(ClusterClient, MultiKeyCommandsSplitByNode_ResultsInOrder) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   Client c = cluster_client(seeds);
-  const std::string prefix = plain_prefix();
+  const std::string prefix = rediscache::test::untagged_prefix();
   std::vector<std::pair<std::string, std::string>> items;
   std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) {
@@ -160,7 +148,7 @@ TEST(ClusterClient, MultiKeyCommandsSplitByNode_ResultsInOrder) {
 TEST(ClusterClient, CrossSlotTransactionsAndScripts_ReplyErrorCrossslot) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   Client c = cluster_client(seeds);
-  const std::string prefix = plain_prefix();
+  const std::string prefix = rediscache::test::untagged_prefix();
   const std::string a = prefix + "a", b = prefix + "b";
   ASSERT_NE(rediscache::cluster_slot(a), rediscache::cluster_slot(b));
 
@@ -203,7 +191,7 @@ TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
   options.read_from_replicas = true;
   Client c = Client::cluster(options);
-  const std::string key = plain_prefix() + "hot";
+  const std::string key = rediscache::test::untagged_prefix() + "hot";
   c.set(key, "v", rediscache::SetOptions{60s});
   const Endpoint master = rediscache::test::cluster_node_for(c, key);
   raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
@@ -230,7 +218,7 @@ TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
   rediscache::PoolOptions pool;
   pool.size = 8;
   Client c = cluster_client(seeds, pool);
-  const std::string prefix = plain_prefix();
+  const std::string prefix = rediscache::test::untagged_prefix();
   // Four hash tags: four slots whose keys move while the threads work on them.
   std::vector<std::string> tags;
   for (int t = 0; t < 4; ++t) tags.push_back(prefix + "tag" + std::to_string(t));
@@ -331,7 +319,7 @@ TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
   options.refresh_interval = 500ms;
   options.connection.connect_timeout = 300ms;
   Client c = Client::cluster(options);
-  const std::string key = plain_prefix() + "survivor";
+  const std::string key = rediscache::test::untagged_prefix() + "survivor";
   c.set(key, "before");
   raw_command(rediscache::test::cluster_node_for(c, key), {"WAIT", "1", "2000"});
   const Endpoint victim = rediscache::test::cluster_node_for(c, key);
@@ -369,7 +357,7 @@ TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
   options.refresh_interval = 200ms;
   options.retry_timeout = 3s;
   Client c = Client::sentinel(options);
-  const std::string key = plain_prefix() + "k";
+  const std::string key = rediscache::test::untagged_prefix() + "k";
   c.set(key, "before", rediscache::SetOptions{60s});
   const std::string old_master = c.endpoint();
 

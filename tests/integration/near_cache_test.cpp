@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "near_cache_test_util.hpp"
 #include "rediscache/client.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/invalidation.hpp"
@@ -24,6 +25,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
+using test::near_options;
 using test::raw_command;
 using test::unique_prefix;
 
@@ -41,18 +43,6 @@ ConnectionOptions options_for(const test::Endpoint& ep) {
   ConnectionOptions o;
   o.host = ep.host;
   o.port = ep.port;
-  return o;
-}
-
-NearTierOptions near_options(InvalidationMode mode, const std::string& prefix) {
-  NearTierOptions o;
-  o.cache.max_entries = 1000;
-  o.cache.max_lifetime = std::chrono::seconds(60);
-  o.invalidation.mode = mode;
-  o.invalidation.prefixes = {prefix};
-  o.invalidation.channel = prefix + "invalidate";  // tests in parallel must not disturb each other
-  o.invalidation.initial_backoff = milliseconds(10);
-  o.invalidation.max_backoff = milliseconds(100);
   return o;
 }
 

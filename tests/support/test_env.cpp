@@ -235,6 +235,15 @@ std::string unique_prefix() {
   return cluster_mode() ? "{" + prefix + "}:" : prefix + ":";
 }
 
+std::string untagged_prefix() {
+  std::string prefix = unique_prefix();
+  if (!prefix.empty() && prefix.front() == '{') {
+    prefix.erase(prefix.begin());
+    prefix.erase(prefix.find('}'), 1);
+  }
+  return prefix;
+}
+
 std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv,
                         const std::string& user, const std::string& password) {
   if (argv.empty()) throw std::invalid_argument("raw_command: empty argv");

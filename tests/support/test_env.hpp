@@ -55,6 +55,10 @@ std::string redis_server_binary();
 /// Thread-safe.
 std::string unique_prefix();
 
+/// unique_prefix() without the {hash tag} of cluster_mode(): keys under it spread over every
+/// slot, for tests of the cluster itself.
+std::string untagged_prefix();
+
 /// A private redis-server on a free loopback port in its own temporary directory, for tests that
 /// stop, restart, pause or configure the server (requirepass, ACL users, CONFIG SET).
 ///
@@ -136,8 +140,15 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
   }                                                                                             \
   const ::rediscache::test::Endpoint& ep = *ep##_rediscache_opt_
 
-/// In a test body: binds `const std::string conninfo` to the shared PostgreSQL database, or skips
-/// the test with a message (fails it when servers_required()).
+/// In a test body: binds `const std::vector<Endpoint> seeds` to the shared cluster's nodes, or
+/// skips the test with a message (fails it when servers_required()).
+#define REDISCACHE_REQUIRE_CLUSTER(seeds)                                                        \
+  const auto seeds = ::rediscache::test::cluster_seeds();                                        \
+  if (seeds.empty()) {                                                                           \
+    if (::rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS unset"; \
+    GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS or run scripts/test";  \
+  }
+
 /// In a test body: skips the test when the suite runs against the cluster (tests that need a
 /// single server of their own, or single-node behaviour).
 #define REDISCACHE_SINGLE_NODE_ONLY()                                 \
@@ -145,6 +156,8 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
     GTEST_SKIP() << "single-node test: skipped in the cluster rerun"; \
   }
 
+/// In a test body: binds `const std::string conninfo` to the shared PostgreSQL database, or skips
+/// the test with a message (fails it when servers_required()).
 #define REDISCACHE_REQUIRE_POSTGRES(conninfo)                                           \
   const auto conninfo##_rediscache_opt_ = ::rediscache::test::postgres_conninfo();      \
   if (!conninfo##_rediscache_opt_) {                                                    \
