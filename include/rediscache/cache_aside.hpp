@@ -32,7 +32,7 @@ class TypedLoader final : public ErasedLoader {
   Object load(std::string_view id) const override {
     std::optional<T> value = (*fn_)(id);
     if (!value) return nullptr;
-    return std::make_shared<const T>(std::move(*value));
+    return std::make_shared<T>(std::move(*value));
   }
   [[nodiscard]] std::shared_ptr<const ErasedLoader> clone() const override {
     return std::make_shared<const TypedLoader>(std::make_shared<const Fn>(*fn_));
@@ -95,7 +95,7 @@ class CacheAside {
   /// get_or_load for the same id on the same cache (it would wait for itself).
   std::optional<T> get_or_load(std::string_view id, const Loader& loader) {
     const detail::TypedLoader<T> erased(loader);
-    return to_optional(core_->get_or_load(id, erased));
+    return take(core_->get_or_load(id, erased));
   }
 
   /// Values for many ids, in the order of `ids` (nullopt for "not found"). One MGET for all, one
@@ -111,14 +111,15 @@ class CacheAside {
       std::vector<std::pair<std::string, detail::Object>> out;
       out.reserve(found.size());
       for (auto& entry : found) {
-        out.emplace_back(entry.first, std::make_shared<const T>(std::move(entry.second)));
+        out.emplace_back(entry.first, std::make_shared<T>(std::move(entry.second)));
       }
       return out;
     };
-    std::vector<detail::Object> objects = core_->get_many(ids, erased);
+    std::vector<detail::Found> found = core_->get_many(ids, erased);
     std::vector<std::optional<T>> values;
-    values.reserve(objects.size());
-    for (const detail::Object& object : objects) values.push_back(to_optional(object));
+    values.reserve(found.size());
+    // Each element is released as it is taken, so the last copy of a repeated id can be moved.
+    for (detail::Found& element : found) values.push_back(take(std::move(element)));
     return values;
   }
 
@@ -151,15 +152,22 @@ class CacheAside {
   [[nodiscard]] CacheStats stats() const { return core_->stats(); }
 
  private:
+  // Non-const T, so take() may move out of an exclusive value.
   static detail::Object decode_object(std::string_view payload) {
-    return std::make_shared<const T>(C::decode(payload));
+    return std::make_shared<T>(C::decode(payload));
   }
   static std::string encode_object(const void* object) {
     return C::encode(*static_cast<const T*>(object));
   }
-  static std::optional<T> to_optional(const detail::Object& object) {
-    if (!object) return std::nullopt;
-    return *static_cast<const T*>(object.get());
+  // Moves the T out when nobody else can see it (a hit), else copies it (a value shared with
+  // concurrent callers of the same load).
+  static std::optional<T> take(detail::Found found) {
+    if (!found.value) return std::nullopt;
+    if (found.exclusive && found.value.use_count() == 1) {
+      // The object was created non-const (decode_object, TypedLoader), so moving is allowed.
+      return std::move(*const_cast<T*>(static_cast<const T*>(found.value.get())));
+    }
+    return *static_cast<const T*>(found.value.get());
   }
 
   std::unique_ptr<detail::CacheCore> core_;

@@ -138,14 +138,19 @@ bool CacheCore::Impl::stale_usable(const Lookup& lookup) const {
 }
 
 CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
+                                                 const std::optional<std::string>& raw) {
+  if (raw) counters_.bytes_read.add(raw->size());
+  return inspect(call, key, raw, now_ms(), nullptr);
+}
+
+CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
                                                  const std::optional<std::string>& raw,
+                                                 std::int64_t now,
                                                  std::vector<std::string>* corrupt) {
   Lookup lookup;
   if (!raw) return lookup;
-  counters_.bytes_read.add(raw->size());
   try {
     lookup.meta = decode_entry_header(*raw);
-    const std::int64_t now = now_ms();
     const std::int64_t expiry = lookup.meta.expires_at_ms;
     if (expiry == 0 || now < expiry) {
       lookup.state = Freshness::kFresh;
@@ -265,7 +270,7 @@ void CacheCore::Impl::release(Call& call, const std::string& lock_key, const std
 
 // --- get_or_load --------------------------------------------------------------------------
 
-Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loader) {
+Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loader) {
   const ScopedTimer timer(counters_.get_latency);
   Call call;
   long long version = 0;
@@ -286,11 +291,14 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
   if (found.state == Freshness::kFresh) {
     if (found.meta.negative) {
       counters_.negative_hits.add();
-      return nullptr;
+      return Found{};
     }
     counters_.hits.add();
-    if (options_.refresh.mode == RefreshMode::kNone) return found.value;
-    return refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader);
+    // Decoded just now for this caller; a refresh's new value is not shared either (store()
+    // only encodes it).
+    if (options_.refresh.mode == RefreshMode::kNone) return Found{std::move(found.value), true};
+    return Found{refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader),
+                 true};
   }
   counters_.misses.add();
   const std::string lock_key = keys_.lock_key_for(id, version);
@@ -300,12 +308,12 @@ Object CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loa
     counters_.stampede_waits.add();
     FlightResult result = joined.flight->wait();
     if (result.error) std::rethrow_exception(result.error);
-    return result.value;
+    return Found{std::move(result.value), false};
   }
   try {
     Object value = lead_load(call, id, key, lock_key, loader, std::move(found));
     flights_.finish(key, joined.flight, FlightResult{value, nullptr});
-    return value;
+    return Found{std::move(value), false};
   } catch (...) {
     flights_.finish(key, joined.flight, FlightResult{nullptr, std::current_exception()});
     throw;
@@ -567,11 +575,11 @@ CacheCore::CacheCore(Client client, CacheOptions options, TypeOps ops)
     : impl_(std::make_unique<Impl>(std::move(client), std::move(options), ops)) {}
 CacheCore::~CacheCore() = default;
 
-Object CacheCore::get_or_load(std::string_view id, const ErasedLoader& loader) {
+Found CacheCore::get_or_load(std::string_view id, const ErasedLoader& loader) {
   return impl_->get_or_load(id, loader);
 }
-std::vector<Object> CacheCore::get_many(const std::vector<std::string>& ids,
-                                        const ErasedBatchLoader& loader) {
+std::vector<Found> CacheCore::get_many(const std::vector<std::string>& ids,
+                                       const ErasedBatchLoader& loader) {
   return impl_->get_many(ids, loader);
 }
 void CacheCore::set(std::string_view id, const std::string& payload) { impl_->set(id, payload); }

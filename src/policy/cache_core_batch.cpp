@@ -1,5 +1,8 @@
 // get_many: one MGET, one batch load for the misses this caller owns, one write-back pipeline,
 // and waiting (not loading) for misses other callers of this cache are loading.
+#include <cstdint>
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include "policy/cache_core_impl.hpp"
@@ -14,23 +17,48 @@ std::uint32_t per_item_us(std::chrono::steady_clock::duration total, std::size_t
   return static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX));
 }
 
+// The distinct ids of a batch, in first-seen order, and the index of each request among them.
+// Open addressing over one index table: no allocation per id, which a node-based map would cost
+// on every call of a 100-key batch.
+struct Distinct {
+  std::vector<std::string_view> ids;
+  std::vector<std::size_t> slot;  // slot[i]: index in `ids` of request i
+};
+
+Distinct distinct(const std::vector<std::string>& requested) {
+  constexpr std::size_t kEmpty = SIZE_MAX;
+  Distinct out;
+  out.ids.reserve(requested.size());
+  out.slot.resize(requested.size());
+  std::size_t capacity = 8;
+  while (capacity < 2 * requested.size()) capacity *= 2;  // load factor at most 1/2
+  const std::size_t mask = capacity - 1;
+  std::vector<std::size_t> table(capacity, kEmpty);
+  const std::hash<std::string_view> hash;
+  for (std::size_t i = 0; i < requested.size(); ++i) {
+    const std::string_view id = requested[i];
+    std::size_t at = hash(id) & mask;
+    while (table[at] != kEmpty && out.ids[table[at]] != id) at = (at + 1) & mask;
+    if (table[at] == kEmpty) {
+      table[at] = out.ids.size();
+      out.ids.push_back(id);
+    }
+    out.slot[i] = table[at];
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<Object> CacheCore::Impl::get_many(const std::vector<std::string>& ids,
-                                              const ErasedBatchLoader& loader) {
+std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids,
+                                             const ErasedBatchLoader& loader) {
   const ScopedTimer timer(counters_.get_latency);
-  std::vector<Object> results(ids.size());
+  std::vector<Found> results(ids.size());
   if (ids.empty()) return results;
 
   // Each distinct id is read, loaded and written once, however often it is asked for.
-  std::unordered_map<std::string_view, std::size_t> slot_of;
-  std::vector<std::string_view> unique;
-  std::vector<std::size_t> slot(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto [it, inserted] = slot_of.try_emplace(ids[i], unique.size());
-    if (inserted) unique.push_back(ids[i]);
-    slot[i] = it->second;
-  }
+  const Distinct batch = distinct(ids);
+  const std::vector<std::string_view>& unique = batch.ids;
   const std::size_t count = unique.size();
 
   Call call;
@@ -38,9 +66,15 @@ std::vector<Object> CacheCore::Impl::get_many(const std::vector<std::string>& id
   std::vector<std::string> keys;
   std::vector<std::optional<std::string>> raws;
   const auto make_keys = [&] {
+    // "<name>:v<version>:" once, then one append per id (key_for would redo the prefix).
+    const std::string prefix = keys_.key_for("", version);
     keys.clear();
     keys.reserve(count);
-    for (const std::string_view id : unique) keys.push_back(keys_.key_for(id, version));
+    for (const std::string_view id : unique) {
+      std::string& key = keys.emplace_back();
+      key.reserve(prefix.size() + id.size());
+      key.append(prefix).append(id);
+    }
   };
   const bool reached = try_redis(call, "MGET", [&] {
     version = keys_.version();
@@ -55,16 +89,25 @@ std::vector<Object> CacheCore::Impl::get_many(const std::vector<std::string>& id
   raws.resize(count);
 
   std::vector<Object> values(count);
+  // Fresh hits were decoded for this call and are never shared (see Found::exclusive).
+  std::vector<bool> exclusive(count, false);
   std::vector<Lookup> stale(count);
   std::vector<std::string> corrupt;
   std::vector<std::size_t> owned;
   std::vector<std::shared_ptr<Flight>> owned_flights;
   std::vector<std::pair<std::size_t, std::shared_ptr<Flight>>> awaited;
+  // One clock reading and one update per counter for the batch, not one per key.
+  const std::int64_t now = now_ms();
+  std::uint64_t bytes_read = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t negative_hits = 0;
   for (std::size_t j = 0; j < count; ++j) {
-    Lookup lookup = inspect(call, keys[j], raws[j], &corrupt);
+    if (raws[j]) bytes_read += raws[j]->size();
+    Lookup lookup = inspect(call, keys[j], raws[j], now, &corrupt);
     if (lookup.state == Freshness::kFresh) {
-      (lookup.meta.negative ? counters_.negative_hits : counters_.hits).add();
-      values[j] = lookup.value;
+      ++(lookup.meta.negative ? negative_hits : hits);
+      values[j] = std::move(lookup.value);
+      exclusive[j] = values[j] != nullptr;
       continue;
     }
     counters_.misses.add();
@@ -77,6 +120,9 @@ std::vector<Object> CacheCore::Impl::get_many(const std::vector<std::string>& id
       awaited.emplace_back(j, std::move(joined.flight));
     }
   }
+  if (bytes_read != 0) counters_.bytes_read.add(bytes_read);
+  if (hits != 0) counters_.hits.add(hits);
+  if (negative_hits != 0) counters_.negative_hits.add(negative_hits);
 
   std::size_t finished = 0;  // owned flights completed so far
   try {
@@ -165,7 +211,13 @@ std::vector<Object> CacheCore::Impl::get_many(const std::vector<std::string>& id
     }
   }
 
-  for (std::size_t i = 0; i < ids.size(); ++i) results[i] = values[slot[i]];
+  if (count == ids.size()) {  // no repeated id: slot[i] == i, so values move over
+    for (std::size_t i = 0; i < count; ++i) results[i] = Found{std::move(values[i]), exclusive[i]};
+  } else {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      results[i] = Found{values[batch.slot[i]], exclusive[batch.slot[i]]};
+    }
+  }
   return results;
 }
 

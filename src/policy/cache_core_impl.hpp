@@ -57,9 +57,8 @@ class CacheCore::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  Object get_or_load(std::string_view id, const ErasedLoader& loader);
-  std::vector<Object> get_many(const std::vector<std::string>& ids,
-                               const ErasedBatchLoader& loader);
+  Found get_or_load(std::string_view id, const ErasedLoader& loader);
+  std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
   void set(std::string_view id, const std::string& payload);
   void invalidate(std::string_view id);
   void invalidate_all();
@@ -140,10 +139,14 @@ class CacheCore::Impl {
   [[nodiscard]] std::chrono::milliseconds jittered(std::chrono::milliseconds base) const;
   [[nodiscard]] bool stale_usable(const Lookup& lookup) const;
 
-  /// Classifies and decodes a raw entry. A corrupt entry is counted and, when `delete_corrupt`,
-  /// deleted; the caller gets kMissing. Corrupt keys are appended to `corrupt` when given.
+  /// Classifies and decodes one raw entry read just now, and counts its bytes. A corrupt entry
+  /// is counted, deleted, and reported to the caller as kMissing.
+  Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw);
+  /// The same as of `now` (ms since the epoch), without counting bytes_read (a batch counts
+  /// once for all its entries). Corrupt keys are appended to `corrupt` when given (for one
+  /// batched DEL), else deleted at once.
   Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
-                 std::vector<std::string>* corrupt = nullptr);
+                 std::int64_t now, std::vector<std::string>* corrupt);
 
   /// The miss path behind single flight: lock (or wait), load, store.
   Object lead_load(Call& call, std::string_view id, const std::string& key,

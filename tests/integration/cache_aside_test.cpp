@@ -846,4 +846,28 @@ TEST(CacheAside, JsonStruct_RoundTripsThroughRedis) {
             R"({"email":"ada@example.org","name":"Ada"})");
 }
 
+// Hits hand the decoded value over by moving it; a value several positions share must still
+// reach each of them whole.
+TEST(CacheAside, GetMany_RepeatedIdsOnHits_EveryPositionGetsTheWholeValue) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  using Row = std::map<std::string, std::vector<std::string>>;
+  CacheAside<Row> cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  const Row a{{"tags", {"a long enough tag to live on the heap", "x"}}};
+  const Row b{{"tags", {"b"}}};
+  cache.set("a", a);
+  cache.set("b", b);
+  int loads = 0;
+  const auto loader = [&](const std::vector<std::string>&) {
+    ++loads;
+    return std::unordered_map<std::string, Row>{};
+  };
+  const auto values = cache.get_many({"a", "b", "a", "a", "b"}, loader);
+  EXPECT_EQ(values, (std::vector<std::optional<Row>>{a, b, a, a, b}));
+  EXPECT_EQ(loads, 0);
+  EXPECT_EQ(cache.get_or_load("a", [](std::string_view) { return std::optional<Row>(); }), a);
+  EXPECT_EQ(cache.get_or_load("a", [](std::string_view) { return std::optional<Row>(); }), a);
+  EXPECT_EQ(cache.stats().hits, 4U);  // the batch counts each distinct id once: 2 + 2
+}
+
 }  // namespace

@@ -19,9 +19,20 @@ namespace rediscache::detail {
 /// A decoded value of the cache's T, type-erased; nullptr means "not found".
 using Object = std::shared_ptr<const void>;
 
+/// A value the core hands back, and whether the caller may take it apart.
+struct Found {
+  Object value;
+  /// Decoded from Redis for this call and never shared with another thread (the hit path), so
+  /// while the caller holds the only reference (`use_count() == 1`, exact because no other
+  /// thread can copy it) it may move out of the T instead of copying it. False for values that
+  /// single flight shares with concurrent callers (loads, awaited loads, stale values served).
+  bool exclusive = false;
+};
+
 /// How the core converts between its bytes and the cache's T (filled in by CacheAside<T, C>).
 struct TypeOps {
-  /// Decodes a payload into a new T. Throws on bad input.
+  /// Decodes a payload into a new, non-const T (so an exclusive Found may be moved from).
+  /// Throws on bad input.
   Object (*decode)(std::string_view payload);
   /// Encodes a T (given as `const T*`).
   std::string (*encode)(const void* object);
@@ -54,9 +65,8 @@ class REDISCACHE_EXPORT CacheCore {
   CacheCore(const CacheCore&) = delete;
   CacheCore& operator=(const CacheCore&) = delete;
 
-  Object get_or_load(std::string_view id, const ErasedLoader& loader);
-  std::vector<Object> get_many(const std::vector<std::string>& ids,
-                               const ErasedBatchLoader& loader);
+  Found get_or_load(std::string_view id, const ErasedLoader& loader);
+  std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
   void set(std::string_view id, const std::string& payload);
   void invalidate(std::string_view id);
   void invalidate_all();
