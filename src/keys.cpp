@@ -132,6 +132,20 @@ std::string KeySpace::key_for(std::string_view id, long long version) const {
   return key;
 }
 
+std::vector<std::string> KeySpace::keys_for(const std::vector<std::string_view>& ids,
+                                            long long version) const {
+  std::string prefix = state_->name;
+  prefix.append(":v").append(std::to_string(version)).append("{:");
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const std::string_view id : ids) {
+    std::string& key = keys.emplace_back();
+    key.reserve(prefix.size() + id.size() + 1);
+    key.append(prefix).append(id).push_back('}');
+  }
+  return keys;
+}
+
 std::string KeySpace::lock_key_for(std::string_view id, long long version) const {
   std::string key;
   key.reserve(state_->name.size() + id.size() + 30);

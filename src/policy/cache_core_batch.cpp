@@ -65,17 +65,7 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
   long long version = 0;
   std::vector<std::string> keys;
   std::vector<std::optional<std::string>> raws;
-  const auto make_keys = [&] {
-    // "<name>:v<version>:" once, then one append per id (key_for would redo the prefix).
-    const std::string prefix = keys_.key_for("", version);
-    keys.clear();
-    keys.reserve(count);
-    for (const std::string_view id : unique) {
-      std::string& key = keys.emplace_back();
-      key.reserve(prefix.size() + id.size());
-      key.append(prefix).append(id);
-    }
-  };
+  const auto make_keys = [&] { keys = keys_.keys_for(unique, version); };
   const bool reached = try_redis(call, "MGET", [&] {
     version = keys_.version();
     make_keys();

@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -34,6 +36,15 @@ TEST(KeySpace, Layout_NamespaceVersionId) {
   EXPECT_EQ(keys.version_key(), "users:version");
   EXPECT_EQ(keys.key_for(std::string("a:b\0c", 5), 7), std::string("users:v7{:a:b\0c}", 16));
   EXPECT_FALSE(keys.cached_version().has_value());
+}
+
+TEST(KeySpace, KeysFor_SameKeysAsKeyForInOrder) {
+  const KeySpace keys(unreachable_client(), "users");
+  const std::vector<std::string_view> ids = {"42", "", "a}b", "42"};
+  const std::vector<std::string> batch = keys.keys_for(ids, 5);
+  ASSERT_EQ(batch.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(batch[i], keys.key_for(ids[i], 5));
+  EXPECT_TRUE(keys.keys_for({}, 5).empty());
 }
 
 // On a cluster an entry and its lock share a slot (one script touches both), whatever the id:
