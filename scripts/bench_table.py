@@ -14,7 +14,9 @@ Pairing convention: a benchmark named BM_Lib_<Name>[/args] is compared with BM_R
 of their median throughputs (1.00 = no overhead, 0.80 = the library does 80 % of raw hiredis's
 operations per second). BM_<Other>_<Name> for any other <Other> (Sequential, Postgres,
 RedisBenchmarkP100, ...) is a further baseline of BM_Lib_<Name>, shown in a second table with
-the ratio lib/baseline (a speed-up when above 1).
+the ratio lib/baseline (a speed-up when above 1); a baseline without arguments (redis-benchmark)
+also pairs with the one BM_Lib_<Name>/<args>. BM_Cluster_<Name> is compared with BM_Single_<Name>
+(the same library calls on a 3-master cluster and on one redis-server) in a third table.
 """
 
 import argparse
@@ -154,9 +156,12 @@ def render(programs):
     baselines = []
     for name, base_ops in medians.items():
         match = BASELINE_RE.match(name)
-        if not match or match.group(1) in ("Raw", "Lib"):
+        # Lib* variants (LibNoProbe, ...) are the library measured another way, not baselines;
+        # Single/Cluster have a table of their own.
+        if not match or match.group(1) in ("Raw", "Single", "Cluster") or \
+                match.group(1).startswith("Lib"):
             continue
-        lib_ops = medians.get(f"BM_Lib_{match.group(2)}")
+        lib_ops = counterpart(medians, "Lib", match.group(2))
         if lib_ops and base_ops:
             baselines.append((match.group(2), match.group(1), base_ops, lib_ops))
     if baselines:
@@ -169,7 +174,36 @@ def render(programs):
             lines.append(f"| `{name}` | {base} | {fmt_ops(base_ops)} | {fmt_ops(lib_ops)} | "
                          f"{lib_ops / base_ops:.2f} |")
         lines.append("")
+
+    clusters = []
+    for name, single_ops in medians.items():
+        match = BASELINE_RE.match(name)
+        if match and match.group(1) == "Single":
+            cluster_ops = medians.get(f"BM_Cluster_{match.group(2)}")
+            if cluster_ops and single_ops:
+                clusters.append((match.group(2), single_ops, cluster_ops))
+    if clusters:
+        lines += ["## Cluster against one node", "",
+                  "`BM_Cluster_<Name>` (3-master Redis Cluster) against `BM_Single_<Name>` (one "
+                  "redis-server): the same library calls, the same threads.", "",
+                  "| operation | one node ops/s | cluster ops/s | cluster/one node |",
+                  "| --- | ---: | ---: | ---: |"]
+        for name, single_ops, cluster_ops in clusters:
+            lines.append(f"| `{name}` | {fmt_ops(single_ops)} | {fmt_ops(cluster_ops)} | "
+                         f"{cluster_ops / single_ops:.2f} |")
+        lines.append("")
     return "\n".join(lines)
+
+
+def counterpart(medians, kind, name):
+    """Median of BM_<kind>_<name>; when <name> has no arguments (a baseline measured outside
+    Google Benchmark, such as redis-benchmark), also of BM_<kind>_<name>/<args>."""
+    exact = medians.get(f"BM_{kind}_{name}")
+    if exact or "/" in name:
+        return exact
+    prefix = f"BM_{kind}_{name}/"
+    matches = [ops for full, ops in medians.items() if full.startswith(prefix)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def main():
