@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/cache_aside.hpp"
 #include "rediscache/client.hpp"
 #include "test_env.hpp"
@@ -22,7 +23,9 @@ using StringCache = CacheAside<std::string>;
 
 constexpr milliseconds kEventually{5000};
 
+/// A client of the shared servers: the redis-server at `ep`, or the cluster in the cluster rerun.
 Client make_client(const test::Endpoint& ep) {
+  if (test::cluster_mode()) return *test::make_client();
   ConnectionOptions o;
   o.host = ep.host;
   o.port = ep.port;
@@ -157,7 +160,7 @@ TEST(NearCacheAsideServerAssistedTest, PlainWriteToEntryKey_DropsNearCopy) {
   const std::string key = cache.key_for("1");
   const std::uint64_t dropped = cache.stats().near.invalidations;
   // Another program deletes the entry; only tracking can tell this instance.
-  ASSERT_EQ(test::raw_command(ep, {"DEL", key}), "1");
+  ASSERT_EQ(test::raw_key_command(ep, {"DEL", key}), "1");
   EXPECT_TRUE(eventually([&] { return cache.stats().near.invalidations > dropped; }));
   cache.invalidate("1");
 }

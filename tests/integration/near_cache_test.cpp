@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "near_cache_test_util.hpp"
 #include "rediscache/client.hpp"
 #include "rediscache/errors.hpp"
@@ -69,6 +70,12 @@ std::optional<milliseconds> time_until_value(NearCachedClient& client, const std
   return std::nullopt;
 }
 
+/// A client of the shared servers: the redis-server at `ep`, or the cluster in the cluster rerun
+/// (so every test below that uses the shared server also runs against the cluster).
+Client shared_client(const test::Endpoint& ep) {
+  return test::cluster_mode() ? *test::make_client() : Client(options_for(ep));
+}
+
 /// Caches `key` in `client` and proves the next read is a local hit.
 bool cached(NearCachedClient& client, const std::string& key, const std::string& value) {
   if (client.get(key) != value) return false;
@@ -107,7 +114,7 @@ bool read_all(int fd, void* data, std::size_t n) {
                                  int go_fd) {
   int result = kSetupFailed;
   try {
-    NearCachedClient b(Client(options_for(ep)), near_options(mode, prefix));
+    NearCachedClient b(shared_client(ep), near_options(mode, prefix));
     if (b.listener().wait_connected(kEventually) && cached(b, key, "v1")) {
       write_all(ready_fd, "R", 1);
       std::int64_t written_ns = 0;
@@ -166,46 +173,46 @@ TEST_P(NearCacheTwoProcessTest, WriteThroughInstanceA_InvisibleInInstanceB_Withi
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string prefix = unique_prefix();
   const std::string key = prefix + "k";
-  ASSERT_EQ(raw_command(ep, {"SET", key, "v1"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "v1"}), "OK");
   ForkedInstance child = fork_instance_b(ep, GetParam(), prefix, key);
   ASSERT_GT(child.pid, 0);
   char ready = 0;
   ASSERT_TRUE(read_all(child.ready_fd, &ready, 1)) << "instance B failed to start";
 
-  NearCachedClient a(Client(options_for(ep)), near_options(GetParam(), prefix));
+  NearCachedClient a(shared_client(ep), near_options(GetParam(), prefix));
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   ASSERT_TRUE(cached(a, key, "v1"));
   ASSERT_TRUE(a.set(key, "v2"));
   announce_write(child);
   EXPECT_EQ(a.get(key), "v2");  // the writer never serves its own old value
   EXPECT_EQ(wait_child(child), kSawInTime);
-  raw_command(ep, {"DEL", key});
+  test::raw_key_command(ep, {"DEL", key});
 }
 
 TEST_P(NearCacheTwoProcessTest, DeleteThroughInstanceA_InvisibleInInstanceB) {
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string prefix = unique_prefix();
   const std::string key = prefix + "k";
-  ASSERT_EQ(raw_command(ep, {"SET", key, "v1"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "v1"}), "OK");
   ForkedInstance child = fork_instance_b(ep, GetParam(), prefix, key);
   ASSERT_GT(child.pid, 0);
   char ready = 0;
   ASSERT_TRUE(read_all(child.ready_fd, &ready, 1)) << "instance B failed to start";
 
-  NearCachedClient a(Client(options_for(ep)), near_options(GetParam(), prefix));
+  NearCachedClient a(shared_client(ep), near_options(GetParam(), prefix));
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   ASSERT_TRUE(cached(a, key, "v1"));
   EXPECT_EQ(a.del({key}), 1);
   EXPECT_FALSE(a.get(key).has_value());
   // B polls for "v2": write it with a plain connection, which only tracking announces; in
   // pub/sub mode announce it explicitly as a library writer would.
-  ASSERT_EQ(raw_command(ep, {"SET", key, "v2"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "v2"}), "OK");
   if (GetParam() == InvalidationMode::kPubSub) {
-    InvalidationPublisher(Client(options_for(ep)), prefix + "invalidate").keys({key});
+    InvalidationPublisher(shared_client(ep), prefix + "invalidate").keys({key});
   }
   announce_write(child);
   EXPECT_EQ(wait_child(child), kSawInTime);
-  raw_command(ep, {"DEL", key});
+  test::raw_key_command(ep, {"DEL", key});
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, NearCacheTwoProcessTest,
@@ -220,17 +227,16 @@ TEST(NearCacheServerAssistedTest, PlainSetByOtherConnection_SeenByBothInstances_
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string prefix = unique_prefix();
   const std::string key = prefix + "k";
-  ASSERT_EQ(raw_command(ep, {"SET", key, "v1"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "v1"}), "OK");
   ForkedInstance child = fork_instance_b(ep, InvalidationMode::kServerAssisted, prefix, key);
   ASSERT_GT(child.pid, 0);
   char ready = 0;
   ASSERT_TRUE(read_all(child.ready_fd, &ready, 1)) << "instance B failed to start";
 
-  NearCachedClient a(Client(options_for(ep)),
-                     near_options(InvalidationMode::kServerAssisted, prefix));
+  NearCachedClient a(shared_client(ep), near_options(InvalidationMode::kServerAssisted, prefix));
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   ASSERT_TRUE(cached(a, key, "v1"));
-  ASSERT_EQ(raw_command(ep, {"SET", key, "v2"}), "OK");  // a program that never publishes
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "v2"}), "OK");  // a program that never publishes
   const auto written = Clock::now();
   announce_write(child);
   const std::optional<milliseconds> took = time_until_value(a, key, "v2", written);
@@ -238,13 +244,13 @@ TEST(NearCacheServerAssistedTest, PlainSetByOtherConnection_SeenByBothInstances_
   EXPECT_LE(*took, kInvalidationBound);
   EXPECT_EQ(wait_child(child), kSawInTime);
   EXPECT_GE(a.listener().stats().keys_invalidated, 1u);
-  raw_command(ep, {"DEL", key});
+  test::raw_key_command(ep, {"DEL", key});
 }
 
 TEST(NearCacheServerAssistedTest, AutoMode_OnRedis7_ResolvesToServerAssisted) {
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string prefix = unique_prefix();
-  NearCachedClient a(Client(options_for(ep)), near_options(InvalidationMode::kAuto, prefix));
+  NearCachedClient a(shared_client(ep), near_options(InvalidationMode::kAuto, prefix));
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   EXPECT_EQ(a.listener().mode(), InvalidationMode::kServerAssisted);
   EXPECT_GT(a.listener().stats().tracking_id, 0);
@@ -253,17 +259,16 @@ TEST(NearCacheServerAssistedTest, AutoMode_OnRedis7_ResolvesToServerAssisted) {
 TEST(NearCacheServerAssistedTest, KeysOutsideTrackedPrefixes_NotAnnounced) {
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string prefix = unique_prefix();
-  NearCachedClient a(Client(options_for(ep)),
-                     near_options(InvalidationMode::kServerAssisted, prefix));
+  NearCachedClient a(shared_client(ep), near_options(InvalidationMode::kServerAssisted, prefix));
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   const std::string inside = prefix + "in";
   const std::string outside = "x" + prefix + "out";
-  ASSERT_EQ(raw_command(ep, {"SET", outside, "o"}), "OK");
-  ASSERT_EQ(raw_command(ep, {"SET", inside, "i"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", outside, "o"}), "OK");
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", inside, "i"}), "OK");
   EXPECT_TRUE(eventually(kEventually, [&] { return a.listener().stats().keys_invalidated >= 1; }));
   std::this_thread::sleep_for(milliseconds(50));
   EXPECT_EQ(a.listener().stats().keys_invalidated, 1u);
-  raw_command(ep, {"DEL", inside, outside});
+  test::raw_key_command(ep, {"DEL", inside, outside});
 }
 
 class NearCacheConnectionLossTest : public ::testing::TestWithParam<const char*> {};
@@ -271,6 +276,7 @@ class NearCacheConnectionLossTest : public ::testing::TestWithParam<const char*>
 // The invalidation connection (or the tracking connection) is killed, and the key changes while
 // nobody listens: once the loss is noticed nothing stale is served, and invalidation resumes.
 TEST_P(NearCacheConnectionLossTest, ConnectionKilled_CacheFlushed_NoStaleValue_Resumes) {
+  REDISCACHE_SINGLE_NODE_ONLY();  // CLIENT KILL ID names a connection of one server
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string which = GetParam();
   const std::string prefix = unique_prefix();
@@ -359,16 +365,16 @@ TEST(NearCacheFetchRaceTest, InvalidationBetweenRedisGetAndInsert_FetchedValueDr
   io.mode = InvalidationMode::kServerAssisted;
   io.prefixes = {prefix};
   io.channel = prefix + "invalidate";
-  InvalidationListener listener(options_for(ep), cache, io);
+  InvalidationListener listener(shared_client(ep), cache, io);
   ASSERT_TRUE(listener.wait_connected(kEventually));
-  Client client(options_for(ep));
+  Client client = shared_client(ep);
   ASSERT_TRUE(client.set(key, "old"));
   ASSERT_TRUE(eventually(kEventually, [&] { return listener.stats().keys_invalidated >= 1; }));
 
   NearCache::Fetch fetch = cache->begin_fetch(key);
   const std::optional<std::string> fetched = client.get(key);  // the Redis GET
   ASSERT_EQ(fetched, "old");
-  ASSERT_EQ(raw_command(ep, {"SET", key, "new"}), "OK");  // another writer, meanwhile
+  ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "new"}), "OK");  // another writer, meanwhile
   ASSERT_TRUE(eventually(kEventually, [&] { return listener.stats().keys_invalidated >= 2; }));
   EXPECT_FALSE(cache->complete(fetch, *fetched, std::nullopt));
   EXPECT_FALSE(cache->get(key).has_value());
