@@ -161,7 +161,7 @@ class CacheAside {
   }
   // Moves the T out when nobody else can see it (a hit), else copies it (a value shared with
   // concurrent callers of the same load).
-  static std::optional<T> take(detail::Found found) {
+  static std::optional<T> take(detail::Found&& found) {
     if (!found.value) return std::nullopt;
     if (found.exclusive && found.value.use_count() == 1) {
       // The object was created non-const (decode_object, TypedLoader), so moving is allowed.

@@ -244,6 +244,7 @@ TEST(CacheAside, GetOrLoad_ForkedProcesses_LoadOnceAcrossProcesses) {
           return std::string("shared");
         };
         std::vector<std::thread> threads;
+        threads.reserve(8);
         for (int t = 0; t < 8; ++t) {
           threads.emplace_back([&] {
             if (cache.get_or_load("cold", loader) != std::optional<std::string>("shared")) ++wrong;
@@ -445,6 +446,7 @@ TEST(CacheAside, GetOrLoad_LoaderThrowsNoStale_ExceptionReachesEveryWaiter) {
   };
   std::atomic<int> caught{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       try {
@@ -594,6 +596,7 @@ TEST(CacheAside, GetMany_TenIds_OneMgetNoSingleGets) {
   const long long mgets = command_calls(server, "mget");
   const long long gets = command_calls(server, "get");
   std::vector<std::string> ids;
+  ids.reserve(10);
   for (int i = 0; i < 10; ++i) ids.push_back(std::to_string(i));
   int calls = 0;
   const auto values = cache.get_many(ids, [&](const std::vector<std::string>& missing) {
