@@ -75,6 +75,19 @@ inline RawReply raw_command(redisContext* c, const std::vector<std::string>& arg
       redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data())));
 }
 
+/// The BM_Raw_ baseline of a read: GET `key` on one plain hiredis connection, one command per
+/// iteration, as a user of raw hiredis would write it.
+inline void raw_get_loop(benchmark::State& state, const Endpoint& ep, const std::string& key) {
+  RawContext c = raw_connect(ep);
+  const char* argv[] = {"GET", key.c_str()};
+  const size_t lens[] = {3, key.size()};
+  for (auto _ : state) {
+    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
+    benchmark::DoNotOptimize(r->len);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 /// A Client whose pool holds `pool_size` connections, shared by every benchmark thread and
 /// kept for the whole program (so connects are not measured).
 /// `check_liveness` false gives a pool that never probes its sockets, to measure the probe's cost.

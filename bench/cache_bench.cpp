@@ -83,14 +83,7 @@ void BM_Raw_CacheAsideHit(benchmark::State& state) {
   if (!ep) return;
   warm(*ep);
   const std::string key = cache(*ep).key_for("1");
-  RawContext c = raw_connect(*ep);
-  const char* argv[] = {"GET", key.c_str()};
-  const size_t lens[] = {3, key.size()};
-  for (auto _ : state) {
-    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
-    benchmark::DoNotOptimize(r->len);
-  }
-  state.SetItemsProcessed(state.iterations());
+  raw_get_loop(state, *ep, key);
 }
 
 void BM_Lib_CacheAsideHit(benchmark::State& state) {
@@ -179,14 +172,7 @@ void BM_Raw_CacheAsideHitBytes(benchmark::State& state) {
   if (!ep) return;
   bytes_cache(*ep).get_many(ids(kBatch), load_many_bytes);
   const std::string key = bytes_cache(*ep).key_for("1");
-  RawContext c = raw_connect(*ep);
-  const char* argv[] = {"GET", key.c_str()};
-  const size_t lens[] = {3, key.size()};
-  for (auto _ : state) {
-    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
-    benchmark::DoNotOptimize(r->len);
-  }
-  state.SetItemsProcessed(state.iterations());
+  raw_get_loop(state, *ep, key);
 }
 
 void BM_Lib_CacheAsideHitBytes(benchmark::State& state) {

@@ -27,14 +27,7 @@ void BM_Raw_Get(benchmark::State& state) {
   if (!ep) return;
   const std::string key = key_for(state, "get");
   seed_key(*ep, key);
-  RawContext c = raw_connect(*ep);
-  const char* argv[] = {"GET", key.c_str()};
-  const size_t lens[] = {3, key.size()};
-  for (auto _ : state) {
-    RawReply r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
-    benchmark::DoNotOptimize(r->len);
-  }
-  state.SetItemsProcessed(state.iterations());
+  raw_get_loop(state, *ep, key);
 }
 
 void BM_Lib_Get(benchmark::State& state) {
