@@ -426,7 +426,7 @@ Object CacheCore::Impl::refresh_ahead(Call& call, std::string_view id, const std
     const double delta_ms = std::max(1.0, hit.meta.load_time_us / 1000.0);
     const double early = -delta_ms * options_.refresh.xfetch_beta * std::log(uniform01());
     if (static_cast<double>(now) + early < static_cast<double>(expiry)) return hit.value;
-    Object fresh = refresh_now(call, id, key, lock_key, loader);
+    Object fresh = refresh_now(call, id, key, lock_key, expiry, loader);
     return fresh ? fresh : hit.value;
   }
 
@@ -440,10 +440,10 @@ Object CacheCore::Impl::refresh_ahead(Call& call, std::string_view id, const std
     if (!refreshing_.insert(key).second) return hit.value;
   }
   std::shared_ptr<const ErasedLoader> owned = loader.clone();
-  const bool queued =
-      executor_->try_submit([this, id = std::string(id), key, lock_key, owned = std::move(owned)] {
+  const bool queued = executor_->try_submit(
+      [this, id = std::string(id), key, lock_key, expiry, owned = std::move(owned)] {
         Call background;
-        refresh_now(background, id, key, lock_key, *owned);
+        refresh_now(background, id, key, lock_key, expiry, *owned);
         const std::lock_guard<std::mutex> lock(refresh_mu_);
         refreshing_.erase(key);
       });
@@ -456,7 +456,8 @@ Object CacheCore::Impl::refresh_ahead(Call& call, std::string_view id, const std
 }
 
 Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::string& key,
-                                    const std::string& lock_key, const ErasedLoader& loader) {
+                                    const std::string& lock_key, std::int64_t seen_expiry_ms,
+                                    const ErasedLoader& loader) {
   const std::string token = random_token();
   bool acquired = false;
   try_redis(call, "SET NX refresh lock", [&] {
@@ -466,6 +467,19 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
     acquired = client_.set(lock_key, token, nx);
   });
   if (!acquired) return nullptr;  // another caller or process is refreshing it
+
+  // The lock only serialises refreshes; it does not say whether one already happened. A
+  // refresh that finished between our read and our lock (another thread's, another
+  // process's) left a newer entry: that is the refresh, and loading again would only double
+  // the database's work.
+  std::optional<std::string> current;
+  if (try_redis(call, "GET before refresh", [&] { current = client_.get(key); })) {
+    Lookup there = inspect(call, key, current);
+    if (there.state == Freshness::kFresh && there.meta.expires_at_ms > seen_expiry_ms) {
+      release(call, lock_key, token);
+      return there.value;
+    }
+  }
 
   counters_.refreshes.add();
   counters_.loads.add();

@@ -168,10 +168,13 @@ class CacheCore::Impl {
   /// the value to give the caller.
   Object refresh_ahead(Call& call, std::string_view id, const std::string& key,
                        const std::string& lock_key, const Lookup& hit, const ErasedLoader& loader);
-  /// One early refresh: take the lock without waiting, load, store. nullptr when it did not
-  /// happen (lock held elsewhere, Redis down, loader failed: all reported, none thrown).
+  /// One early refresh of the entry read with logical expiry `seen_expiry_ms`: take the lock
+  /// without waiting, load, store. When a newer entry is already there, returns it without
+  /// loading. nullptr when it did not happen (lock held elsewhere, Redis down, loader failed:
+  /// all reported, none thrown).
   Object refresh_now(Call& call, std::string_view id, const std::string& key,
-                     const std::string& lock_key, const ErasedLoader& loader);
+                     const std::string& lock_key, std::int64_t seen_expiry_ms,
+                     const ErasedLoader& loader);
 
   Client client_;
   const CacheOptions options_;
