@@ -38,17 +38,20 @@ ClusterTopology::ClusterTopology(ClusterOptions options)
     }
     throw IoError("redis cluster: no seed node answered with a slot map (seeds: " + seeds + ")");
   }
-  thread_ = std::thread([this] { refresher(); });
+  refresher_.emplace(options_.refresh_interval, [this] {
+    try {
+      refresh(false);
+    } catch (...) {
+      // Background work never throws; the next round tries again.
+    }
+    return true;
+  });
 }
 
 ClusterTopology::~ClusterTopology() {
-  {
-    std::lock_guard<std::mutex> lock(thread_mu_);
-    stop_ = true;
-  }
-  thread_cv_.notify_all();
-  // A reload in progress ends within the connect and command timeouts of the node it asks.
-  if (thread_.joinable()) thread_.join();
+  // Before the pools and maps it reads go. A reload in progress ends within the connect and
+  // command timeouts of the node it asks.
+  refresher_.reset();
 }
 
 const ClusterTopology::Shard* ClusterTopology::intern(ConnectionPool* master,
@@ -190,15 +193,7 @@ Reply ClusterTopology::execute(int slot, const Command& command,
 }
 
 void ClusterTopology::note_stale(const Reply* /*redirect*/) noexcept {
-  try {
-    {
-      std::lock_guard<std::mutex> lock(thread_mu_);
-      wanted_ = true;
-    }
-    thread_cv_.notify_one();
-  } catch (...) {
-    // The periodic reload still runs.
-  }
+  if (refresher_) refresher_->wake();
 }
 
 bool ClusterTopology::refresh(bool force) {
@@ -325,22 +320,6 @@ void ClusterTopology::apply(const std::vector<Range>& ranges, const std::string&
     masters_ = masters;
   }
   any_.store(masters.front(), std::memory_order_release);
-}
-
-void ClusterTopology::refresher() {
-  std::unique_lock<std::mutex> lock(thread_mu_);
-  while (!stop_) {
-    thread_cv_.wait_for(lock, options_.refresh_interval, [this] { return stop_ || wanted_; });
-    if (stop_) break;
-    wanted_ = false;
-    lock.unlock();
-    try {
-      refresh(false);
-    } catch (...) {
-      // Background work never throws; the next round tries again.
-    }
-    lock.lock();
-  }
 }
 
 }  // namespace rediscache::detail

@@ -4,12 +4,12 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <optional>
 
+#include "detail/background_loop.hpp"
 #include "detail/topology.hpp"
 #include "rediscache/cluster.hpp"
 
@@ -57,7 +57,6 @@ class ClusterTopology final : public Topology {
   ConnectionPool& pick(int slot, bool read_only, bool* replica);
   bool load_from(ConnectionPool& pool, std::vector<Range>& ranges);
   void apply(const std::vector<Range>& ranges, const std::string& default_host);
-  void refresher();
 
   const ClusterOptions options_;
   PoolRegistry pools_;
@@ -71,11 +70,7 @@ class ClusterTopology final : public Topology {
   std::mutex refresh_mu_;                                 // one reload at a time
   std::chrono::steady_clock::time_point last_refresh_{};  // guarded by refresh_mu_
 
-  std::mutex thread_mu_;
-  std::condition_variable thread_cv_;
-  bool stop_ = false;    // guarded by thread_mu_
-  bool wanted_ = false;  // guarded by thread_mu_: a reload was asked for
-  std::thread thread_;
+  std::optional<BackgroundLoop> refresher_;  // reloads; started once the first map is in
 };
 
 }  // namespace rediscache::detail

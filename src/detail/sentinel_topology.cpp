@@ -16,17 +16,20 @@ SentinelTopology::SentinelTopology(SentinelOptions options)
     throw IoError("redis sentinel: no sentinel named a reachable master '" + options_.master_name +
                   "'");
   }
-  thread_ = std::thread([this] { refresher(); });
+  refresher_.emplace(options_.refresh_interval, [this] {
+    try {
+      resolve(false);
+    } catch (...) {
+      // Background work never throws; the next round tries again.
+    }
+    return true;
+  });
 }
 
 SentinelTopology::~SentinelTopology() {
-  {
-    std::lock_guard<std::mutex> lock(thread_mu_);
-    stop_ = true;
-  }
-  thread_cv_.notify_all();
-  // A resolution in progress ends within the connect and command timeouts.
-  if (thread_.joinable()) thread_.join();
+  // Before the pools it reads go. A resolution in progress ends within the connect and
+  // command timeouts.
+  refresher_.reset();
 }
 
 bool SentinelTopology::ask_sentinel(const ServerAddress& sentinel, std::string& host,
@@ -128,31 +131,7 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
 }
 
 void SentinelTopology::note_stale(const Reply* /*redirect*/) noexcept {
-  try {
-    {
-      std::lock_guard<std::mutex> lock(thread_mu_);
-      wanted_ = true;
-    }
-    thread_cv_.notify_one();
-  } catch (...) {
-    // The periodic resolution still runs.
-  }
-}
-
-void SentinelTopology::refresher() {
-  std::unique_lock<std::mutex> lock(thread_mu_);
-  while (!stop_) {
-    thread_cv_.wait_for(lock, options_.refresh_interval, [this] { return stop_ || wanted_; });
-    if (stop_) break;
-    wanted_ = false;
-    lock.unlock();
-    try {
-      resolve(false);
-    } catch (...) {
-      // Background work never throws; the next round tries again.
-    }
-    lock.lock();
-  }
+  if (refresher_) refresher_->wake();
 }
 
 }  // namespace rediscache::detail

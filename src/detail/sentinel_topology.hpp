@@ -3,10 +3,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
+#include <optional>
 
+#include "detail/background_loop.hpp"
 #include "detail/topology.hpp"
 #include "rediscache/sentinel.hpp"
 
@@ -36,7 +36,6 @@ class SentinelTopology final : public Topology {
 
  private:
   bool ask_sentinel(const ServerAddress& sentinel, std::string& host, int& port) const;
-  void refresher();
 
   const SentinelOptions options_;
   PoolRegistry pools_;
@@ -45,11 +44,7 @@ class SentinelTopology final : public Topology {
   std::mutex resolve_mu_;                                 // one resolution at a time
   std::chrono::steady_clock::time_point last_resolve_{};  // guarded by resolve_mu_
 
-  std::mutex thread_mu_;
-  std::condition_variable thread_cv_;
-  bool stop_ = false;    // guarded by thread_mu_
-  bool wanted_ = false;  // guarded by thread_mu_
-  std::thread thread_;
+  std::optional<BackgroundLoop> refresher_;  // re-resolves; started once a master is known
 };
 
 }  // namespace rediscache::detail

@@ -1,13 +1,14 @@
 #include "rediscache/lock.hpp"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
 #include "common.hpp"
+#include "detail/background_loop.hpp"
 #include "rediscache/errors.hpp"
 #include "rediscache/random.hpp"
 #include "scripts.hpp"
@@ -106,58 +107,40 @@ struct LockGuardState {
   ~LockGuardState() { stop_watchdog(); }
 
   void start_watchdog() {
-    watchdog = std::thread([this] { run_watchdog(); });
+    const auto interval = core->options.watchdog_interval.value_or(
+        std::max(std::chrono::milliseconds(1), core->options.ttl / 3));
+    last_extended = std::chrono::steady_clock::now();
+    watchdog.emplace(interval, [this] { return extend_once(); });
   }
 
-  void stop_watchdog() noexcept {
-    {
-      const std::lock_guard<std::mutex> lock(mu);
-      stopping = true;
-    }
-    cv.notify_all();
-    if (watchdog.joinable()) {
-      try {
-        watchdog.join();
-      } catch (const std::exception& e) {
-        core->errors.add();
-        core->report("lock watchdog: join failed", e.what());
-      }
-    }
-  }
+  void stop_watchdog() noexcept { watchdog.reset(); }
 
   void mark_lost() noexcept {
     if (!lost.exchange(true)) core->lost.add();
   }
 
-  // Extends every interval until told to stop, until the lock turns out not to be ours, or
-  // until errors have lasted a whole TTL (then the lock has surely expired). Never throws.
-  void run_watchdog() noexcept {
+  // One watchdog round: extends the lock by a TTL. False (stop) once the lock turns out not to
+  // be ours, or once errors have lasted a whole TTL (then it has surely expired).
+  bool extend_once() noexcept {
     const auto ttl = core->options.ttl;
-    const auto interval =
-        core->options.watchdog_interval.value_or(std::max(std::chrono::milliseconds(1), ttl / 3));
-    auto last_success = std::chrono::steady_clock::now();
-    std::unique_lock<std::mutex> lock(mu);
-    while (!cv.wait_for(lock, interval, [this] { return stopping; })) {
-      lock.unlock();
-      const auto sent = std::chrono::steady_clock::now();
-      try {
-        if (!core->extend(token, ttl)) {
-          mark_lost();
-          core->report("lock watchdog: the lock expired or has another holder; stopped");
-          return;
-        }
-        last_success = sent;
-      } catch (const std::exception& e) {
-        core->errors.add();
-        core->report("lock watchdog: extend failed", e.what());
-        if (std::chrono::steady_clock::now() - last_success >= ttl) {
-          mark_lost();
-          core->report("lock watchdog: no extension succeeded for a whole ttl; stopped");
-          return;
-        }
+    const auto sent = std::chrono::steady_clock::now();
+    try {
+      if (!core->extend(token, ttl)) {
+        mark_lost();
+        core->report("lock watchdog: the lock expired or has another holder; stopped");
+        return false;
       }
-      lock.lock();
+      last_extended = sent;
+    } catch (const std::exception& e) {
+      core->errors.add();
+      core->report("lock watchdog: extend failed", e.what());
+      if (std::chrono::steady_clock::now() - last_extended >= ttl) {
+        mark_lost();
+        core->report("lock watchdog: no extension succeeded for a whole ttl; stopped");
+        return false;
+      }
     }
+    return true;
   }
 
   std::shared_ptr<LockCore> core;
@@ -166,10 +149,8 @@ struct LockGuardState {
   bool owns = true;  // touched only by the thread that uses the guard
   std::atomic<bool> lost{false};
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stopping = false;  // guarded by mu
-  std::thread watchdog;
+  std::chrono::steady_clock::time_point last_extended;  // touched only by the watchdog
+  std::optional<BackgroundLoop> watchdog;               // last: stopped before the rest goes
 };
 
 }  // namespace detail
