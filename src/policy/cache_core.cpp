@@ -276,10 +276,11 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   long long version = 0;
   std::string key;
   std::optional<std::string> raw;
+  bool from_memory = false;
   const bool reached = try_redis(call, "GET", [&] {
     version = keys_.version();
     key = keys_.key_for(id, version);
-    raw = near_ ? near_->read(key) : client_.get(key);
+    raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
   });
   if (!reached) {
     // Redis is out of this call. The flight key still needs a name: the last known version.
@@ -287,7 +288,8 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
     version = keys_.cached_version().value_or(0);
     key = keys_.key_for(id, version);
   }
-  Lookup found = inspect(call, key, raw);
+  // bytes_read counts what came from Redis, not near-tier hits.
+  Lookup found = from_memory ? inspect(call, key, raw, now_ms(), nullptr) : inspect(call, key, raw);
   if (found.state == Freshness::kFresh) {
     if (found.meta.negative) {
       counters_.negative_hits.add();

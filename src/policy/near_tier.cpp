@@ -33,8 +33,11 @@ NearTier::NearTier(const Client& client, const CacheOptions& options)
 
 NearTier::~NearTier() = default;
 
-std::optional<std::string> NearTier::read(const std::string& key) {
-  if (std::optional<std::string> local = cache_->get(key)) return local;
+std::optional<std::string> NearTier::read(const std::string& key, bool* from_memory) {
+  if (std::optional<std::string> local = cache_->get(key)) {
+    *from_memory = true;
+    return local;
+  }
   NearCache::Fetch fetch = cache_->begin_fetch(key);
   Pipeline pipeline = client_.pipeline();
   pipeline.get(key);

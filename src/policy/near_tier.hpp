@@ -27,9 +27,10 @@ class NearTier {
   NearTier(const NearTier&) = delete;
   NearTier& operator=(const NearTier&) = delete;
 
-  /// The raw entry under `key`: from process memory, else GET + PTTL in one round trip (kept
-  /// locally unless an invalidation arrived meanwhile). Throws the Client's errors.
-  std::optional<std::string> read(const std::string& key);
+  /// The raw entry under `key`: from process memory (`*from_memory` set), else GET + PTTL in
+  /// one round trip (kept locally unless an invalidation arrived meanwhile). Throws the
+  /// Client's errors.
+  std::optional<std::string> read(const std::string& key, bool* from_memory);
   /// After this instance wrote or deleted `key` in Redis: drops the local copy and, unless
   /// server-assisted tracking announces writes by itself, publishes the key for other instances
   /// (one round trip). Never throws: a failed announcement goes to CacheOptions::on_error.

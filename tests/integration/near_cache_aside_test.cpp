@@ -89,6 +89,8 @@ TEST_P(NearCacheAsideTest, HotRead_ServedFromNearTier_LoaderAndRedisSkipped) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(cache.get_or_load("42", loader), "value-42");
   const CacheStats after = cache.stats();
   EXPECT_EQ(after.near.hits - before.near.hits, 100u);
+  EXPECT_EQ(after.bytes_read, before.bytes_read);  // counts Redis reads only
+  EXPECT_EQ(after.hits - before.hits, 100u);
   EXPECT_EQ(loads.load(), 1);
   cache.invalidate("42");
 }
