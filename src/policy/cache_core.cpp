@@ -5,39 +5,12 @@
 #include <thread>
 
 #include "policy/cache_core_impl.hpp"
+#include "policy/lease_scripts.hpp"
 #include "rediscache/pipeline.hpp"
 #include "rediscache/random.hpp"
-#include "rediscache/script.hpp"
 
 namespace rediscache::detail {
 namespace {
-
-// Stores an entry only while the caller still holds the lease (lock token). invalidate() and
-// set() delete the lock, so a load that began before them cannot write an older value after
-// them (the memcache "lease" idea, Nishtala et al., NSDI 2013).
-// KEYS: entry, lock. ARGV: token, entry bytes, expiry in ms ("0": none).
-const Script& store_script() {
-  static const Script kScript(R"lua(
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-if ARGV[3] == '0' then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
-redis.call('DEL', KEYS[2])
-return 1
-)lua");
-  return kScript;
-}
-
-// Releases a lock only if it is still ours (it may have expired and been taken by another).
-const Script& release_script() {
-  static const Script kScript(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-)lua");
-  return kScript;
-}
 
 std::mt19937_64& rng() {
   thread_local std::mt19937_64 engine(random_u64());

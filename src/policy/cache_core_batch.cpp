@@ -1,12 +1,15 @@
-// get_many: one MGET, one batch load for the misses this caller owns, one write-back pipeline,
-// and waiting (not loading) for misses other callers of this cache are loading.
+// get_many: one MGET, one pipeline of leases and one batch load for the misses this caller owns,
+// one write-back pipeline, and waiting (not loading) for misses other callers of this cache
+// are loading.
 #include <cstdint>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
 
 #include "policy/cache_core_impl.hpp"
+#include "policy/lease_scripts.hpp"
 #include "rediscache/pipeline.hpp"
+#include "rediscache/random.hpp"
 
 namespace rediscache::detail {
 namespace {
@@ -116,11 +119,14 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
 
   std::size_t finished = 0;  // owned flights completed so far
   try {
-    Pipeline write_back = client_.pipeline();
+    std::vector<std::size_t> loaded_ids;  // the owned ids whose load succeeded
+    std::uint32_t load_us = 0;
+    BatchLeases leases;
     if (!owned.empty()) {
       std::vector<std::string> missing;
       missing.reserve(owned.size());
       for (const std::size_t j : owned) missing.emplace_back(unique[j]);
+      if (options_.lock.enabled && !call.redis_down) leases = take_leases(call, missing, version);
 
       counters_.loads.add();
       const auto started = std::chrono::steady_clock::now();
@@ -130,6 +136,7 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
       } catch (...) {
         counters_.load_latency.record(std::chrono::steady_clock::now() - started);
         counters_.load_errors.add();
+        release_leases(call, leases);
         const std::exception_ptr error = std::current_exception();
         bool all_stale = true;
         for (; finished < owned.size(); ++finished) {
@@ -145,37 +152,21 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
         }
         if (!all_stale) throw;  // the loader's exception, unchanged
       }
-      const auto elapsed = std::chrono::steady_clock::now() - started;
       if (finished == 0) {
+        const auto elapsed = std::chrono::steady_clock::now() - started;
         counters_.load_latency.record(elapsed);
+        load_us = per_item_us(elapsed, owned.size());
         std::unordered_map<std::string_view, Object> by_id;
         by_id.reserve(loaded.size());
         for (auto& item : loaded) by_id.emplace(item.first, std::move(item.second));
-        const std::uint32_t load_us = per_item_us(elapsed, owned.size());
         for (const std::size_t j : owned) {
           const auto it = by_id.find(unique[j]);
           values[j] = it == by_id.end() ? nullptr : it->second;  // absent: "not found"
-          if (call.redis_down) continue;
-          const std::optional<Prepared> prepared = prepare(values[j], load_us);
-          if (!prepared) continue;
-          SetOptions set_options;
-          set_options.ttl = prepared->px;
-          write_back.set(keys[j], prepared->entry, set_options);
-          counters_.bytes_written.add(prepared->entry.size());
         }
+        if (!call.redis_down) loaded_ids = owned;
       }
     }
-    const std::size_t sets = write_back.size();
-    if (!corrupt.empty()) write_back.del(corrupt);
-    if (!write_back.empty()) {
-      const ScopedTimer write_timer(counters_.write_latency);
-      try_redis(call, "write back", [&] {
-        const std::vector<Reply> replies = write_back.exec();
-        for (std::size_t r = 0; r < sets && r < replies.size(); ++r) {
-          if (!replies[r].is_error()) counters_.writes.add();
-        }
-      });
-    }
+    write_back(call, keys, loaded_ids, values, leases, load_us, corrupt);
     for (; finished < owned.size(); ++finished) {
       flights_.finish(keys[owned[finished]], owned_flights[finished],
                       FlightResult{values[owned[finished]], nullptr});
@@ -209,6 +200,126 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
     }
   }
   return results;
+}
+
+// --- Leases and write-back --------------------------------------------------------------
+
+CacheCore::Impl::BatchLeases CacheCore::Impl::take_leases(Call& call,
+                                                          const std::vector<std::string>& ids,
+                                                          long long version) {
+  BatchLeases leases;
+  leases.token = random_token();
+  leases.lock_keys.reserve(ids.size());
+  SetOptions nx;
+  nx.ttl = options_.lock.ttl;
+  nx.condition = SetCondition::kIfNotExists;
+  Pipeline pipeline = client_.pipeline();
+  for (const std::string& id : ids) {
+    leases.lock_keys.push_back(keys_.lock_key_for(id, version));
+    pipeline.set(leases.lock_keys.back(), leases.token, nx);
+  }
+  leases.held.assign(ids.size(), false);
+  try_redis(call, "SET NX leases", [&] {
+    const std::vector<Reply> replies = pipeline.exec();
+    for (std::size_t i = 0; i < replies.size() && i < ids.size(); ++i) {
+      leases.held[i] = replies[i].is_status();  // +OK; nil when another load holds it
+    }
+  });
+  return leases;
+}
+
+void CacheCore::Impl::release_leases(Call& call, const BatchLeases& leases) {
+  std::vector<LeaseWrite> writes;
+  for (std::size_t i = 0; i < leases.held.size(); ++i) {
+    if (leases.held[i]) writes.push_back({LeaseWrite::kRelease, i, 0, {}, std::nullopt});
+  }
+  send_lease_writes(call, {}, leases, writes, {});
+}
+
+void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& keys,
+                                 const std::vector<std::size_t>& owned,
+                                 const std::vector<Object>& values, const BatchLeases& leases,
+                                 std::uint32_t load_us, const std::vector<std::string>& corrupt) {
+  const bool leased = !leases.held.empty();
+  std::vector<LeaseWrite> writes;
+  writes.reserve(owned.size());
+  for (std::size_t i = 0; i < owned.size(); ++i) {
+    const std::size_t j = owned[i];
+    // Another process holds this id's lease: it writes the value, not us (as in get_or_load).
+    if (leased && !leases.held[i]) continue;
+    std::optional<Prepared> prepared = prepare(values[j], load_us);
+    if (!prepared) {
+      if (leased) writes.push_back({LeaseWrite::kRelease, i, j, {}, std::nullopt});
+      continue;
+    }
+    writes.push_back({leased ? LeaseWrite::kStore : LeaseWrite::kSet, i, j,
+                      std::move(prepared->entry), prepared->px});
+  }
+  send_lease_writes(call, keys, leases, writes, corrupt);
+}
+
+void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::string>& keys,
+                                        const BatchLeases& leases,
+                                        const std::vector<LeaseWrite>& writes,
+                                        const std::vector<std::string>& corrupt) {
+  if (call.redis_down || (writes.empty() && corrupt.empty())) return;
+  // Scripts go by SHA1; `by_source` sends the whole script (EVAL), which also loads it.
+  const auto queue = [&](Pipeline& pipeline, const LeaseWrite& w, bool by_source) {
+    const Script& script = w.kind == LeaseWrite::kStore ? store_script() : release_script();
+    const std::string_view verb = by_source ? "EVAL" : "EVALSHA";
+    const std::string& body = by_source ? script.source() : script.sha1();
+    switch (w.kind) {
+      case LeaseWrite::kSet: {
+        SetOptions set_options;
+        set_options.ttl = w.ttl;
+        pipeline.set(keys[w.key], w.entry, set_options);
+        break;
+      }
+      case LeaseWrite::kStore: {
+        const std::string px = w.ttl ? std::to_string(w.ttl->count()) : "0";
+        pipeline.command(
+            {verb, body, "2", keys[w.key], leases.lock_keys[w.lease], leases.token, w.entry, px});
+        break;
+      }
+      case LeaseWrite::kRelease:
+        pipeline.command({verb, body, "1", leases.lock_keys[w.lease], leases.token});
+        break;
+    }
+  };
+  Pipeline pipeline = client_.pipeline();
+  for (const LeaseWrite& w : writes) queue(pipeline, w, false);
+  if (!corrupt.empty()) pipeline.del(corrupt);
+
+  const ScopedTimer timer(counters_.write_latency);
+  try_redis(call, "write back", [&] {
+    std::vector<Reply> replies = pipeline.exec();
+    replies.resize(writes.size());
+    // NOSCRIPT: the server lost the scripts (restart, SCRIPT FLUSH, failover) since they last
+    // ran. All such commands go again as EVAL in one more round trip, not one by one.
+    std::vector<std::size_t> missing;
+    for (std::size_t r = 0; r < writes.size(); ++r) {
+      if (replies[r].is_error() && replies[r].str.compare(0, 8, "NOSCRIPT") == 0) {
+        missing.push_back(r);
+        queue(pipeline, writes[r], true);
+      }
+    }
+    if (!missing.empty()) {
+      std::vector<Reply> again = pipeline.exec();
+      for (std::size_t m = 0; m < missing.size() && m < again.size(); ++m) {
+        replies[missing[m]] = std::move(again[m]);
+      }
+    }
+    for (std::size_t r = 0; r < writes.size(); ++r) {
+      const LeaseWrite& w = writes[r];
+      if (w.kind == LeaseWrite::kRelease || replies[r].is_error()) continue;
+      if (w.kind == LeaseWrite::kStore && !(replies[r].is_integer() && replies[r].integer == 1)) {
+        counters_.lease_lost.add();  // invalidated or set while we loaded: not written
+        continue;
+      }
+      counters_.writes.add();
+      counters_.bytes_written.add(w.entry.size());
+    }
+  });
 }
 
 }  // namespace rediscache::detail

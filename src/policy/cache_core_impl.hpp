@@ -164,6 +164,38 @@ class CacheCore::Impl {
   void store(Call& call, const std::string& key, const std::string& lock_key,
              const std::string* token, const Object& value, std::uint32_t load_us);
 
+  /// get_many's leases on the ids it loads, taken in one pipeline: held[i] says whether the
+  /// lock of ids[i] is now ours. Empty when leases are off or Redis is out of the call.
+  struct BatchLeases {
+    std::string token;
+    std::vector<std::string> lock_keys;
+    std::vector<bool> held;
+  };
+  BatchLeases take_leases(Call& call, const std::vector<std::string>& ids, long long version);
+  /// Gives back every lease held (one pipeline): after a failed batch load.
+  void release_leases(Call& call, const BatchLeases& leases);
+  /// One command of get_many's write-back: a plain SET (leases off), a store under the lease,
+  /// or the lease given back.
+  struct LeaseWrite {
+    enum Kind { kSet, kStore, kRelease } kind;
+    std::size_t lease;                             // index into BatchLeases (kStore, kRelease)
+    std::size_t key;                               // index into the batch's keys (kSet, kStore)
+    std::string entry;                             // kSet, kStore
+    std::optional<std::chrono::milliseconds> ttl;  // kSet, kStore
+  };
+  /// Sends `writes` and the deletion of `corrupt` in one pipeline (scripts the server lost go
+  /// again as EVAL in one more), and counts writes, bytes and lost leases.
+  void send_lease_writes(Call& call, const std::vector<std::string>& keys,
+                         const BatchLeases& leases, const std::vector<LeaseWrite>& writes,
+                         const std::vector<std::string>& corrupt);
+  /// get_many's write-back in one pipeline: the loaded values of `owned` (indexes into
+  /// keys/values; under their leases when `leases` holds any, else unconditionally) and the
+  /// deletion of corrupt entries. Counts writes, bytes and lost leases.
+  void write_back(Call& call, const std::vector<std::string>& keys,
+                  const std::vector<std::size_t>& owned, const std::vector<Object>& values,
+                  const BatchLeases& leases, std::uint32_t load_us,
+                  const std::vector<std::string>& corrupt);
+
   /// Refresh-ahead on a fresh hit: XFetch in this call, threshold in the background. Returns
   /// the value to give the caller.
   Object refresh_ahead(Call& call, std::string_view id, const std::string& key,

@@ -614,7 +614,9 @@ TEST(CacheAside, GetMany_TenIds_OneMgetNoSingleGets) {
   EXPECT_EQ(values[9], "db9");
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(command_calls(server, "mget") - mgets, 1);
-  EXPECT_EQ(command_calls(server, "get") - gets, 0);
+  // Commandstats count the commands scripts run too: each of the 8 stores reads its lease
+  // once, inside the store script. The client itself sent no GET.
+  EXPECT_EQ(command_calls(server, "get") - gets, 8);
   EXPECT_EQ(std::stoll(server.command({"DBSIZE"})), 11);  // 10 entries + the version key
 }
 
@@ -727,6 +729,100 @@ TEST(CacheAside, Invalidate_DuringLoad_OldLoadDoesNotOverwrite) {
   EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("r")}), "0")
       << "a load that began before invalidate() must not cache its older value";
   EXPECT_EQ(cache.stats().lease_lost, 1u);
+}
+
+TEST(CacheAside, GetMany_InvalidateDuringLoad_OldLoadDoesNotOverwrite) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  StringCache cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  const auto values = cache.get_many({"a", "b"}, [&](const std::vector<std::string>& ids) {
+    cache.invalidate("a");  // the database changed "a" while the batch was reading it
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "read-before-update-" + id);
+    return out;
+  });
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"read-before-update-a",
+                                                             "read-before-update-b"}));
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("a")}), "0")
+      << "a batch load that began before invalidate() must not cache its older value";
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("b")}), "1");
+  EXPECT_EQ(cache.stats().lease_lost, 1u);
+  EXPECT_EQ(cache.stats().writes, 1u);
+}
+
+// The lock key of an entry: "<ns>:v<N>{:<id>}" -> "<ns>:lock:v<N>{:<id>}".
+std::string lock_key_of(const StringCache& cache, const std::string& id) {
+  return cache.key_for(id).replace(cache.options().name.size(), 0, ":lock");
+}
+
+TEST(CacheAside, GetMany_IdLeasedByAnotherProcess_LoadedButLeftToTheHolder) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  StringCache cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  cache.set("warm", "w");  // fixes the namespace version, so the lock key below is the one used
+  const std::string foreign = lock_key_of(cache, "busy");
+  raw_key_command(ep, {"SET", foreign, "another-process", "PX", "30000"});
+  int calls = 0;
+  const auto values = cache.get_many({"busy", "free"}, [&](const std::vector<std::string>& ids) {
+    ++calls;
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "db-" + id);
+    return out;
+  });
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"db-busy", "db-free"}));
+  EXPECT_EQ(calls, 1);  // one loader call, no waiting for the holder
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("busy")}), "0");  // the holder writes
+  EXPECT_EQ(raw_key_command(ep, {"GET", foreign}), "another-process");     // its lease untouched
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("free")}), "1");
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", lock_key_of(cache, "free")}), "0");  // ours given back
+}
+
+TEST(CacheAside, GetMany_LoaderThrowsOrNothingToCache_LeasesGivenBack) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  options.negative_ttl = std::nullopt;  // "not found" is not cached: its lease must go back
+  StringCache cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  cache.set("warm", "w");
+  EXPECT_THROW(
+      cache.get_many(
+          {"x", "y"},
+          [](const std::vector<std::string>&) -> std::unordered_map<std::string, std::string> {
+            throw DbDown("batch down");
+          }),
+      DbDown);
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", lock_key_of(cache, "x")}), "0");
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", lock_key_of(cache, "y")}), "0");
+  const auto values = cache.get_many({"x", "404"}, [](const std::vector<std::string>&) {
+    return std::unordered_map<std::string, std::string>{{"x", "db-x"}};
+  });
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"db-x", std::nullopt}));
+  // One key per command: on the cluster rerun each id lives in its own slot.
+  for (const std::string& key :
+       {cache.key_for("404"), lock_key_of(cache, "404"), lock_key_of(cache, "x")}) {
+    EXPECT_EQ(raw_key_command(ep, {"EXISTS", key}), "0") << key;
+  }
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("x")}), "1");
+}
+
+TEST(CacheAside, GetMany_ScriptsFlushedOnTheServer_WriteBackStillStores) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  StringCache cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  const auto loader = [](const std::vector<std::string>& ids) {
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "db-" + id);
+    return out;
+  };
+  cache.get_many({"warm"}, loader);  // the store script is now known to the server
+  raw_key_command(ep, {"SCRIPT", "FLUSH"});
+  const auto values = cache.get_many({"p", "q", "r"}, loader);
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"db-p", "db-q", "db-r"}));
+  for (const char* id : {"p", "q", "r"}) {
+    EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for(id)}), "1") << id;
+    EXPECT_EQ(raw_key_command(ep, {"EXISTS", lock_key_of(cache, id)}), "0") << id;
+  }
+  EXPECT_EQ(cache.stats().writes, 4u);
 }
 
 TEST(CacheAside, InvalidateAll_BumpsVersion_OtherInstancesFollowWithinInterval) {
