@@ -120,9 +120,9 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// (exceptions are caught and dropped). Unset: errors are only counted.
   std::function<void(std::string_view context, const std::exception& error)> on_error;
   /// An in-process tier in front of Redis for hot keys (see near_cache.hpp and docs/near-cache.md):
-  /// get_or_load reads it first, and set / invalidate / invalidate_all drop the key in every
-  /// instance. With no tracked prefixes, "<name>:v" is tracked. get_many bypasses it. Unset: no
-  /// near tier.
+  /// get_or_load and get_many read it first (get_many then reads the rest with GET + PTTL in one
+  /// pipeline instead of one MGET), and set / invalidate / invalidate_all drop the key in every
+  /// instance. With no tracked prefixes, "<name>:v" is tracked. Unset: no near tier.
   std::optional<NearTierOptions> near_cache;
 
   /// Throws std::invalid_argument naming the first invalid field.

@@ -43,15 +43,44 @@ std::optional<std::string> NearTier::read(const std::string& key, bool* from_mem
   pipeline.get(key);
   pipeline.command({"PTTL", key});
   std::vector<Reply> replies = pipeline.exec();
-  if (replies[0].is_error()) throw_reply_error(client_.endpoint(), "GET", replies[0]);
-  if (!replies[0].is_string()) return std::nullopt;
-  std::string& raw = replies[0].str;
+  return keep(fetch, replies[0], replies[1]);
+}
+
+std::vector<std::optional<std::string>> NearTier::read_many(const std::vector<std::string>& keys,
+                                                            std::vector<bool>& from_memory) {
+  std::vector<std::optional<std::string>> raws(keys.size());
+  from_memory.assign(keys.size(), false);
+  std::vector<std::size_t> fetched;
+  std::vector<NearCache::Fetch> fetches;
+  Pipeline pipeline = client_.pipeline();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if ((raws[i] = cache_->get(keys[i]))) {
+      from_memory[i] = true;
+      continue;
+    }
+    fetched.push_back(i);
+    fetches.push_back(cache_->begin_fetch(keys[i]));
+    pipeline.get(keys[i]);
+    pipeline.command({"PTTL", keys[i]});
+  }
+  if (fetched.empty()) return raws;
+  std::vector<Reply> replies = pipeline.exec();
+  for (std::size_t f = 0; f < fetched.size(); ++f) {
+    raws[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
+  }
+  return raws;
+}
+
+std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl) {
+  if (get.is_error()) throw_reply_error(client_.endpoint(), "GET", get);
+  if (!get.is_string()) return std::nullopt;
+  std::string& raw = get.str;
   // Never serve locally past the Redis expiry, nor past the entry's logical expiry (after which
   // the core reloads it and this copy would only cost a detour).
   std::optional<std::chrono::milliseconds> lifetime;
-  if (replies[1].is_integer() && replies[1].integer > 0) {
-    lifetime = std::chrono::milliseconds(replies[1].integer);
-  } else if (!replies[1].is_integer() || replies[1].integer != kTtlNoExpiry) {
+  if (pttl.is_integer() && pttl.integer > 0) {
+    lifetime = std::chrono::milliseconds(pttl.integer);
+  } else if (!pttl.is_integer() || pttl.integer != kTtlNoExpiry) {
     return std::move(raw);  // gone between GET and PTTL, or PTTL failed: not kept
   }
   try {

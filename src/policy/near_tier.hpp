@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rediscache/cache_options.hpp"
 #include "rediscache/client.hpp"
@@ -31,6 +32,10 @@ class NearTier {
   /// one round trip (kept locally unless an invalidation arrived meanwhile). Throws the
   /// Client's errors.
   std::optional<std::string> read(const std::string& key, bool* from_memory);
+  /// The same for a batch: the keys not held locally are read with GET + PTTL each, all in one
+  /// pipeline. `from_memory[i]` says which came from process memory.
+  std::vector<std::optional<std::string>> read_many(const std::vector<std::string>& keys,
+                                                    std::vector<bool>& from_memory);
   /// After this instance wrote or deleted `key` in Redis: drops the local copy and, unless
   /// server-assisted tracking announces writes by itself, publishes the key for other instances
   /// (one round trip). Never throws: a failed announcement goes to CacheOptions::on_error.
@@ -41,6 +46,8 @@ class NearTier {
   [[nodiscard]] NearCacheStats stats() const;
 
  private:
+  /// Keeps the value a GET + PTTL fetched (unless invalidated meanwhile) and returns it.
+  std::optional<std::string> keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl);
   void report(std::string_view context, const std::exception& error) const noexcept;
 
   Client client_;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -119,6 +121,41 @@ TEST_P(NearCacheAsideTest, SetAndInvalidateInOneInstance_SeenByAnother) {
   EXPECT_TRUE(eventually([&] { return b.get_or_load("7", loader) == "loaded"; }));
   EXPECT_GE(loads.load(), 1);
   b.invalidate("7");
+}
+
+TEST_P(NearCacheAsideTest, GetMany_HotIdsServedFromNearTier_InvalidationsStillSeen) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  const std::string name = unique_namespace();
+  StringCache a(make_client(ep), near_options(name, GetParam()));
+  StringCache b(make_client(ep), near_options(name, GetParam()));
+  ASSERT_TRUE(eventually([&] { return near_enabled(a) && near_enabled(b); }));
+  std::atomic<int> loader_calls{0};
+  const StringCache::BatchLoader loader = [&](const std::vector<std::string>& ids) {
+    ++loader_calls;
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "db-" + id);
+    return out;
+  };
+  const std::vector<std::string> ids{"1", "2", "3", "4"};
+  const std::vector<std::optional<std::string>> loaded{"db-1", "db-2", "db-3", "db-4"};
+  EXPECT_EQ(b.get_many(ids, loader), loaded);
+  // Within a few batches every id is held locally: a whole batch then never reaches Redis.
+  ASSERT_TRUE(eventually([&] {
+    const CacheStats before = b.stats();
+    const bool same = b.get_many(ids, loader) == loaded;
+    const CacheStats after = b.stats();
+    return same && after.near.hits - before.near.hits == ids.size() &&
+           after.bytes_read == before.bytes_read;
+  }));
+  EXPECT_EQ(loader_calls.load(), 1);
+
+  a.set("3", "new-3");  // another instance writes: b's batch sees it
+  EXPECT_TRUE(eventually([&] {
+    return b.get_many(ids, loader) ==
+           std::vector<std::optional<std::string>>{"db-1", "db-2", "new-3", "db-4"};
+  }));
+  a.invalidate("2");
+  EXPECT_TRUE(eventually([&] { return b.get_many(ids, loader)[1] == "db-2" && loader_calls > 1; }));
 }
 
 TEST_P(NearCacheAsideTest, InvalidateAll_DropsOtherInstancesNearEntries) {
