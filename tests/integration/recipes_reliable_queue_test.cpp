@@ -56,6 +56,86 @@ TEST(RecipesReliableQueue, Options_Invalid_ThrowNamingField) {
   QueueConsumer consumer = queue.consumer("c");
   EXPECT_THROW(consumer.pop(0ms), std::invalid_argument);
   EXPECT_THROW(consumer.pop(1s), std::invalid_argument);  // not shorter than consumer_timeout
+  ReliableQueueOptions no_deliveries = queue_options("p:", 1s);
+  no_deliveries.max_deliveries = 0;
+  try {
+    ReliableQueue never(client, no_deliveries);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_deliveries"), std::string::npos) << e.what();
+  }
+}
+
+// Takes the oldest message with a consumer that then "dies" (its heartbeat expires unrenewed)
+// and runs recovery. Returns what recover_stale() requeued.
+std::size_t take_and_die(ReliableQueue& queue, Client& client, const std::string& prefix,
+                         const std::string& id, const std::string& expected) {
+  QueueConsumer doomed = queue.consumer(id);
+  EXPECT_EQ(doomed.pop(100ms), expected);
+  EXPECT_TRUE(heartbeat_expired(client, prefix, id));
+  return queue.recover_stale();
+}
+
+TEST(RecipesReliableQueue, PoisonMessage_DeadLetteredAfterMaxDeliveries_OthersFlow) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  const std::string prefix = unique_prefix();
+  Client client = recipe_client(ep);
+  KeyCleanup cleanup(client, prefix);
+  ReliableQueueOptions options = queue_options(prefix, 300ms);
+  options.max_deliveries = 2;
+  ReliableQueue queue(client, options);
+  queue.push({"poison", "fine"});
+
+  EXPECT_EQ(take_and_die(queue, client, prefix, "first", "poison"), 1u);  // death 1: requeued
+  EXPECT_TRUE(queue.dead_letters().empty());
+  EXPECT_EQ(take_and_die(queue, client, prefix, "second", "poison"), 0u);  // death 2: dead
+  EXPECT_EQ(queue.dead_letters(), std::vector<std::string>{"poison"});
+  EXPECT_EQ(queue.size(), 1);
+  EXPECT_EQ(client.exists({prefix + "deaths"}), 0);  // its count went with it
+
+  QueueConsumer worker = queue.consumer("worker");
+  EXPECT_EQ(worker.pop(100ms), "fine");
+  EXPECT_TRUE(worker.ack("fine"));
+  EXPECT_EQ(worker.pop(50ms), std::nullopt);  // the poison message is not delivered again
+
+  EXPECT_EQ(queue.requeue_dead_letters(), 1u);  // after the fix: back, with a fresh count
+  EXPECT_TRUE(queue.dead_letters().empty());
+  EXPECT_EQ(take_and_die(queue, client, prefix, "third", "poison"), 1u);
+}
+
+TEST(RecipesReliableQueue, DeadLetters_RequeuedOldestFirst_AckForgetsDeathCount) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  const std::string prefix = unique_prefix();
+  Client client = recipe_client(ep);
+  KeyCleanup cleanup(client, prefix);
+  ReliableQueueOptions options = queue_options(prefix, 300ms);
+  options.max_deliveries = 1;
+  ReliableQueue queue(client, options);
+  queue.push({"p1", "p2"});
+  QueueConsumer doomed = queue.consumer("doomed");
+  ASSERT_EQ(doomed.pop(100ms), "p1");
+  ASSERT_EQ(doomed.pop(100ms), "p2");
+  ASSERT_TRUE(heartbeat_expired(client, prefix, "doomed"));
+  EXPECT_EQ(queue.recover_stale(), 0u);
+  EXPECT_EQ(queue.dead_letters(), (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ(queue.requeue_dead_letters(), 2u);
+  QueueConsumer worker = queue.consumer("worker");
+  EXPECT_EQ(worker.pop(100ms), "p1");
+  EXPECT_EQ(worker.pop(100ms), "p2");
+  EXPECT_TRUE(worker.ack("p1"));
+  EXPECT_TRUE(worker.ack("p2"));
+
+  // A message that survives a death and is then processed leaves no count behind.
+  ReliableQueueOptions lenient = queue_options(prefix, 300ms);
+  lenient.max_deliveries = 3;
+  ReliableQueue patient(client, lenient);
+  patient.push("m");
+  EXPECT_EQ(take_and_die(patient, client, prefix, "once", "m"), 1u);
+  EXPECT_EQ(client.hget(prefix + "deaths", "m"), "1");
+  QueueConsumer finisher = patient.consumer("finisher");
+  ASSERT_EQ(finisher.pop(100ms), "m");
+  EXPECT_TRUE(finisher.ack("m"));
+  EXPECT_EQ(client.exists({prefix + "deaths"}), 0);
 }
 
 TEST(RecipesReliableQueue, PushPop_DeliversOldestFirst_AckRemovesFromProcessing) {

@@ -29,6 +29,13 @@ struct ReliableQueueOptions {
   /// timeout; a consumer whose work on one message can take longer must call heartbeat() while
   /// it works (otherwise the message may be delivered twice, which at-least-once allows).
   std::chrono::milliseconds consumer_timeout{30000};
+  /// Poison messages: a message whose consumers have died this many times while holding it is
+  /// moved to the dead-letter list `<prefix>dead` instead of being requeued again (its count
+  /// lives in the hash `<prefix>deaths` until it is acknowledged or dead-lettered). Counts are
+  /// per message content: give messages a unique id if equal ones may be in flight at once.
+  /// Unset: no limit, and a message that kills every consumer that takes it comes back forever.
+  /// Must be at least 1.
+  std::optional<int> max_deliveries;
 };
 
 class QueueConsumer;
@@ -42,10 +49,10 @@ class QueueConsumer;
 /// consumer nor of the process calling recover_stale() loses it. A message whose consumer was
 /// judged dead may be processed twice (the dead-looking consumer may still finish it): make the
 /// processing idempotent or deduplicate by a message id. A message that kills every consumer
-/// that takes it comes back forever; add your own delivery count if that can happen.
+/// that takes it comes back forever unless `max_deliveries` sends it to the dead-letter list.
 class REDISCACHE_EXPORT ReliableQueue {
  public:
-  /// Throws std::invalid_argument naming `prefix` or `consumer_timeout`.
+  /// Throws std::invalid_argument naming `prefix`, `consumer_timeout` or `max_deliveries`.
   ReliableQueue(Client client, ReliableQueueOptions options);
 
   /// Appends a message (LPUSH). Returns the queue's new length. One round trip.
@@ -61,10 +68,18 @@ class REDISCACHE_EXPORT ReliableQueue {
   /// Finds registered consumers whose heartbeat has expired and moves their unacknowledged
   /// messages back to the front of the queue, oldest first, then unregisters them. Each
   /// consumer is checked and emptied by one atomic Lua script, so a consumer that renews its
-  /// heartbeat in the meantime keeps its messages. Returns how many messages were requeued.
+  /// heartbeat in the meantime keeps its messages. With `max_deliveries`, a message that has
+  /// now outlived that many consumers goes to the dead-letter list instead. Returns how many
+  /// messages were requeued (dead-lettered ones not counted).
   /// Round trips: one, plus one per registered consumer. Safe to run from many processes at
   /// once (e.g. every consumer at start-up, or a periodic job).
   std::size_t recover_stale();
+
+  /// Messages dead-lettered by recover_stale(), oldest first (LRANGE). One round trip.
+  std::vector<std::string> dead_letters();
+  /// Moves every dead letter back to the front of the queue, oldest first, with a fresh count
+  /// (after the bug that killed its consumers is fixed). Returns how many. One round trip.
+  std::size_t requeue_dead_letters();
 
   /// A consumer with this id, or with a random id (random_token) when `id` is empty. Use one
   /// consumer per thread; an id must not be used by two live consumers at once.
@@ -80,6 +95,8 @@ class REDISCACHE_EXPORT ReliableQueue {
   ReliableQueueOptions options_;
   std::string pending_key_;
   std::string consumers_key_;
+  std::string deaths_key_;
+  std::string dead_key_;
 };
 
 /// One consumer of a ReliableQueue. Cheap to create; holds no connection between calls. Not
@@ -93,9 +110,10 @@ class REDISCACHE_EXPORT QueueConsumer {
   /// `timeout` unless 0 < timeout < consumer_timeout; the client's errors otherwise (if the
   /// connection fails during the wait, a message may have been moved: recovery requeues it).
   std::optional<std::string> pop(std::chrono::milliseconds timeout);
-  /// Acknowledges a processed message: removes one copy from the processing list (LREM) and
-  /// renews the heartbeat, in one round trip. Returns false when the message was not there (it
-  /// was requeued after this consumer was judged dead, and may be delivered again).
+  /// Acknowledges a processed message: removes one copy from the processing list (LREM), forgets
+  /// its death count (with max_deliveries) and renews the heartbeat, in one round trip. Returns
+  /// false when the message was not there (it was requeued after this consumer was judged dead, and
+  /// may be delivered again).
   bool ack(std::string_view message);
   /// Renews the heartbeat (SET with expiry consumer_timeout). One round trip. Call it while a
   /// message takes long to process.
@@ -122,6 +140,9 @@ class REDISCACHE_EXPORT QueueConsumer {
   std::string consumers_key_;
   std::string processing_key_;
   std::string alive_key_;
+  std::string deaths_key_;
+  std::string dead_key_;
+  int max_deliveries_ = 0;  // 0: no limit
 };
 
 }  // namespace rediscache::recipes
