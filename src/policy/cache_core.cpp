@@ -220,7 +220,8 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
       const std::string px = prepared->px ? std::to_string(prepared->px->count()) : "0";
       const Reply reply =
           client_.eval(store_script(), {key, lock_key}, {*token, prepared->entry, px});
-      stored = reply.is_integer() && reply.integer == 1;
+      stored = reply.is_array() && !reply.elements.empty() && reply.elements[0].is_integer() &&
+               reply.elements[0].integer == 1;
     } else {
       SetOptions set_options;
       set_options.ttl = prepared->px;

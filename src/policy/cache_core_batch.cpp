@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "detail/client_core.hpp"
 #include "policy/cache_core_impl.hpp"
 #include "policy/lease_scripts.hpp"
 #include "rediscache/pipeline.hpp"
@@ -138,7 +139,7 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
       } catch (...) {
         counters_.load_latency.record(std::chrono::steady_clock::now() - started);
         counters_.load_errors.add();
-        release_leases(call, leases);
+        release_leases(call, keys, owned, leases);
         const std::exception_ptr error = std::current_exception();
         bool all_stale = true;
         for (; finished < owned.size(); ++finished) {
@@ -230,12 +231,14 @@ CacheCore::Impl::BatchLeases CacheCore::Impl::take_leases(Call& call,
   return leases;
 }
 
-void CacheCore::Impl::release_leases(Call& call, const BatchLeases& leases) {
+void CacheCore::Impl::release_leases(Call& call, const std::vector<std::string>& keys,
+                                     const std::vector<std::size_t>& owned,
+                                     const BatchLeases& leases) {
   std::vector<LeaseWrite> writes;
   for (std::size_t i = 0; i < leases.held.size(); ++i) {
-    if (leases.held[i]) writes.push_back({LeaseWrite::kRelease, i, 0, {}, std::nullopt});
+    if (leases.held[i]) writes.push_back({LeaseWrite::kRelease, i, owned[i], {}, std::nullopt});
   }
-  send_lease_writes(call, {}, leases, writes, {});
+  send_lease_writes(call, keys, leases, writes, {});
 }
 
 void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& keys,
@@ -267,61 +270,99 @@ void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::strin
                                         const std::vector<LeaseWrite>& writes,
                                         const std::vector<std::string>& corrupt) {
   if (call.redis_down || (writes.empty() && corrupt.empty())) return;
-  // Scripts go by SHA1; `by_source` sends the whole script (EVAL), which also loads it.
-  const auto queue = [&](Pipeline& pipeline, const LeaseWrite& w, bool by_source) {
-    const Script& script = w.kind == LeaseWrite::kStore ? store_script() : release_script();
-    const std::string_view verb = by_source ? "EVAL" : "EVALSHA";
-    const std::string& body = by_source ? script.source() : script.sha1();
-    switch (w.kind) {
-      case LeaseWrite::kSet: {
-        SetOptions set_options;
-        set_options.ttl = w.ttl;
-        pipeline.set(keys[w.key], w.entry, set_options);
-        break;
-      }
-      case LeaseWrite::kStore: {
-        const std::string px = w.ttl ? std::to_string(w.ttl->count()) : "0";
-        pipeline.command(
-            {verb, body, "2", keys[w.key], leases.lock_keys[w.lease], leases.token, w.entry, px});
-        break;
-      }
-      case LeaseWrite::kRelease:
-        pipeline.command({verb, body, "1", leases.lock_keys[w.lease], leases.token});
-        break;
+
+  // Writes under leases go through the store script, many ids per run: a script run costs the
+  // server far more than the commands in it. On a cluster a script may only touch one slot, so
+  // there each id (whose entry and lock share a slot) gets its own run; on one node a run takes
+  // up to kIdsPerScript ids, which bounds how long it holds the server.
+  constexpr std::size_t kIdsPerScript = 128;
+  const std::size_t per_run =
+      ClientAccess::core(client_).sharded() ? std::size_t{1} : kIdsPerScript;
+  std::vector<std::string> expiries(writes.size());  // ARGV text per write, alive until sent
+  std::vector<std::vector<std::size_t>> runs;        // indexes into writes, per script run
+  std::vector<std::size_t> sets;                     // indexes into writes: plain SETs
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    const LeaseWrite& write = writes[w];
+    if (write.kind == LeaseWrite::kSet) {
+      sets.push_back(w);
+      continue;
     }
+    expiries[w] = write.kind == LeaseWrite::kRelease ? "-"
+                  : write.ttl                        ? std::to_string(write.ttl->count())
+                                                     : "0";
+    if (runs.empty() || runs.back().size() == per_run) runs.emplace_back();
+    runs.back().push_back(w);
+  }
+  // `by_source` sends the script itself (EVAL), which also loads it for the next runs.
+  const auto queue_run = [&](Pipeline& pipeline, const std::vector<std::size_t>& run,
+                             bool by_source) {
+    const std::string numkeys = std::to_string(2 * run.size());
+    std::vector<std::string_view> argv;
+    argv.reserve(4 + 4 * run.size());
+    argv.push_back(by_source ? "EVAL" : "EVALSHA");
+    argv.push_back(by_source ? store_script().source() : store_script().sha1());
+    argv.push_back(numkeys);
+    for (const std::size_t w : run) {
+      argv.push_back(keys[writes[w].key]);
+      argv.push_back(leases.lock_keys[writes[w].lease]);
+    }
+    argv.push_back(leases.token);
+    for (const std::size_t w : run) {
+      argv.push_back(writes[w].entry);
+      argv.push_back(expiries[w]);
+    }
+    pipeline.command(argv);
   };
+
   Pipeline pipeline = client_.pipeline();
-  for (const LeaseWrite& w : writes) queue(pipeline, w, false);
+  for (const std::size_t w : sets) {
+    SetOptions set_options;
+    set_options.ttl = writes[w].ttl;
+    pipeline.set(keys[writes[w].key], writes[w].entry, set_options);
+  }
+  for (const std::vector<std::size_t>& run : runs) queue_run(pipeline, run, false);
   if (!corrupt.empty()) pipeline.del(corrupt);
 
   const ScopedTimer timer(counters_.write_latency);
   try_redis(call, "write back", [&] {
     std::vector<Reply> replies = pipeline.exec();
-    replies.resize(writes.size());
-    // NOSCRIPT: the server lost the scripts (restart, SCRIPT FLUSH, failover) since they last
-    // ran. All such commands go again as EVAL in one more round trip, not one by one.
+    replies.resize(sets.size() + runs.size());
+    const auto count_written = [&](const LeaseWrite& write) {
+      counters_.writes.add();
+      counters_.bytes_written.add(write.entry.size());
+    };
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+      if (!replies[s].is_error()) count_written(writes[sets[s]]);
+    }
+    // NOSCRIPT: the server lost the script (restart, SCRIPT FLUSH, failover) since it last
+    // ran. Every such run goes again as EVAL, all in one more round trip.
     std::vector<std::size_t> missing;
-    for (std::size_t r = 0; r < writes.size(); ++r) {
-      if (replies[r].is_error() && replies[r].str.compare(0, 8, "NOSCRIPT") == 0) {
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const Reply& reply = replies[sets.size() + r];
+      if (reply.is_error() && reply.str.compare(0, 8, "NOSCRIPT") == 0) {
         missing.push_back(r);
-        queue(pipeline, writes[r], true);
+        queue_run(pipeline, runs[r], true);
       }
     }
     if (!missing.empty()) {
       std::vector<Reply> again = pipeline.exec();
       for (std::size_t m = 0; m < missing.size() && m < again.size(); ++m) {
-        replies[missing[m]] = std::move(again[m]);
+        replies[sets.size() + missing[m]] = std::move(again[m]);
       }
     }
-    for (std::size_t r = 0; r < writes.size(); ++r) {
-      const LeaseWrite& w = writes[r];
-      if (w.kind == LeaseWrite::kRelease || replies[r].is_error()) continue;
-      if (w.kind == LeaseWrite::kStore && !(replies[r].is_integer() && replies[r].integer == 1)) {
-        counters_.lease_lost.add();  // invalidated or set while we loaded: not written
-        continue;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const Reply& reply = replies[sets.size() + r];
+      for (std::size_t k = 0; k < runs[r].size(); ++k) {
+        const LeaseWrite& write = writes[runs[r][k]];
+        if (write.kind == LeaseWrite::kRelease || reply.is_error()) continue;
+        const bool stored = reply.is_array() && k < reply.elements.size() &&
+                            reply.elements[k].is_integer() && reply.elements[k].integer == 1;
+        if (stored) {
+          count_written(write);
+        } else {
+          counters_.lease_lost.add();  // invalidated or set while we loaded: not written
+        }
       }
-      counters_.writes.add();
-      counters_.bytes_written.add(w.entry.size());
     }
   });
 }

@@ -172,19 +172,22 @@ class CacheCore::Impl {
     std::vector<bool> held;
   };
   BatchLeases take_leases(Call& call, const std::vector<std::string>& ids, long long version);
-  /// Gives back every lease held (one pipeline): after a failed batch load.
-  void release_leases(Call& call, const BatchLeases& leases);
+  /// Gives back every lease held (one pipeline): after a failed batch load. `owned[i]` is the
+  /// index in `keys` of the id of lease i.
+  void release_leases(Call& call, const std::vector<std::string>& keys,
+                      const std::vector<std::size_t>& owned, const BatchLeases& leases);
   /// One command of get_many's write-back: a plain SET (leases off), a store under the lease,
   /// or the lease given back.
   struct LeaseWrite {
     enum Kind { kSet, kStore, kRelease } kind;
     std::size_t lease;                             // index into BatchLeases (kStore, kRelease)
-    std::size_t key;                               // index into the batch's keys (kSet, kStore)
+    std::size_t key;                               // index into the batch's keys
     std::string entry;                             // kSet, kStore
     std::optional<std::chrono::milliseconds> ttl;  // kSet, kStore
   };
-  /// Sends `writes` and the deletion of `corrupt` in one pipeline (scripts the server lost go
-  /// again as EVAL in one more), and counts writes, bytes and lost leases.
+  /// Sends `writes` and the deletion of `corrupt` in one pipeline, the leased ones through the
+  /// store script, many per run (scripts the server lost go again as EVAL in one more round
+  /// trip), and counts writes, bytes and lost leases.
   void send_lease_writes(Call& call, const std::vector<std::string>& keys,
                          const BatchLeases& leases, const std::vector<LeaseWrite>& writes,
                          const std::vector<std::string>& corrupt);

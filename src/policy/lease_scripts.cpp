@@ -4,14 +4,23 @@ namespace rediscache::detail {
 
 const Script& store_script() {
   static const Script kScript(R"lua(
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-if ARGV[3] == '0' then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+local done = {}
+for n = 1, #KEYS / 2 do
+  local entry, lock = KEYS[2 * n - 1], KEYS[2 * n]
+  if redis.call('GET', lock) == ARGV[1] then
+    local px = ARGV[2 * n + 1]
+    if px == '0' then
+      redis.call('SET', entry, ARGV[2 * n])
+    elseif px ~= '-' then
+      redis.call('SET', entry, ARGV[2 * n], 'PX', px)
+    end
+    redis.call('DEL', lock)
+    done[n] = 1
+  else
+    done[n] = 0
+  end
 end
-redis.call('DEL', KEYS[2])
-return 1
+return done
 )lua");
   return kScript;
 }
