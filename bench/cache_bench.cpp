@@ -2,7 +2,7 @@
 // JSON object (decoded) vs a raw GET of the same entry; get_many of 100 keys vs 100 sequential
 // get_or_load calls, vs a raw MGET of the same entries (no decoding), and vs redis-benchmark -P 100
 // (scripts/bench). The *Bytes variants cache std::string (no JSON), which separates the
-// policy's own cost from the codec's.
+// policy's own cost from the codec's. *Miss100: the miss path of a batch, with and without leases.
 #include <atomic>
 #include <string>
 #include <unordered_map>
@@ -212,6 +212,75 @@ void BM_Sequential_GetMany100Bytes(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
+// The miss path of a batch: 100 ids never asked for before, so every call misses, loads and
+// writes back. Raw: what a hand-written cache-aside without leases sends through hiredis (one
+// MGET, then 100 SET PX in one pipeline). Unleased: the library with lock.enabled off (the same
+// commands). Lib: the library with its default leases (a SET NX pipeline, and the write-back
+// through the store script). Entries live 5 s, so the server does not fill up.
+std::atomic<long> g_fresh{0};
+
+std::vector<std::string> fresh_ids(int n) {
+  const long first = g_fresh.fetch_add(n);
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (long i = first; i < first + n; ++i) out.push_back("m" + std::to_string(i));
+  return out;
+}
+
+CacheAside<std::string>& miss_cache(const Endpoint& ep, bool leases) {
+  const auto make = [&](const char* name, bool enabled) {
+    CacheOptions options;
+    options.name = name;
+    options.ttl = std::chrono::seconds(5);
+    options.lock.enabled = enabled;
+    return new CacheAside<std::string>(shared_client(ep, 1), options);
+  };
+  static CacheAside<std::string>* leased = make("bench-miss", true);
+  static CacheAside<std::string>* unleased = make("bench-miss-unleased", false);
+  return leases ? *leased : *unleased;
+}
+
+void lib_miss_loop(benchmark::State& state, bool leases) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  CacheAside<std::string>& cache = miss_cache(*ep, leases);
+  for (auto _ : state) {
+    auto values = cache.get_many(fresh_ids(kBatch), load_many_bytes);
+    benchmark::DoNotOptimize(values);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Raw_GetManyMiss100(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  RawContext c = raw_connect(*ep);
+  const std::string value(216, 'b');  // what the library stores: 16-byte header + 200 bytes
+  for (auto _ : state) {
+    std::vector<std::string> argv = {"MGET"};
+    for (const auto& id : fresh_ids(kBatch)) argv.push_back("bench-miss-raw:" + id);
+    RawReply read = raw_command(c.get(), argv);
+    benchmark::DoNotOptimize(read->elements);
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+      const char* set[] = {"SET", argv[i].c_str(), value.data(), "PX", "5000"};
+      const size_t lens[] = {3, argv[i].size(), value.size(), 2, 4};
+      redisAppendCommandArgv(c.get(), 5, set, lens);
+    }
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+      void* reply = nullptr;
+      if (redisGetReply(c.get(), &reply) != REDIS_OK) {
+        state.SkipWithError("raw pipeline failed");
+        return;
+      }
+      freeReplyObject(reply);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Lib_GetManyMiss100(benchmark::State& state) { lib_miss_loop(state, true); }
+void BM_Unleased_GetManyMiss100(benchmark::State& state) { lib_miss_loop(state, false); }
+
 // Not paired: what decoding one ~200-byte Product costs with the default codec (JSON text
 // through nlohmann), and with nlohmann's MessagePack for comparison. No Redis involved.
 void BM_Codec_JsonDecode(benchmark::State& state) {
@@ -245,6 +314,9 @@ BENCHMARK(BM_Raw_CacheAsideHitBytes)->UseRealTime();
 BENCHMARK(BM_Lib_CacheAsideHitBytes)->UseRealTime();
 BENCHMARK(BM_Lib_GetMany100Bytes)->UseRealTime();
 BENCHMARK(BM_Sequential_GetMany100Bytes)->UseRealTime();
+BENCHMARK(BM_Raw_GetManyMiss100)->UseRealTime();
+BENCHMARK(BM_Unleased_GetManyMiss100)->UseRealTime();
+BENCHMARK(BM_Lib_GetManyMiss100)->UseRealTime();
 
 }  // namespace
 }  // namespace rediscache::bench
