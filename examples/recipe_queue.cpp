@@ -1,7 +1,8 @@
 // Message queue (list): a producer and reliable consumers. Each consumer moves a message into its
 // own processing list (BLMOVE) and removes it when done (LREM). Here a consumer process is killed
 // with SIGKILL while it holds a message; once its heartbeat expires, recover_stale() puts the
-// message back and another consumer processes it: nothing is lost.
+// message back and another consumer processes it: nothing is lost. Then a poison message (one
+// every consumer dies on) goes to the dead letters after max_deliveries deaths.
 //
 //   recipe_queue [host] [port]         (default: REDISCACHE_TEST_REDIS_HOST/PORT, 127.0.0.1:6379)
 #include <poll.h>
@@ -112,5 +113,30 @@ int main(int argc, char** argv) {
                      "every job processed exactly once, the killed consumer's included");
         checks.check(queue.size() == 0 && worker.in_flight().empty(), "queue and processing empty");
         worker.leave();
+
+        // Poison messages: with max_deliveries, a message that every consumer dies on goes to
+        // the dead letters after that many deaths instead of coming back forever.
+        ReliableQueueOptions strict = options;
+        strict.prefix = prefix + "poison:";
+        strict.consumer_timeout = 300ms;
+        strict.max_deliveries = 2;
+        ReliableQueue guarded(client, strict);
+        guarded.push("crashes-every-handler");
+        std::size_t deliveries = 0;
+        const auto poison_deadline = std::chrono::steady_clock::now() + 10s;
+        while (guarded.dead_letters().empty() &&
+               std::chrono::steady_clock::now() < poison_deadline) {
+          QueueConsumer victim = guarded.consumer();
+          if (victim.pop(100ms)) ++deliveries;  // ...and "dies": no ack, no more heartbeats
+          std::this_thread::sleep_for(350ms);   // its heartbeat expires
+          guarded.recover_stale();
+        }
+        std::cout << "poison message delivered " << deliveries << " times, then dead-lettered\n";
+        checks.check(deliveries == 2 && guarded.dead_letters() ==
+                                            std::vector<std::string>{"crashes-every-handler"},
+                     "the poison message is dead-lettered after max_deliveries deaths");
+        checks.check(guarded.size() == 0, "the poison message no longer circulates");
+        checks.check(guarded.requeue_dead_letters() == 1 && guarded.size() == 1,
+                     "dead letters can be requeued once the handler is fixed");
       });
 }
