@@ -313,14 +313,20 @@ TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
   delete_keys(c, keys);
 }
 
-TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
-  REDISCACHE_REQUIRE_CLUSTER(seeds);  // the shared cluster only says that clusters are wanted
-  rediscache::test::PrivateCluster cluster;
+// Options for the failover tests on a private cluster: a quick slot-map refresh and a short
+// connect timeout, so the client notices a killed master within a second or two.
+rediscache::ClusterOptions failover_options(const rediscache::test::PrivateCluster& cluster) {
   rediscache::ClusterOptions options;
   for (const Endpoint& node : cluster.nodes()) options.seeds.push_back({node.host, node.port});
   options.refresh_interval = 500ms;
   options.connection.connect_timeout = 300ms;
-  Client c = Client::cluster(options);
+  return options;
+}
+
+TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);  // the shared cluster only says that clusters are wanted
+  rediscache::test::PrivateCluster cluster;
+  Client c = Client::cluster(failover_options(cluster));
   const std::string key = rediscache::test::untagged_prefix() + "survivor";
   c.set(key, "before");
   raw_command(rediscache::test::cluster_node_for(c, key), {"WAIT", "1", "2000"});
@@ -354,11 +360,7 @@ TEST(ClusterClient, MasterKilled_ReplicaPromoted_RequestsResume) {
 TEST(ClusterClient, MasterKilled_WriteBehindWithWait_NoAcknowledgedEntryLost) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);  // the shared cluster only says that clusters are wanted
   rediscache::test::PrivateCluster cluster;
-  rediscache::ClusterOptions options;
-  for (const Endpoint& node : cluster.nodes()) options.seeds.push_back({node.host, node.port});
-  options.refresh_interval = 500ms;
-  options.connection.connect_timeout = 300ms;
-  Client c = Client::cluster(options);
+  Client c = Client::cluster(failover_options(cluster));
   rediscache::CacheOptions cache_options;
   cache_options.name = "wbwait";
   cache_options.ttl = 60s;
