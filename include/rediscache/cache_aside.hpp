@@ -98,12 +98,14 @@ class CacheAside {
     return take(core_->get_or_load(id, erased));
   }
 
-  /// Values for many ids, in the order of `ids` (nullopt for "not found"). One MGET for all, one
-  /// `loader` call for the misses (skipped when there are none), one pipeline writing them back.
-  /// Ids that another caller of this cache is loading right now are awaited, not loaded again. No
-  /// cross-process lock, no lease (so an invalidate() racing the batch load may be overwritten by
-  /// the older value, until its TTL) and no refresh-ahead here. Loader exceptions: as get_or_load
-  /// (stale copies served where available; otherwise the exception propagates).
+  /// Values for many ids, in the order of `ids` (nullopt for "not found"). One MGET for all (with
+  /// a near cache: local copies first, GET + PTTL for the rest in one pipeline), one `loader`
+  /// call for the misses (skipped when there are none), and around it one pipeline taking their
+  /// leases and one writing them back under the leases, so an invalidate() racing the batch load
+  /// wins, as in get_or_load. Ids that another caller of this cache is loading right now are
+  /// awaited, not loaded again; ids whose lease another process holds are loaded here too (no
+  /// waiting) and left for that process to store. No refresh-ahead here. Loader exceptions: as
+  /// get_or_load (stale copies served where available; otherwise the exception propagates).
   std::vector<std::optional<T>> get_many(const std::vector<std::string>& ids,
                                          const BatchLoader& loader) {
     const detail::ErasedBatchLoader erased = [&loader](const std::vector<std::string>& missing) {
