@@ -71,6 +71,7 @@ CacheAside<Product>& cache(const Endpoint& ep) {
 
 std::vector<std::string> ids(int n) {
   std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(std::to_string(i + 1));
   return out;
 }

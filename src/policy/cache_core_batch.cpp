@@ -299,7 +299,7 @@ void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::strin
     const std::string numkeys = std::to_string(2 * run.size());
     std::vector<std::string_view> argv;
     argv.reserve(4 + 4 * run.size());
-    argv.push_back(by_source ? "EVAL" : "EVALSHA");
+    argv.emplace_back(by_source ? "EVAL" : "EVALSHA");
     argv.push_back(by_source ? store_script().source() : store_script().sha1());
     argv.push_back(numkeys);
     for (const std::size_t w : run) {
