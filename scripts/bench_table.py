@@ -142,16 +142,12 @@ def render(programs):
             raw_ops = medians.get(f"BM_Raw_{match.group(2)}")
             if raw_ops:
                 pairs.append((match.group(2), raw_ops, lib_ops))
-    if pairs:
-        lines += ["## Library against raw hiredis", "",
-                  "`BM_Lib_<Name>` against `BM_Raw_<Name>`: the same work through rediscache "
-                  "and through raw hiredis.", "",
-                  "| operation | raw hiredis ops/s | rediscache ops/s | lib/raw |",
-                  "| --- | ---: | ---: | ---: |"]
-        for name, raw_ops, lib_ops in pairs:
-            lines.append(f"| `{name}` | {fmt_ops(raw_ops)} | {fmt_ops(lib_ops)} | "
-                         f"{lib_ops / raw_ops:.2f} |")
-        lines.append("")
+    lines += comparison(
+        "Library against raw hiredis",
+        "`BM_Lib_<Name>` against `BM_Raw_<Name>`: the same work through rediscache and through "
+        "raw hiredis.",
+        ["raw hiredis ops/s", "rediscache ops/s", "lib/raw"],
+        [(name, [], raw_ops, lib_ops) for name, raw_ops, lib_ops in pairs])
 
     baselines = []
     for name, base_ops in medians.items():
@@ -164,16 +160,12 @@ def render(programs):
         lib_ops = counterpart(medians, "Lib", match.group(2))
         if lib_ops and base_ops:
             baselines.append((match.group(2), match.group(1), base_ops, lib_ops))
-    if baselines:
-        lines += ["## Library against other baselines", "",
-                  "`BM_Lib_<Name>` against `BM_<Baseline>_<Name>` (for example 100 sequential "
-                  "calls, PostgreSQL alone, or `redis-benchmark -P 100` as a ceiling).", "",
-                  "| operation | baseline | baseline ops/s | rediscache ops/s | lib/baseline |",
-                  "| --- | --- | ---: | ---: | ---: |"]
-        for name, base, base_ops, lib_ops in baselines:
-            lines.append(f"| `{name}` | {base} | {fmt_ops(base_ops)} | {fmt_ops(lib_ops)} | "
-                         f"{lib_ops / base_ops:.2f} |")
-        lines.append("")
+    lines += comparison(
+        "Library against other baselines",
+        "`BM_Lib_<Name>` against `BM_<Baseline>_<Name>` (for example 100 sequential calls, "
+        "PostgreSQL alone, or `redis-benchmark -P 100` as a ceiling).",
+        ["baseline", "baseline ops/s", "rediscache ops/s", "lib/baseline"],
+        [(name, [base], base_ops, lib_ops) for name, base, base_ops, lib_ops in baselines])
 
     clusters = []
     for name, single_ops in medians.items():
@@ -182,17 +174,29 @@ def render(programs):
             cluster_ops = medians.get(f"BM_Cluster_{match.group(2)}")
             if cluster_ops and single_ops:
                 clusters.append((match.group(2), single_ops, cluster_ops))
-    if clusters:
-        lines += ["## Cluster against one node", "",
-                  "`BM_Cluster_<Name>` (3-master Redis Cluster) against `BM_Single_<Name>` (one "
-                  "redis-server): the same library calls, the same threads.", "",
-                  "| operation | one node ops/s | cluster ops/s | cluster/one node |",
-                  "| --- | ---: | ---: | ---: |"]
-        for name, single_ops, cluster_ops in clusters:
-            lines.append(f"| `{name}` | {fmt_ops(single_ops)} | {fmt_ops(cluster_ops)} | "
-                         f"{cluster_ops / single_ops:.2f} |")
-        lines.append("")
+    lines += comparison(
+        "Cluster against one node",
+        "`BM_Cluster_<Name>` (3-master Redis Cluster) against `BM_Single_<Name>` (one "
+        "redis-server): the same library calls, the same threads.",
+        ["one node ops/s", "cluster ops/s", "cluster/one node"],
+        [(name, [], single_ops, cluster_ops) for name, single_ops, cluster_ops in clusters])
     return "\n".join(lines)
+
+
+def comparison(title, intro, headers, rows):
+    """A "<measured> against <reference>" section: one row per (operation, extra text columns,
+    reference ops/s, measured ops/s), ending with their ratio. Nothing when there are no rows."""
+    if not rows:
+        return []
+    lines = [f"## {title}", "", intro, "",
+             "| operation | " + " | ".join(headers) + " |",
+             "| --- | " + " | ".join("---" if i < len(rows[0][1]) else "---:"
+                                     for i in range(len(headers))) + " |"]
+    for name, text, reference, measured in rows:
+        cells = [*text, fmt_ops(reference), fmt_ops(measured), f"{measured / reference:.2f}"]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
 
 
 def counterpart(medians, kind, name):
