@@ -16,7 +16,7 @@
 #include <benchmark/benchmark.h>
 #include <hiredis/hiredis.h>
 
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 
 namespace rediscache::bench {
 

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_common.hpp"
-#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache/cache_aside.hpp"
 
 namespace bench_model {
 

@@ -15,9 +15,9 @@
 
 #include <benchmark/benchmark.h>
 
-#include "rediscache/cache_aside.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
+#include "rediscache/cache/cache_aside.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/topology/cluster.hpp"
 
 namespace {
 

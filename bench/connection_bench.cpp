@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "rediscache/pipeline.hpp"
+#include "rediscache/client/pipeline.hpp"
 
 namespace rediscache::bench {
 namespace {

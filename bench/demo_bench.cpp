@@ -9,7 +9,7 @@
 #include <pqxx/pqxx>
 
 #include "bench_common.hpp"
-#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache/cache_aside.hpp"
 
 namespace bench_model {
 

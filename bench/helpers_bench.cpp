@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "rediscache/cache_aside.hpp"
-#include "rediscache/lock.hpp"
-#include "rediscache/rate_limiter.hpp"
-#include "rediscache/write_behind.hpp"
-#include "rediscache/write_through.hpp"
+#include "rediscache/cache/cache_aside.hpp"
+#include "rediscache/cache/write_behind.hpp"
+#include "rediscache/cache/write_through.hpp"
+#include "rediscache/helpers/lock.hpp"
+#include "rediscache/helpers/rate_limiter.hpp"
 
 namespace rediscache::bench {
 namespace {

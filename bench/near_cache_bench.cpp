@@ -17,11 +17,10 @@
 #include <benchmark/benchmark.h>
 #include <hiredis/hiredis.h>
 
-#include "rediscache/client.hpp"
-#include "rediscache/info.hpp"
-#include "rediscache/near_cached_client.hpp"
-#include "rediscache/pipeline.hpp"
-#include "rediscache/random.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/client/info.hpp"
+#include "rediscache/client/pipeline.hpp"
+#include "rediscache/near/near_cached_client.hpp"
 
 namespace {
 
@@ -184,7 +183,7 @@ BENCHMARK(BM_Lib_HotKeyGet_NoNearCache)->UseRealTime();
 void BM_Raw_ZipfHotKeys(benchmark::State& state) {
   populate_once();
   RawConnection raw;
-  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
+  std::mt19937_64 rng(std::random_device{}());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   for (auto _ : state) raw.get(zipf_key(zipf_rank(rng)));
   meter.finish();
@@ -195,7 +194,7 @@ BENCHMARK(BM_Raw_ZipfHotKeys)->Threads(kThreads)->UseRealTime();
 void BM_Lib_ZipfHotKeys(benchmark::State& state) {
   populate_once();
   NearCachedClient& client = near_client_in_place();
-  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
+  std::mt19937_64 rng(std::random_device{}());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   const auto misses_before = client.near_cache().stats().misses;
   for (auto _ : state) benchmark::DoNotOptimize(client.get(zipf_key(zipf_rank(rng))));
@@ -212,7 +211,7 @@ BENCHMARK(BM_Lib_ZipfHotKeys)->Threads(kThreads)->UseRealTime();
 void BM_Lib_ZipfHotKeys_NoNearCache(benchmark::State& state) {
   populate_once();
   Client& client = shared_client();
-  std::mt19937_64 rng(rediscache::random_u64());  // fresh draws in every run and repetition
+  std::mt19937_64 rng(std::random_device{}());  // fresh draws in every run and repetition
   CommandMeter meter(state);
   for (auto _ : state) benchmark::DoNotOptimize(client.get(zipf_key(zipf_rank(rng))));
   meter.finish();

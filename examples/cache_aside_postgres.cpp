@@ -26,8 +26,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include <rediscache/cache_aside.hpp>
-#include <rediscache/client.hpp>
+#include <rediscache/cache/cache_aside.hpp>
+#include <rediscache/client/client.hpp>
 
 namespace {
 

@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
-#include <rediscache/lock.hpp>
-#include <rediscache/random.hpp>
-#include <rediscache/rate_limiter.hpp>
-#include <rediscache/session_store.hpp>
+#include <rediscache/helpers/lock.hpp>
+#include <rediscache/helpers/rate_limiter.hpp>
+#include <rediscache/helpers/session_store.hpp>
 
 namespace {
 
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   if (argc > 2) connection.port = std::atoi(argv[2]);
   try {
     rediscache::Client client(connection);
-    const std::string prefix = "helpers-demo:" + rediscache::random_token(6) + ":";
+    const std::string prefix = "helpers-demo:" + std::to_string(std::random_device{}()) + ":";
     std::cout << "Redis at " << client.endpoint() << '\n';
     demo_lock(client, prefix);
     demo_rate_limiters(client, prefix);

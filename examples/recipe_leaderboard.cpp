@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "recipe_support.hpp"
-#include <rediscache/pipeline.hpp>
+#include <rediscache/client/pipeline.hpp>
 #include <rediscache/recipes/leaderboard.hpp>
 
 using rediscache::recipes::Leaderboard;

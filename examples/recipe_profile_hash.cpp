@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "recipe_support.hpp"
-#include <rediscache/client.hpp>
+#include <rediscache/client/client.hpp>
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include <rediscache/client.hpp>
+#include <rediscache/client/client.hpp>
 
 namespace example {
 

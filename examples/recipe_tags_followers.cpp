@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "recipe_support.hpp"
+#include <rediscache/client/transaction.hpp>
 #include <rediscache/recipes/follow_graph.hpp>
-#include <rediscache/transaction.hpp>
 
 using rediscache::recipes::FollowGraph;
 using rediscache::recipes::FollowGraphOptions;

@@ -15,9 +15,9 @@
 #include <string>
 #include <thread>
 
-#include "rediscache/client.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/server_stats.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/observe/server_stats.hpp"
+#include "rediscache/util/errors.hpp"
 #include "stat_audit.hpp"
 #include "stat_report.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <map>
 
-#include "rediscache/pipeline.hpp"
+#include "rediscache/client/pipeline.hpp"
 #include "stat_report.hpp"
 
 namespace rediscache::tools {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 
 namespace rediscache::tools {
 

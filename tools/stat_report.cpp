@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "rediscache/metrics.hpp"
+#include "rediscache/observe/metrics.hpp"
 
 namespace rediscache::tools {
 namespace {

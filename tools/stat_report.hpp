@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rediscache/server_stats.hpp"
+#include "rediscache/observe/server_stats.hpp"
 
 namespace rediscache::tools {
 

@@ -1,6 +1,6 @@
-#include "common.hpp"
+#include "helpers/common.hpp"
 
-#include "rediscache/random.hpp"
+#include "util/random.hpp"
 
 namespace rediscache::detail {
 

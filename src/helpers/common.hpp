@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "rediscache/errors.hpp"
-#include "rediscache/reply.hpp"
+#include "rediscache/net/reply.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace rediscache::detail {
 

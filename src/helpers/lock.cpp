@@ -1,4 +1,4 @@
-#include "rediscache/lock.hpp"
+#include "rediscache/helpers/lock.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -7,11 +7,11 @@
 #include <thread>
 #include <utility>
 
-#include "common.hpp"
-#include "detail/background_loop.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/random.hpp"
-#include "scripts.hpp"
+#include "helpers/common.hpp"
+#include "helpers/scripts.hpp"
+#include "rediscache/util/errors.hpp"
+#include "util/background_loop.hpp"
+#include "util/random.hpp"
 
 namespace rediscache {
 

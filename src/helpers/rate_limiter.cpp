@@ -1,12 +1,12 @@
-#include "rediscache/rate_limiter.hpp"
+#include "rediscache/helpers/rate_limiter.hpp"
 
 #include <stdexcept>
 #include <string>
 
-#include "common.hpp"
-#include "rediscache/random.hpp"
-#include "rediscache/script.hpp"
-#include "scripts.hpp"
+#include "helpers/common.hpp"
+#include "helpers/scripts.hpp"
+#include "rediscache/client/script.hpp"
+#include "util/random.hpp"
 
 namespace rediscache {
 namespace {

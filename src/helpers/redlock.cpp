@@ -1,14 +1,14 @@
-#include "rediscache/redlock.hpp"
+#include "rediscache/helpers/redlock.hpp"
 
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
-#include "common.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/random.hpp"
-#include "rediscache/stats.hpp"
-#include "scripts.hpp"
+#include "helpers/common.hpp"
+#include "helpers/scripts.hpp"
+#include "rediscache/util/errors.hpp"
+#include "rediscache/util/stats.hpp"
+#include "util/random.hpp"
 
 namespace rediscache {
 

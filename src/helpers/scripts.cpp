@@ -1,4 +1,4 @@
-#include "scripts.hpp"
+#include "helpers/scripts.hpp"
 
 namespace rediscache::detail {
 

@@ -2,7 +2,7 @@
 // use, so no Script is constructed during static initialisation.
 #pragma once
 
-#include "rediscache/script.hpp"
+#include "rediscache/client/script.hpp"
 
 namespace rediscache::detail {
 

@@ -1,14 +1,14 @@
-#include "rediscache/session_store.hpp"
+#include "rediscache/helpers/session_store.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 #include <utility>
 
-#include "common.hpp"
-#include "rediscache/pipeline.hpp"
-#include "rediscache/random.hpp"
-#include "scripts.hpp"
+#include "helpers/common.hpp"
+#include "helpers/scripts.hpp"
+#include "rediscache/client/pipeline.hpp"
+#include "util/random.hpp"
 
 namespace rediscache {
 namespace {

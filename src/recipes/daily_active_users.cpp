@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "recipes/support.hpp"
-#include "rediscache/random.hpp"
+#include "util/random.hpp"
 
 namespace rediscache::recipes {
 

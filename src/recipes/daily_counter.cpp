@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "recipes/support.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace rediscache::recipes {
 

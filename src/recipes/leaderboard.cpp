@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "recipes/support.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/script.hpp"
+#include "rediscache/client/script.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace rediscache::recipes {
 

@@ -4,12 +4,12 @@
 #include <stdexcept>
 #include <utility>
 
-#include "detail/connection.hpp"
+#include "net/connection.hpp"
 #include "recipes/support.hpp"
-#include "rediscache/connection_pool.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/random.hpp"
-#include "rediscache/script.hpp"
+#include "rediscache/client/script.hpp"
+#include "rediscache/net/connection_pool.hpp"
+#include "rediscache/util/errors.hpp"
+#include "util/random.hpp"
 
 namespace rediscache::recipes {
 

@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include "detail/connection.hpp"
-#include "detail/resp.hpp"
-#include "rediscache/errors.hpp"
+#include "net/connection.hpp"
+#include "net/resp.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace rediscache::detail {
 

@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "rediscache/args.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/reply.hpp"
-#include "rediscache/transaction.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/client/transaction.hpp"
+#include "rediscache/net/args.hpp"
+#include "rediscache/net/reply.hpp"
 
 namespace rediscache::detail {
 

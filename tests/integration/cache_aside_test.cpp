@@ -2,7 +2,7 @@
 // protection in one process and across forked processes, the circuit breaker with Redis stopped
 // and restarted, stale serving, corrupt entries, size limits, batches, invalidation, leases and
 // refresh-ahead. Logical time comes from an injected clock, so no test sleeps through a TTL.
-#include "rediscache/cache_aside.hpp"
+#include "rediscache/cache/cache_aside.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,10 +25,10 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/keys.hpp"
+#include "rediscache/cache/keys.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/topology/cluster.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace {

@@ -1,5 +1,5 @@
 // Client: every command family against the real server, binary safety, and error messages.
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 
 #include <algorithm>
 #include <set>
@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Redis Cluster and Sentinel under Client: routing by slot, multi-key splitting, live
 // resharding under load, a killed master, and a sentinel failover. Needs the shared cluster and
 // sentinel servers (scripts/test starts them); a private cluster for the killed-master test.
-#include "rediscache/cluster.hpp"
+#include "rediscache/topology/cluster.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -17,13 +17,13 @@
 
 #include "client_factory.hpp"
 #include "cluster_support.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/pipeline.hpp"
-#include "rediscache/script.hpp"
-#include "rediscache/sentinel.hpp"
-#include "rediscache/transaction.hpp"
-#include "rediscache/write_behind.hpp"
+#include "rediscache/cache/write_behind.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/client/pipeline.hpp"
+#include "rediscache/client/script.hpp"
+#include "rediscache/client/transaction.hpp"
+#include "rediscache/topology/sentinel.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace {

@@ -1,5 +1,5 @@
 // ConnectionPool: bounds, waiting, failure recovery, timeouts, AUTH, threads and processes.
-#include "rediscache/connection_pool.hpp"
+#include "rediscache/net/connection_pool.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,8 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace {

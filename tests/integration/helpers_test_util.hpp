@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "client_factory.hpp"
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "test_env.hpp"
 
 namespace rediscache::test {

@@ -1,6 +1,6 @@
 // DistributedLock against a real redis-server: mutual exclusion across processes and threads,
 // expiry of a killed holder, token checks, the watchdog, backoff and the noexcept guard.
-#include "rediscache/lock.hpp"
+#include "rediscache/helpers/lock.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "helpers_test_util.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace {

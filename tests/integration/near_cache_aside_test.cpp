@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
-#include "rediscache/cache_aside.hpp"
-#include "rediscache/client.hpp"
+#include "rediscache/cache/cache_aside.hpp"
+#include "rediscache/client/client.hpp"
 #include "test_env.hpp"
 
 namespace rediscache {

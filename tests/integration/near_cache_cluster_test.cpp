@@ -11,10 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "near_cache_test_util.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
-#include "rediscache/invalidation.hpp"
-#include "rediscache/near_cached_client.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/near/invalidation.hpp"
+#include "rediscache/near/near_cached_client.hpp"
+#include "rediscache/topology/cluster.hpp"
 #include "test_env.hpp"
 
 namespace rediscache {

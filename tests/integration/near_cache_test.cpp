@@ -1,6 +1,6 @@
 // NearCache coherence against a real Redis: server-assisted and pub/sub invalidation across two
 // processes, loss of the invalidation connection, and the fetch-in-progress race.
-#include "rediscache/near_cache.hpp"
+#include "rediscache/near/near_cache.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,10 +15,10 @@
 
 #include "client_factory.hpp"
 #include "near_cache_test_util.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/invalidation.hpp"
-#include "rediscache/near_cached_client.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/near/invalidation.hpp"
+#include "rediscache/near/near_cached_client.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace rediscache {

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "rediscache/invalidation.hpp"
+#include "rediscache/near/invalidation.hpp"
 
 namespace rediscache::test {
 

@@ -1,12 +1,12 @@
 // Pipeline: one round trip, replies in order, errors confined to their command.
-#include "rediscache/pipeline.hpp"
+#include "rediscache/client/pipeline.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace {
 

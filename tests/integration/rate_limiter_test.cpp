@@ -1,6 +1,6 @@
 // The three rate limiters against a real redis-server: exact limits under concurrency, recovery
 // after the window, costs above one, and keys that expire.
-#include "rediscache/rate_limiter.hpp"
+#include "rediscache/helpers/rate_limiter.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -10,7 +10,7 @@
 
 #include "client_factory.hpp"
 #include "test_env.hpp"
-#include <rediscache/client.hpp>
+#include <rediscache/client/client.hpp>
 
 namespace rediscache::test {
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "test_env.hpp"
 
 namespace rediscache::test {

@@ -1,6 +1,6 @@
 // Redlock over three private redis-servers: it keeps working with one stopped and refuses with
 // two stopped, rolling back what it took.
-#include "rediscache/redlock.hpp"
+#include "rediscache/helpers/redlock.hpp"
 
 #include <chrono>
 #include <memory>

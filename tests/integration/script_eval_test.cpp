@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/errors.hpp"
-#include "rediscache/script.hpp"
+#include "rediscache/client/script.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace {
 

@@ -1,12 +1,12 @@
 // ServerStats and the metrics exporters against real redis-servers.
-#include "rediscache/server_stats.hpp"
+#include "rediscache/observe/server_stats.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "rediscache/client.hpp"
-#include "rediscache/metrics.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/observe/metrics.hpp"
 #include "test_env.hpp"
 
 namespace rediscache {

@@ -1,6 +1,6 @@
 // SessionStore against a real redis-server: typed round trips, sliding expiry, regeneration,
 // id uniqueness, limits, and interoperation with the seed document's Python code.
-#include "rediscache/session_store.hpp"
+#include "rediscache/helpers/session_store.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,12 +1,12 @@
 // Subscriber: channels, patterns, timeouts, array payloads, and connection loss.
-#include "rediscache/subscriber.hpp"
+#include "rediscache/client/subscriber.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace {
 

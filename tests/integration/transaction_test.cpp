@@ -1,5 +1,5 @@
 // Transaction: MULTI/EXEC with WATCH.
-#include "rediscache/transaction.hpp"
+#include "rediscache/client/transaction.hpp"
 
 #include <string>
 #include <thread>
@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "redis_fixture.hpp"
-#include "rediscache/errors.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace {
 

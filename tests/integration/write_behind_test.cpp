@@ -1,6 +1,6 @@
 // WriteBehind against real Redis and PostgreSQL: batching, coalescing, per-id order, crash
 // takeover (SIGKILL mid-batch), database outages, dead letters, TTLs and option validation.
-#include "rediscache/write_behind.hpp"
+#include "rediscache/cache/write_behind.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

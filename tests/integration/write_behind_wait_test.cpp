@@ -15,8 +15,8 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/errors.hpp"
-#include "rediscache/write_behind.hpp"
+#include "rediscache/cache/write_behind.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 #include "write_policy_support.hpp"
 

@@ -13,9 +13,9 @@
 #include <pqxx/pqxx>
 
 #include "client_factory.hpp"
-#include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
-#include "rediscache/write_behind.hpp"
+#include "rediscache/cache/write_behind.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/topology/cluster.hpp"
 #include "test_env.hpp"
 
 namespace rediscache::test {

@@ -1,6 +1,6 @@
 // WriteThrough against real Redis and PostgreSQL: failing writers, concurrent writers, the
 // reader/writer race of cache-aside, Redis failing around the write, TTLs and options.
-#include "rediscache/write_through.hpp"
+#include "rediscache/cache/write_through.hpp"
 
 #include <atomic>
 #include <chrono>

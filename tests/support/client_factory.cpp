@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "rediscache/transaction.hpp"
+#include "rediscache/client/transaction.hpp"
 
 namespace rediscache::test {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "rediscache/client.hpp"
-#include "rediscache/cluster.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/topology/cluster.hpp"
 #include "test_env.hpp"
 
 namespace rediscache::test {

@@ -1,5 +1,5 @@
 // BackgroundLoop: the interval, wake(), the step ending the loop, and stop() joining.
-#include "detail/background_loop.hpp"
+#include "util/background_loop.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -1,14 +1,14 @@
 // Cluster key slots (the Redis Cluster spec's CRC16 vectors and hash-tag rules), redirection
 // parsing, and validation of ClusterOptions / SentinelOptions.
-#include "rediscache/cluster.hpp"
+#include "rediscache/topology/cluster.hpp"
 
 #include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "detail/topology.hpp"
-#include "rediscache/sentinel.hpp"
+#include "rediscache/topology/sentinel.hpp"
+#include "topology/topology.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Codec<T>: JSON by default, raw bytes for strings, pluggable; the entry envelope around it.
-#include "rediscache/codec.hpp"
+#include "rediscache/cache/codec.hpp"
 
 #include <map>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/entry.hpp"
+#include "cache/entry.hpp"
 
 namespace {
 

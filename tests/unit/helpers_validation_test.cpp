@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/lock.hpp"
-#include "rediscache/rate_limiter.hpp"
-#include "rediscache/redlock.hpp"
-#include "rediscache/session_store.hpp"
+#include "rediscache/helpers/lock.hpp"
+#include "rediscache/helpers/rate_limiter.hpp"
+#include "rediscache/helpers/redlock.hpp"
+#include "rediscache/helpers/session_store.hpp"
 
 namespace {
 

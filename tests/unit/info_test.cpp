@@ -1,5 +1,5 @@
 // Info: parsing INFO text into sections.
-#include "rediscache/info.hpp"
+#include "rediscache/client/info.hpp"
 
 #include <gtest/gtest.h>
 

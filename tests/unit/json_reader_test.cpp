@@ -1,6 +1,6 @@
 // detail::JsonReader, the fast path of Codec<T>::decode: it must read exactly what
 // nlohmann::json::parse reads (same types, same values), and hand everything else back.
-#include "rediscache/detail/json_reader.hpp"
+#include "rediscache/cache/detail/json_reader.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,6 @@
 // KeySpace and CacheOptions validation: pure logic, no server needed (constructors never
 // contact Redis).
-#include "rediscache/keys.hpp"
+#include "rediscache/cache/keys.hpp"
 
 #include <cstdint>
 #include <set>
@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/cache_aside.hpp"
-#include "rediscache/cluster.hpp"
+#include "rediscache/cache/cache_aside.hpp"
+#include "rediscache/topology/cluster.hpp"
 
 namespace {
 

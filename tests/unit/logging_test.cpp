@@ -1,5 +1,5 @@
 // Unit tests of the logging hook: level gate, sink replacement, exceptions, concurrent use.
-#include "rediscache/logging.hpp"
+#include "rediscache/util/logging.hpp"
 
 #include <atomic>
 #include <mutex>

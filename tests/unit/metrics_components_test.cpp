@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/cache_options.hpp"
-#include "rediscache/lock.hpp"
-#include "rediscache/metrics.hpp"
-#include "rediscache/rate_limiter.hpp"
-#include "rediscache/redlock.hpp"
-#include "rediscache/session_store.hpp"
-#include "rediscache/write_behind.hpp"
-#include "rediscache/write_through.hpp"
+#include "rediscache/cache/cache_options.hpp"
+#include "rediscache/cache/write_behind.hpp"
+#include "rediscache/cache/write_through.hpp"
+#include "rediscache/helpers/lock.hpp"
+#include "rediscache/helpers/rate_limiter.hpp"
+#include "rediscache/helpers/redlock.hpp"
+#include "rediscache/helpers/session_store.hpp"
+#include "rediscache/observe/metrics.hpp"
 
 namespace rediscache {
 namespace {

@@ -1,5 +1,5 @@
 // Unit tests of the metrics exporters: Prometheus text format, JSON, and the snapshot overloads.
-#include "rediscache/metrics.hpp"
+#include "rediscache/observe/metrics.hpp"
 
 #include <chrono>
 #include <limits>

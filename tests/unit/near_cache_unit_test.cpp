@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/near_cache.hpp"
+#include "rediscache/near/near_cache.hpp"
 
 namespace rediscache {
 namespace {

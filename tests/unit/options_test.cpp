@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "rediscache/client.hpp"
-#include "rediscache/connection_pool.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/net/connection_pool.hpp"
 
 namespace {
 

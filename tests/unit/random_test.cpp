@@ -1,5 +1,5 @@
 // random_token: CSPRNG bytes as URL-safe base64.
-#include "rediscache/random.hpp"
+#include "util/random.hpp"
 
 #include <string>
 #include <unordered_set>

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <rediscache/client.hpp>
+#include <rediscache/client/client.hpp>
 #include <rediscache/recipes/daily_active_users.hpp>
 #include <rediscache/recipes/daily_counter.hpp>
 #include <rediscache/recipes/day.hpp>

@@ -1,11 +1,11 @@
 // RESP encoding, number texts and error redaction (private helpers).
-#include "detail/resp.hpp"
+#include "net/resp.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "detail/connection.hpp"
+#include "net/connection.hpp"
 
 namespace {
 

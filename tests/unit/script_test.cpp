@@ -1,11 +1,11 @@
 // Script: SHA1 naming must match what Redis computes (SCRIPT LOAD).
-#include "rediscache/script.hpp"
+#include "rediscache/client/script.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "detail/sha1.hpp"
+#include "util/sha1.hpp"
 
 namespace {
 

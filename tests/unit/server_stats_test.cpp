@@ -1,11 +1,11 @@
 // Unit tests of ServerStats: reading INFO text, and the warnings for poorly configured caches.
-#include "rediscache/server_stats.hpp"
+#include "rediscache/observe/server_stats.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "rediscache/info.hpp"
+#include "rediscache/client/info.hpp"
 
 namespace rediscache {
 namespace {

@@ -1,5 +1,5 @@
 // Unit tests of LatencyHistogram and Counter: bucket accuracy, percentiles, and concurrent use.
-#include "rediscache/stats.hpp"
+#include "rediscache/util/stats.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
 #include "rediscache/recipes/day.hpp"
 

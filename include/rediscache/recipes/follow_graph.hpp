@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
 
 namespace rediscache::recipes {

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "rediscache/args.hpp"
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/net/args.hpp"
 
 namespace rediscache::recipes {
 

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <string>
 
-#include "rediscache/args.hpp"
-#include "rediscache/client.hpp"
+#include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/net/args.hpp"
 #include "rediscache/recipes/day.hpp"
 
 namespace rediscache::recipes {

@@ -1,0 +1,178 @@
+// CacheAside<T>: the cache-aside (lazy loading) policy. Reads try Redis and fall back to a user
+// loader; TTLs, stampede protection, refresh-ahead, fail-safe and a circuit breaker included.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "rediscache/cache/cache_options.hpp"
+#include "rediscache/cache/codec.hpp"
+#include "rediscache/cache/detail/cache_core.hpp"
+#include "rediscache/client/client.hpp"
+
+namespace rediscache {
+
+namespace detail {
+
+/// Adapts a typed loader to the core: borrowed for a call, cloned (owning a copy) on demand.
+template <class T>
+class TypedLoader final : public ErasedLoader {
+ public:
+  using Fn = std::function<std::optional<T>(std::string_view)>;
+  explicit TypedLoader(const Fn& borrowed) : fn_(&borrowed) {}
+  explicit TypedLoader(std::shared_ptr<const Fn> owned)
+      : fn_(owned.get()), owned_(std::move(owned)) {}
+
+  Object load(std::string_view id) const override {
+    std::optional<T> value = (*fn_)(id);
+    if (!value) return nullptr;
+    return std::make_shared<T>(std::move(*value));
+  }
+  [[nodiscard]] std::shared_ptr<const ErasedLoader> clone() const override {
+    return std::make_shared<const TypedLoader>(std::make_shared<const Fn>(*fn_));
+  }
+
+ private:
+  const Fn* fn_;
+  std::shared_ptr<const Fn> owned_;
+};
+
+}  // namespace detail
+
+/// Cache-aside over Redis for values of type T, encoded by codec C (see codec.hpp).
+///
+/// Keys are "<options.name>:v<N>:<id>" (see KeySpace). Every entry carries a TTL. Entries are a
+/// small header (format version, flags, logical expiry, load time) plus the codec's payload,
+/// zstd-compressed above `compress_above`.
+///
+/// Failure model: Redis problems never fail a read the loader can serve (the loader's value is
+/// returned and counted in `redis_errors`); a circuit breaker keeps a dead Redis from costing more
+/// than one timeout per cool-down. Loader exceptions reach the caller unchanged, unless an expired
+/// copy within `stale_window` can be served instead. Writes (`set`, `invalidate`, `invalidate_all`)
+/// throw Redis errors, because the caller must know they did not happen.
+///
+/// Thread-safe: one instance serves all threads of a process. Move-only; a moved-from cache may
+/// only be destroyed or assigned to.
+template <class T, class C = Codec<T>>
+class CacheAside {
+ public:
+  /// Returns the value for an id, or nullopt for "not found". Called on a miss.
+  using Loader = std::function<std::optional<T>(std::string_view id)>;
+  /// Returns the values of the ids that exist (missing ids mean "not found"). One call per
+  /// get_many, with the misses only.
+  using BatchLoader =
+      std::function<std::unordered_map<std::string, T>(const std::vector<std::string>& ids)>;
+
+  /// Validates `options` (std::invalid_argument naming the field, e.g. "CacheOptions::ttl" when no
+  /// TTL is set and `allow_no_ttl` is not). Does not contact Redis, so a cache can be built while
+  /// Redis is down. With RefreshMode::kThreshold it starts the refresh threads.
+  CacheAside(Client client, CacheOptions options)
+      : core_(
+            std::make_unique<detail::CacheCore>(std::move(client), std::move(options),
+                                                detail::TypeOps{&decode_object, &encode_object})) {}
+
+  /// The value of `id`: from Redis when a fresh entry is there (one round trip), else from
+  /// `loader`, which is then cached for ttl (± jitter); "not found" is cached for negative_ttl.
+  ///
+  /// Concurrent misses of one key call the loader once in this process (the others wait for its
+  /// result) and, with the stampede lock, once across processes in the common case (others poll up
+  /// to lock.max_wait, then load by themselves). A miss costs about three round trips (GET,
+  /// lock+GET, store script) plus the load.
+  ///
+  /// If the loader throws and an expired copy within stale_window exists, that copy is returned
+  /// (counted in stale_served); otherwise the loader's exception propagates unchanged (to every
+  /// caller that waited for that load). Redis errors are never thrown from here. A value larger
+  /// than max_value_bytes is returned but not cached (counted in `oversize`).
+  ///
+  /// With RefreshMode::kThreshold the loader is copied and may run later on a background thread, so
+  /// it must not capture references to objects that die with the call. A loader must not call
+  /// get_or_load for the same id on the same cache (it would wait for itself).
+  std::optional<T> get_or_load(std::string_view id, const Loader& loader) {
+    const detail::TypedLoader<T> erased(loader);
+    return take(core_->get_or_load(id, erased));
+  }
+
+  /// Values for many ids, in the order of `ids` (nullopt for "not found"). One MGET for all (with
+  /// a near cache: local copies first, GET + PTTL for the rest in one pipeline), one `loader`
+  /// call for the misses (skipped when there are none), and around it one pipeline taking their
+  /// leases and one writing them back under the leases, so an invalidate() racing the batch load
+  /// wins, as in get_or_load. Ids that another caller of this cache is loading right now are
+  /// awaited, not loaded again; ids whose lease another process holds are loaded here too (no
+  /// waiting) and left for that process to store. No refresh-ahead here. Loader exceptions: as
+  /// get_or_load (stale copies served where available; otherwise the exception propagates).
+  std::vector<std::optional<T>> get_many(const std::vector<std::string>& ids,
+                                         const BatchLoader& loader) {
+    const detail::ErasedBatchLoader erased = [&loader](const std::vector<std::string>& missing) {
+      std::unordered_map<std::string, T> found = loader(missing);
+      std::vector<std::pair<std::string, detail::Object>> out;
+      out.reserve(found.size());
+      for (auto& entry : found) {
+        out.emplace_back(entry.first, std::make_shared<T>(std::move(entry.second)));
+      }
+      return out;
+    };
+    std::vector<detail::Found> found = core_->get_many(ids, erased);
+    std::vector<std::optional<T>> values;
+    values.reserve(found.size());
+    // Each element is released as it is taken, so the last copy of a repeated id can be moved.
+    for (detail::Found& element : found) values.push_back(take(std::move(element)));
+    return values;
+  }
+
+  /// Stores `value` for `id` with ttl (± jitter), replacing any entry, and cancels the lease of a
+  /// load in progress so it cannot overwrite this value (one round trip). Throws std::length_error
+  /// when the entry exceeds max_value_bytes (nothing is written), and the Client's errors (IoError,
+  /// ...) when Redis fails.
+  void set(std::string_view id, const T& value) { core_->set(id, C::encode(value)); }
+
+  /// Deletes the entry of `id` and cancels the lease of a load in progress, so a load that started
+  /// before this call cannot write its (possibly older) value afterwards. Two round trips: the
+  /// namespace version is re-read first, so the delete never targets a version another instance
+  /// has just replaced. Throws the Client's errors.
+  void invalidate(std::string_view id) { core_->invalidate(id); }
+
+  /// Invalidates every entry of the namespace by bumping its version (one round trip, no SCAN).
+  /// Other instances notice within version_check_interval. Throws the Client's errors.
+  void invalidate_all() { core_->invalidate_all(); }
+
+  /// The Redis key of `id` under the current version. May cost one round trip when the cached
+  /// version is older than version_check_interval; throws the Client's errors if the version has
+  /// never been read and cannot be.
+  [[nodiscard]] std::string key_for(std::string_view id) const { return core_->key_for(id); }
+
+  /// The client this cache uses.
+  [[nodiscard]] const Client& client() const noexcept { return core_->client(); }
+  /// The validated options.
+  [[nodiscard]] const CacheOptions& options() const noexcept { return core_->options(); }
+  /// A snapshot of the counters and latencies.
+  [[nodiscard]] CacheStats stats() const { return core_->stats(); }
+
+ private:
+  // Non-const T, so take() may move out of an exclusive value.
+  static detail::Object decode_object(std::string_view payload) {
+    return std::make_shared<T>(C::decode(payload));
+  }
+  static std::string encode_object(const void* object) {
+    return C::encode(*static_cast<const T*>(object));
+  }
+  // Moves the T out when nobody else can see it (a hit), else copies it (a value shared with
+  // concurrent callers of the same load).
+  static std::optional<T> take(detail::Found&& found) {
+    if (!found.value) return std::nullopt;
+    if (found.exclusive && found.value.use_count() == 1) {
+      // The object was created non-const (decode_object, TypedLoader), so moving is allowed.
+      return std::move(*const_cast<T*>(static_cast<const T*>(found.value.get())));
+    }
+    return *static_cast<const T*>(found.value.get());
+  }
+
+  std::unique_ptr<detail::CacheCore> core_;
+};
+
+}  // namespace rediscache

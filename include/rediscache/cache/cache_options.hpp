@@ -1,0 +1,162 @@
+// Options and statistics of the cache policies (CacheAside, and the write policies built on it).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rediscache/export.hpp"
+#include "rediscache/near/invalidation.hpp"
+#include "rediscache/near/near_cache.hpp"
+#include "rediscache/util/stats.hpp"
+
+namespace rediscache {
+
+/// How a cache refreshes hot entries before they expire.
+enum class RefreshMode {
+  /// Entries are reloaded only after they expire.
+  kNone,
+  /// Probabilistic early expiration (Vattani et al., VLDB 2015): a reader reloads early, in its own
+  /// call, with a probability that grows as expiry nears and with the entry's measured load time.
+  /// Other readers keep the current value.
+  kXFetch,
+  /// Once less than `threshold` of the TTL is left, a read schedules a reload on the cache's
+  /// background executor and returns the current value at once.
+  kThreshold,
+};
+
+/// Cross-process stampede protection: on a miss, one process takes a short Redis lock (a lease, SET
+/// NX PX with a random token) and loads; the others poll for its value.
+struct StampedeLockOptions {
+  /// Off: every process that misses loads (in-process single flight still applies).
+  bool enabled = true;
+  /// Lifetime of the lock (PX). A load slower than this still returns its value but does not cache
+  /// it, because an invalidation may have happened meanwhile. Positive.
+  std::chrono::milliseconds ttl{10000};
+  /// How long a process that did not get the lock waits for the holder's value before it loads by
+  /// itself (and then returns without caching). Positive.
+  std::chrono::milliseconds max_wait{3000};
+  /// First pause between polls; doubles (with jitter) up to `max_backoff`. Positive.
+  std::chrono::milliseconds initial_backoff{5};
+  /// Longest pause between polls; at least `initial_backoff`.
+  std::chrono::milliseconds max_backoff{100};
+};
+
+/// Refresh ahead of expiry.
+struct RefreshOptions {
+  RefreshMode mode = RefreshMode::kNone;
+  /// XFetch's beta (> 0): above 1 refreshes earlier, below 1 later.
+  double xfetch_beta = 1.0;
+  /// kThreshold: refresh once less than this fraction of the TTL is left, in (0, 1).
+  double threshold = 0.2;
+  /// kThreshold: background refresh threads, 1..16, started with the cache and joined by its
+  /// destructor (which waits for loads in progress and drops queued ones).
+  std::size_t threads = 1;
+  /// kThreshold: queued refreshes beyond this are dropped (and counted); at least 1.
+  std::size_t max_queue = 64;
+};
+
+/// The circuit breaker in front of Redis: after `failure_threshold` consecutive failed Redis calls
+/// it opens and reads skip Redis (straight to the loader) for `cool_down`; then one call probes
+/// Redis (half-open) and closes the breaker on success or re-opens it on failure. A dead Redis then
+/// costs one connect timeout per cool-down, not one per request.
+struct BreakerOptions {
+  bool enabled = true;
+  /// Consecutive connection failures or timeouts that open the breaker; at least 1.
+  std::uint32_t failure_threshold = 3;
+  /// How long the breaker stays open before a probe. Positive.
+  std::chrono::milliseconds cool_down{2000};
+};
+
+/// Options of a CacheAside (and of the write policies built on it). Validated by the constructor:
+/// std::invalid_argument naming the field ("CacheOptions::ttl").
+struct REDISCACHE_EXPORT CacheOptions {
+  /// The namespace: keys are "<name>:v<N>:<id>". Characters [A-Za-z0-9_.-], 1..128 bytes.
+  std::string name;
+  /// Lifetime of an entry. Required and positive unless `allow_no_ttl` is set ("always set a TTL":
+  /// an entry without one stays stale forever and fills memory).
+  std::optional<std::chrono::milliseconds> ttl;
+  /// Explicit opt-out: with no `ttl`, entries never expire. Refresh-ahead needs a ttl.
+  bool allow_no_ttl = false;
+  /// Each TTL is multiplied by a random factor in [1 - jitter, 1 + jitter], so keys written
+  /// together do not expire together. In [0, 1).
+  double ttl_jitter = 0.1;
+  /// Lifetime of a cached "not found" (the loader returned nullopt), jittered too. Unset: "not
+  /// found" is not cached. Positive when set.
+  std::optional<std::chrono::milliseconds> negative_ttl = std::chrono::seconds(30);
+  /// How long after its TTL an entry may still be served when the loader throws (fail-safe).
+  /// Entries are kept in Redis for ttl + stale_window; readers treat them as expired after ttl.
+  /// Zero: never serve stale. Not negative.
+  std::chrono::milliseconds stale_window{0};
+  /// Largest entry (header + payload after compression) the cache will store, 1 B..512 MiB. A
+  /// larger value is still returned by get_or_load (uncached, counted in `oversize`); `set` throws
+  /// std::length_error.
+  std::size_t max_value_bytes = std::size_t{1} << 20;
+  /// Payloads of at least this many bytes are compressed with zstd (kept plain when that does not
+  /// make them smaller). Unset: never compress. Plain and compressed entries coexist.
+  std::optional<std::size_t> compress_above = std::size_t{1024};
+  /// zstd level, 1..19.
+  int compression_level = 3;
+  /// Cross-process stampede lock.
+  StampedeLockOptions lock;
+  /// Refresh ahead of expiry.
+  RefreshOptions refresh;
+  /// Circuit breaker in front of Redis.
+  BreakerOptions breaker;
+  /// How long a namespace version is trusted before it is re-read (see KeySpace). Positive.
+  std::chrono::milliseconds version_check_interval{1000};
+  /// Wall clock for logical expiry, the stale window and XFetch (entries store absolute expiry
+  /// times, so all instances need roughly synchronised clocks). Unset: system_clock::now. Tests
+  /// inject a fake clock to move time without sleeping. Must be thread-safe.
+  std::function<std::chrono::system_clock::time_point()> clock;
+  /// Called (from any thread, including background ones) when the cache swallows an error it cannot
+  /// report otherwise: Redis failures on reads, refresh-ahead loader failures, values too large to
+  /// cache. `context` names the operation; messages never contain keys or values. Must not throw
+  /// (exceptions are caught and dropped). Unset: errors are only counted.
+  std::function<void(std::string_view context, const std::exception& error)> on_error;
+  /// An in-process tier in front of Redis for hot keys (see near_cache.hpp and docs/near-cache.md):
+  /// get_or_load and get_many read it first (get_many then reads the rest with GET + PTTL in one
+  /// pipeline instead of one MGET), and set / invalidate / invalidate_all drop the key in every
+  /// instance. With no tracked prefixes, "<name>:v" is tracked. Unset: no near tier.
+  std::optional<NearTierOptions> near_cache;
+
+  /// Throws std::invalid_argument naming the first invalid field.
+  void validate() const;
+};
+
+/// A snapshot of a cache's counters and latencies (CacheAside::stats()).
+struct CacheStats {
+  std::uint64_t hits = 0;                ///< Reads served from Redis with a value.
+  std::uint64_t negative_hits = 0;       ///< Reads served from a cached "not found".
+  std::uint64_t misses = 0;              ///< Reads that found no usable entry.
+  std::uint64_t loads = 0;               ///< Loader calls (a batch loader call counts once).
+  std::uint64_t load_errors = 0;         ///< Loader calls that threw.
+  std::uint64_t stale_served = 0;        ///< Expired values served because the loader threw.
+  std::uint64_t stampede_waits = 0;      ///< Reads that waited for another caller's load, in this
+                                         ///< process (single flight) or another (lock).
+  std::uint64_t lock_timeouts = 0;       ///< Waits for another process that gave up and loaded.
+  std::uint64_t lease_lost = 0;          ///< Loaded values not cached: lock expired or invalidated.
+  std::uint64_t refreshes = 0;           ///< Early refreshes started (XFetch or threshold).
+  std::uint64_t refresh_dropped = 0;     ///< Threshold refreshes dropped (queue full, shut down).
+  std::uint64_t redis_errors = 0;        ///< Redis calls that failed.
+  std::uint64_t breaker_opens = 0;       ///< Times the circuit breaker opened.
+  std::uint64_t breaker_rejections = 0;  ///< Redis calls skipped because the breaker was open.
+  std::uint64_t decode_errors = 0;       ///< Entries that could not be decoded (deleted, missed).
+  std::uint64_t oversize = 0;            ///< Values not cached because they exceed max_value_bytes.
+  std::uint64_t encode_errors = 0;       ///< Values not cached because the codec's encode threw.
+  std::uint64_t writes = 0;              ///< Entries written to Redis.
+  std::uint64_t invalidations = 0;  ///< invalidate() and invalidate_all() calls that succeeded.
+  std::uint64_t bytes_read = 0;     ///< Entry bytes read from Redis.
+  std::uint64_t bytes_written = 0;  ///< Entry bytes written to Redis.
+  LatencySummary get_latency;       ///< Whole get_or_load / get_many calls.
+  LatencySummary load_latency;      ///< Loader calls.
+  LatencySummary write_latency;     ///< Round trips that write entries.
+  NearCacheStats near;              ///< The near tier's counters (all zero without one).
+};
+
+}  // namespace rediscache

@@ -1,0 +1,184 @@
+// Invalidation across instances for NearCache: a background listener that drops keys when Redis
+// (server-assisted client-side caching) or another instance (pub/sub) says they changed, and
+// the publisher that instances use to announce their own writes.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "rediscache/client/client.hpp"
+#include "rediscache/export.hpp"
+#include "rediscache/near/near_cache.hpp"
+#include "rediscache/net/args.hpp"
+#include "rediscache/net/connection_pool.hpp"
+
+namespace rediscache {
+
+class Pipeline;
+
+/// How invalidations reach the near cache.
+enum class InvalidationMode {
+  /// kServerAssisted when the server accepts CLIENT TRACKING (Redis 6+), else kPubSub. Decided
+  /// on every (re)connect.
+  kAuto,
+  /// Redis 7 client-side caching in broadcast mode: a dedicated connection runs
+  /// `CLIENT TRACKING on REDIRECT <listener id> BCAST PREFIX <p>...`, and the server announces
+  /// every write to a matching key, by any client, on `__redis__:invalidate`. Writes by programs
+  /// that never heard of this library invalidate too.
+  kServerAssisted,
+  /// Only writes made through this library (which publish on `InvalidationOptions::channel`)
+  /// invalidate. For servers without CLIENT TRACKING.
+  kPubSub,
+};
+
+/// Options of an InvalidationListener. Validated by its constructor (std::invalid_argument
+/// naming the field, e.g. "InvalidationOptions::channel").
+struct InvalidationOptions {
+  /// Which mechanism; see InvalidationMode. All instances sharing a channel should agree.
+  InvalidationMode mode = InvalidationMode::kAuto;
+  /// Key prefixes the near cache holds, tracked with BCAST PREFIX in server-assisted mode. Empty
+  /// tracks every key (then every write to the server costs each instance a message). Redis
+  /// refuses overlapping prefixes ("user:" and "user:1"): such a list fails each connect.
+  std::vector<std::string> prefixes;
+  /// Pub/sub channel for invalidations published by the library: key invalidations in kPubSub
+  /// mode, prefix and flush messages in both modes. Not empty.
+  std::string channel = "rediscache:near-cache:invalidate";
+  /// First pause before reconnecting after the invalidation connection is lost; positive.
+  std::chrono::milliseconds initial_backoff{50};
+  /// Longest pause between reconnect attempts (the pause doubles, with jitter); at least
+  /// initial_backoff.
+  std::chrono::milliseconds max_backoff{2000};
+  /// Idle time after which the listener PINGs both of its connections; a PONG that takes longer
+  /// than the connection's command_timeout counts as a lost connection. This bounds how long a
+  /// silently vanished server goes unnoticed. Positive.
+  std::chrono::milliseconds health_check_interval{1000};
+  /// Called on the listener thread when it swallows an error (a connect that failed, a lost
+  /// connection, a malformed message). `context` names the step; messages never contain keys.
+  /// Must not throw (exceptions are caught and dropped). Unset: errors are only counted.
+  std::function<void(std::string_view context, const std::exception& error)> on_error;
+
+  /// Throws std::invalid_argument naming the first invalid field.
+  void validate() const;
+};
+
+/// An in-process tier and how it is kept coherent: what NearCachedClient and
+/// CacheOptions::near_cache take.
+struct NearTierOptions {
+  /// Bounds, policy and lifetime cap of the in-process tier.
+  NearCacheOptions cache;
+  /// Invalidation mode, tracked prefixes, channel, reconnect backoff, error handler.
+  InvalidationOptions invalidation;
+};
+
+/// A snapshot of an InvalidationListener's state and counters.
+struct InvalidationStats {
+  bool connected = false;  ///< Invalidations flow and the near cache is enabled.
+  /// The mode in force (kAuto until the first successful connect decides).
+  InvalidationMode mode = InvalidationMode::kAuto;
+  long long subscriber_id = 0;  ///< CLIENT ID of the pub/sub connection; 0 when down.
+  long long tracking_id = 0;    ///< CLIENT ID of the tracking connection; 0 when none.
+  /// Masters listened to while connected (each master of a cluster; else 1); 0 when down.
+  std::size_t nodes = 0;
+  std::uint64_t connects = 0;           ///< Successful (re)connects.
+  std::uint64_t connect_failures = 0;   ///< Connect attempts that failed.
+  std::uint64_t connection_losses = 0;  ///< Times a live connection was lost (cache flushed).
+  std::uint64_t messages = 0;           ///< Invalidation messages received.
+  std::uint64_t keys_invalidated = 0;   ///< Keys named by those messages.
+  std::uint64_t flushes = 0;            ///< Flush-everything messages (FLUSHDB, or published).
+  std::uint64_t malformed = 0;          ///< Messages on the channel that were not understood.
+  std::uint64_t errors = 0;             ///< Errors reported to on_error.
+};
+
+/// Keeps a NearCache coherent with Redis. Owns one background thread and, while connected, a
+/// pub/sub connection (plus, in server-assisted mode, a tracking connection that does nothing
+/// but keep CLIENT TRACKING registered; tracking is per connection, and in broadcast mode the
+/// registering connection does not have to be the one that reads, so the data pool is left
+/// untouched). Tracking is also per server: on a Redis Cluster the listener holds both
+/// connections on every master, and loses nothing when a key lives on another node.
+///
+/// The cache is disabled (every get misses, nothing is stored) from construction until the
+/// first connect succeeds, and again as soon as a connection is found lost: then it is flushed,
+/// because invalidations may have been missed, and reads go to Redis while the listener
+/// reconnects in the background with exponential backoff. On reconnect the cache is flushed once
+/// more (poisoning fetches that began during the outage) and enabled.
+///
+/// Loss is noticed at once when the server closes either connection (CLIENT KILL, restart),
+/// within ~50 ms for the tracking connection, and within health_check_interval +
+/// command_timeout when the server vanishes silently. Losing any master's connections counts
+/// as a loss: every connection is closed, and the reconnect reads the masters again (so after a
+/// failover the new master is listened to).
+///
+/// The thread never throws: failures are counted and passed to on_error. Thread-safe.
+class REDISCACHE_EXPORT InvalidationListener {
+ public:
+  /// Validates `options` (std::invalid_argument naming the field), disables and clears `cache`,
+  /// and starts the thread, which connects in the background (see wait_connected()).
+  /// Listens on the one server `connection` names.
+  InvalidationListener(ConnectionOptions connection, std::shared_ptr<NearCache> cache,
+                       InvalidationOptions options = {});
+  /// Listens on every master of `client` (Client::master_connection_options(), read again on
+  /// every reconnect): the server, Sentinel's current master, or each master of a cluster.
+  InvalidationListener(const Client& client, std::shared_ptr<NearCache> cache,
+                       InvalidationOptions options = {});
+  /// Stops and joins the thread: within about connect_timeout + command_timeout at worst (a
+  /// connect or PING in progress), usually within 50 ms. Leaves the cache disabled.
+  ~InvalidationListener();
+  InvalidationListener(const InvalidationListener&) = delete;
+  InvalidationListener& operator=(const InvalidationListener&) = delete;
+
+  /// True while invalidations flow and the cache is enabled.
+  [[nodiscard]] bool connected() const noexcept;
+  /// Waits up to `timeout` for connected(); returns it.
+  [[nodiscard]] bool wait_connected(std::chrono::milliseconds timeout) const;
+  /// The mode in force (kAuto before the first connect).
+  [[nodiscard]] InvalidationMode mode() const noexcept;
+  [[nodiscard]] InvalidationStats stats() const;
+  [[nodiscard]] const InvalidationOptions& options() const noexcept;
+
+ private:
+  InvalidationListener(std::function<std::vector<ConnectionOptions>()> node_source,
+                       std::shared_ptr<NearCache> cache, InvalidationOptions options);
+
+  struct State;
+  std::unique_ptr<State> state_;
+  std::thread thread_;
+};
+
+/// Publishes invalidations on a channel for InvalidationListeners in other instances (and this
+/// one). Message format: 'k' + key, 'p' + prefix, or '*' (drop everything); binary-safe. Copies
+/// share the client. Thread-safe.
+class REDISCACHE_EXPORT InvalidationPublisher {
+ public:
+  /// Throws std::invalid_argument when `channel` is empty.
+  InvalidationPublisher(Client client, std::string channel);
+
+  /// Publishes one message per key, pipelined: one round trip. Throws the Client's errors.
+  void keys(ArgList keys);
+  /// Every instance drops the keys starting with `prefix`. One round trip.
+  void prefix(std::string_view prefix);
+  /// Every instance drops its whole near cache. One round trip.
+  void all();
+  /// Queues the PUBLISH of a key invalidation in `pipeline`, so that a write and its
+  /// announcement share one round trip.
+  void append_key(Pipeline& pipeline, std::string_view key) const;
+
+  [[nodiscard]] const std::string& channel() const noexcept { return channel_; }
+
+  static std::string key_message(std::string_view key);
+  static std::string prefix_message(std::string_view prefix);
+  static std::string flush_message();
+
+ private:
+  Client client_;
+  std::string channel_;
+};
+
+}  // namespace rediscache

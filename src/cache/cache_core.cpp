@@ -1,0 +1,583 @@
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "cache/cache_core_impl.hpp"
+#include "cache/lease_scripts.hpp"
+#include "rediscache/client/pipeline.hpp"
+#include "util/random.hpp"
+
+namespace rediscache::detail {
+namespace {
+
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 engine(random_u64());
+  return engine;
+}
+
+double uniform01() {  // in (0, 1]
+  return 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(rng());
+}
+
+void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command) {
+  if (!reply.is_error()) return;
+  const std::string code = reply.str.substr(0, reply.str.find(' '));
+  throw ReplyError(endpoint + " " + command + ": " + reply.str, code);
+}
+
+std::uint32_t saturating_us(std::chrono::steady_clock::duration d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX));
+}
+
+// Decompressed payloads may be larger than stored entries, but never without bound: a damaged
+// or hostile frame must not allocate gigabytes.
+std::size_t decode_limit_for(const CacheOptions& options) {
+  constexpr std::size_t kFloor = std::size_t{16} << 20;
+  constexpr std::size_t kCeiling = std::size_t{512} << 20;
+  const std::size_t scaled =
+      options.max_value_bytes > kCeiling / 64 ? kCeiling : options.max_value_bytes * 64;
+  return std::clamp(scaled, kFloor, kCeiling);
+}
+
+CacheOptions validated(CacheOptions options) {
+  options.validate();
+  return options;
+}
+
+}  // namespace
+
+// --- Impl: construction, helpers ------------------------------------------------------------
+
+CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
+    : client_(std::move(client)),
+      options_(validated(std::move(options))),
+      ops_(ops),
+      compression_{options_.compress_above, options_.compression_level},
+      decode_limit_(decode_limit_for(options_)),
+      keys_(client_, options_.name, KeySpaceOptions{options_.version_check_interval}),
+      breaker_(options_.breaker) {
+  if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_);
+  if (options_.refresh.mode == RefreshMode::kThreshold) {
+    executor_ =
+        std::make_unique<RefreshExecutor>(options_.refresh.threads, options_.refresh.max_queue);
+  }
+}
+
+CacheCore::Impl::~Impl() { executor_.reset(); }
+
+bool CacheCore::Impl::on_redis_error(const Error& e) {
+  counters_.redis_errors.add();
+  switch (e.code()) {
+    case Errc::kIo:
+    case Errc::kTimeout:
+    case Errc::kProtocol:
+      if (breaker_.record_failure()) counters_.breaker_opens.add();
+      return true;
+    case Errc::kReply:
+      breaker_.record_success();  // Redis answered: it is up
+      return false;
+    default:
+      breaker_.record_neutral();  // pool exhausted: says nothing about Redis itself
+      return true;
+  }
+}
+
+void CacheCore::Impl::report(std::string_view context, const std::exception& e) const noexcept {
+  if (!options_.on_error) return;
+  try {
+    options_.on_error(context, e);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a throwing error handler must not break reads
+  }
+}
+
+std::int64_t CacheCore::Impl::now_ms() const {
+  const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
+std::chrono::milliseconds CacheCore::Impl::jittered(std::chrono::milliseconds base) const {
+  if (options_.ttl_jitter <= 0.0) return base;
+  const double factor = 1.0 + options_.ttl_jitter * (2.0 * uniform01() - 1.0);
+  const auto ms = static_cast<long long>(std::llround(static_cast<double>(base.count()) * factor));
+  return std::chrono::milliseconds(std::max<long long>(ms, 1));
+}
+
+bool CacheCore::Impl::stale_usable(const Lookup& lookup) const {
+  return lookup.state == Freshness::kStale &&
+         now_ms() < lookup.meta.expires_at_ms + options_.stale_window.count();
+}
+
+CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
+                                                 const std::optional<std::string>& raw) {
+  if (raw) counters_.bytes_read.add(raw->size());
+  return inspect(call, key, raw, now_ms(), nullptr);
+}
+
+CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
+                                                 const std::optional<std::string>& raw,
+                                                 std::int64_t now,
+                                                 std::vector<std::string>* corrupt) {
+  Lookup lookup;
+  if (!raw) return lookup;
+  try {
+    lookup.meta = decode_entry_header(*raw);
+    const std::int64_t expiry = lookup.meta.expires_at_ms;
+    if (expiry == 0 || now < expiry) {
+      lookup.state = Freshness::kFresh;
+    } else if (now < expiry + options_.stale_window.count()) {
+      lookup.state = Freshness::kStale;
+    } else {
+      lookup.state = Freshness::kExpired;
+      return lookup;
+    }
+    if (lookup.meta.compressed) {
+      lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
+    } else if (!lookup.meta.negative) {
+      lookup.value = ops_.decode(std::string_view(*raw).substr(kEntryHeaderSize));  // no copy
+    }
+    return lookup;
+  } catch (const std::exception& e) {
+    // Corrupt, damaged, or written with another schema: never a crash, never garbage. Delete it
+    // so the next reader does not pay for it again.
+    counters_.decode_errors.add();
+    report("decode cached value", e);
+    if (corrupt != nullptr) {
+      corrupt->push_back(key);
+    } else {
+      try_redis(call, "DEL corrupt entry", [&] { client_.del({key}); });
+    }
+    return Lookup{};
+  }
+}
+
+// --- Writing entries ----------------------------------------------------------------------
+
+CacheCore::Impl::Prepared CacheCore::Impl::build(std::string_view payload, bool negative,
+                                                 std::uint32_t load_us) const {
+  if (payload.size() > decode_limit_) {
+    throw std::length_error("rediscache: value of " + std::to_string(payload.size()) +
+                            " bytes exceeds the decode limit derived from "
+                            "CacheOptions::max_value_bytes");
+  }
+  const std::optional<std::chrono::milliseconds> base =
+      negative ? options_.negative_ttl : options_.ttl;
+  EntryMeta meta;
+  meta.negative = negative;
+  meta.load_time_us = load_us;
+  Prepared prepared;
+  if (base) {
+    const std::chrono::milliseconds ttl = jittered(*base);
+    meta.expires_at_ms = now_ms() + ttl.count();
+    // Positive entries outlive their logical TTL by the stale window, for fail-safe reads.
+    prepared.px = negative ? ttl : ttl + options_.stale_window;
+  }
+  prepared.entry = encode_entry(meta, payload, compression_);
+  if (prepared.entry.size() > options_.max_value_bytes) {
+    throw std::length_error("rediscache: cache entry of " + std::to_string(prepared.entry.size()) +
+                            " bytes exceeds CacheOptions::max_value_bytes (" +
+                            std::to_string(options_.max_value_bytes) + ")");
+  }
+  return prepared;
+}
+
+std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& value,
+                                                                  std::uint32_t load_us) {
+  const bool negative = value == nullptr;
+  if (negative && !options_.negative_ttl) return std::nullopt;
+  std::string payload;
+  if (!negative) {
+    try {
+      payload = ops_.encode(value.get());
+    } catch (const std::exception& e) {
+      counters_.encode_errors.add();
+      report("encode value", e);
+      return std::nullopt;
+    }
+  }
+  try {
+    return build(payload, negative, load_us);
+  } catch (const std::length_error& e) {
+    counters_.oversize.add();
+    report("cache value", e);
+    return std::nullopt;
+  }
+}
+
+void CacheCore::Impl::store(Call& call, const std::string& key, const std::string& lock_key,
+                            const std::string* token, const Object& value, std::uint32_t load_us) {
+  const std::optional<Prepared> prepared = prepare(value, load_us);
+  if (!prepared) {
+    if (token != nullptr) release(call, lock_key, *token);
+    return;
+  }
+  bool stored = true;
+  const ScopedTimer timer(counters_.write_latency);
+  const bool ok = try_redis(call, "store entry", [&] {
+    if (token != nullptr) {
+      const std::string px = prepared->px ? std::to_string(prepared->px->count()) : "0";
+      const Reply reply =
+          client_.eval(store_script(), {key, lock_key}, {*token, prepared->entry, px});
+      stored = reply.is_array() && !reply.elements.empty() && reply.elements[0].is_integer() &&
+               reply.elements[0].integer == 1;
+    } else {
+      SetOptions set_options;
+      set_options.ttl = prepared->px;
+      client_.set(key, prepared->entry, set_options);
+    }
+  });
+  if (!ok) return;
+  if (!stored) {
+    counters_.lease_lost.add();
+    return;
+  }
+  counters_.writes.add();
+  counters_.bytes_written.add(prepared->entry.size());
+  if (near_) near_->wrote(key);
+}
+
+void CacheCore::Impl::release(Call& call, const std::string& lock_key, const std::string& token) {
+  try_redis(call, "release lock", [&] { client_.eval(release_script(), {lock_key}, {token}); });
+}
+
+// --- get_or_load --------------------------------------------------------------------------
+
+Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& loader) {
+  const ScopedTimer timer(counters_.get_latency);
+  Call call;
+  long long version = 0;
+  std::string key;
+  std::optional<std::string> raw;
+  bool from_memory = false;
+  const bool reached = try_redis(call, "GET", [&] {
+    version = keys_.version();
+    key = keys_.key_for(id, version);
+    raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+  });
+  if (!reached) {
+    // Redis is out of this call. The flight key still needs a name: the last known version.
+    call.redis_down = true;
+    version = keys_.cached_version().value_or(0);
+    key = keys_.key_for(id, version);
+  }
+  // bytes_read counts what came from Redis, not near-tier hits.
+  Lookup found = from_memory ? inspect(call, key, raw, now_ms(), nullptr) : inspect(call, key, raw);
+  if (found.state == Freshness::kFresh) {
+    if (found.meta.negative) {
+      counters_.negative_hits.add();
+      return Found{};
+    }
+    counters_.hits.add();
+    // Decoded just now for this caller; a refresh's new value is not shared either (store()
+    // only encodes it).
+    if (options_.refresh.mode == RefreshMode::kNone) return Found{std::move(found.value), true};
+    return Found{refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader),
+                 true};
+  }
+  counters_.misses.add();
+  const std::string lock_key = keys_.lock_key_for(id, version);
+
+  const SingleFlight::Joined joined = flights_.join(key);
+  if (!joined.leader) {
+    counters_.stampede_waits.add();
+    FlightResult result = joined.flight->wait();
+    if (result.error) std::rethrow_exception(result.error);
+    return Found{std::move(result.value), false};
+  }
+  try {
+    Object value = lead_load(call, id, key, lock_key, loader, std::move(found));
+    flights_.finish(key, joined.flight, FlightResult{value, nullptr});
+    return Found{std::move(value), false};
+  } catch (...) {
+    flights_.finish(key, joined.flight, FlightResult{nullptr, std::current_exception()});
+    throw;
+  }
+}
+
+Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::string& key,
+                                  const std::string& lock_key, const ErasedLoader& loader,
+                                  Lookup stale) {
+  std::string token;
+  bool leased = false;
+  if (options_.lock.enabled && !call.redis_down) {
+    token = random_token();
+    Acquire acquired = acquire_or_wait(call, key, lock_key, token, stale);
+    if (acquired.have_value) return acquired.value;
+    leased = acquired.leased;
+  }
+
+  Object value;
+  const auto started = std::chrono::steady_clock::now();
+  counters_.loads.add();
+  try {
+    value = loader.load(id);
+  } catch (...) {
+    counters_.load_latency.record(std::chrono::steady_clock::now() - started);
+    counters_.load_errors.add();
+    if (leased) release(call, lock_key, token);
+    if (stale_usable(stale)) {
+      counters_.stale_served.add();
+      return stale.value;  // nullptr for a stale "not found"
+    }
+    throw;  // the loader's exception, unchanged
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  counters_.load_latency.record(elapsed);
+
+  // Without the lease we only write when locking is off; a process that gave up waiting leaves
+  // the write to the lock holder.
+  if (leased || !options_.lock.enabled) {
+    store(call, key, lock_key, leased ? &token : nullptr, value, saturating_us(elapsed));
+  }
+  return value;
+}
+
+CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std::string& key,
+                                                          const std::string& lock_key,
+                                                          const std::string& token, Lookup& stale) {
+  const StampedeLockOptions& lock = options_.lock;
+  const auto deadline = std::chrono::steady_clock::now() + lock.max_wait;
+  auto backoff = lock.initial_backoff;
+  bool waited = false;
+  for (;;) {
+    bool acquired = false;
+    std::optional<std::string> raw;
+    // Taking the lock and re-reading the entry share one round trip; the re-read catches a
+    // value written between our GET and now (so a late thread does not load again).
+    const bool ok = try_redis(call, "SET NX lock", [&] {
+      Pipeline pipeline = client_.pipeline();
+      SetOptions nx;
+      nx.ttl = lock.ttl;
+      nx.condition = SetCondition::kIfNotExists;
+      pipeline.set(lock_key, token, nx);
+      pipeline.get(key);
+      std::vector<Reply> replies = pipeline.exec();
+      throw_if_error(replies.at(0), client_.endpoint(), "SET");
+      throw_if_error(replies.at(1), client_.endpoint(), "GET");
+      acquired = replies[0].is_status();
+      if (replies[1].is_string()) raw = std::move(replies[1].str);
+    });
+    if (!ok) return Acquire{};  // load without a lease; nothing will be cached
+
+    Lookup lookup = inspect(call, key, raw);
+    if (lookup.state == Freshness::kFresh) {
+      if (acquired) release(call, lock_key, token);
+      return Acquire{false, true, lookup.meta.negative ? nullptr : lookup.value};
+    }
+    if (lookup.state == Freshness::kStale) stale = std::move(lookup);
+    if (acquired) return Acquire{true, false, nullptr};
+
+    if (!waited) {
+      waited = true;
+      counters_.stampede_waits.add();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      counters_.lock_timeouts.add();
+      return Acquire{};
+    }
+    // Jitter spreads the pollers of many processes; doubling keeps a long wait cheap.
+    const auto pause =
+        std::chrono::duration_cast<std::chrono::microseconds>(backoff) * (0.5 + 0.5 * uniform01());
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::duration_cast<std::chrono::microseconds>(pause), deadline - now));
+    backoff = std::min(backoff * 2, lock.max_backoff);
+  }
+}
+
+// --- Refresh ahead ------------------------------------------------------------------------
+
+Object CacheCore::Impl::refresh_ahead(Call& call, std::string_view id, const std::string& key,
+                                      const std::string& lock_key, const Lookup& hit,
+                                      const ErasedLoader& loader) {
+  const std::int64_t expiry = hit.meta.expires_at_ms;
+  if (expiry == 0 || !options_.ttl) return hit.value;
+  const std::int64_t now = now_ms();
+
+  if (options_.refresh.mode == RefreshMode::kXFetch) {
+    // XFetch: refresh when now - delta * beta * ln(u) >= expiry, u uniform in (0, 1]. The gap
+    // it tolerates grows with the load time delta, and the chance rises as expiry nears.
+    const double delta_ms = std::max(1.0, hit.meta.load_time_us / 1000.0);
+    const double early = -delta_ms * options_.refresh.xfetch_beta * std::log(uniform01());
+    if (static_cast<double>(now) + early < static_cast<double>(expiry)) return hit.value;
+    Object fresh = refresh_now(call, id, key, lock_key, expiry, loader);
+    return fresh ? fresh : hit.value;
+  }
+
+  // Threshold: refresh in the background, once per key at a time.
+  const double left = static_cast<double>(expiry - now);
+  if (left >= options_.refresh.threshold * static_cast<double>(options_.ttl->count())) {
+    return hit.value;
+  }
+  {
+    const std::lock_guard<std::mutex> lock(refresh_mu_);
+    if (!refreshing_.insert(key).second) return hit.value;
+  }
+  std::shared_ptr<const ErasedLoader> owned = loader.clone();
+  const bool queued = executor_->try_submit(
+      [this, id = std::string(id), key, lock_key, expiry, owned = std::move(owned)] {
+        Call background;
+        refresh_now(background, id, key, lock_key, expiry, *owned);
+        const std::lock_guard<std::mutex> lock(refresh_mu_);
+        refreshing_.erase(key);
+      });
+  if (!queued) {
+    counters_.refresh_dropped.add();
+    const std::lock_guard<std::mutex> lock(refresh_mu_);
+    refreshing_.erase(key);
+  }
+  return hit.value;
+}
+
+Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::string& key,
+                                    const std::string& lock_key, std::int64_t seen_expiry_ms,
+                                    const ErasedLoader& loader) {
+  const std::string token = random_token();
+  bool acquired = false;
+  try_redis(call, "SET NX refresh lock", [&] {
+    SetOptions nx;
+    nx.ttl = options_.lock.ttl;
+    nx.condition = SetCondition::kIfNotExists;
+    acquired = client_.set(lock_key, token, nx);
+  });
+  if (!acquired) return nullptr;  // another caller or process is refreshing it
+
+  // The lock only serialises refreshes; it does not say whether one already happened. A
+  // refresh that finished between our read and our lock (another thread's, another
+  // process's) left a newer entry: that is the refresh, and loading again would only double
+  // the database's work.
+  std::optional<std::string> current;
+  if (try_redis(call, "GET before refresh", [&] { current = client_.get(key); })) {
+    Lookup there = inspect(call, key, current);
+    if (there.state == Freshness::kFresh && there.meta.expires_at_ms > seen_expiry_ms) {
+      release(call, lock_key, token);
+      return there.value;
+    }
+  }
+
+  counters_.refreshes.add();
+  counters_.loads.add();
+  const auto started = std::chrono::steady_clock::now();
+  Object value;
+  try {
+    value = loader.load(id);
+  } catch (const std::exception& e) {
+    counters_.load_errors.add();
+    report("refresh-ahead load", e);
+    release(call, lock_key, token);
+    return nullptr;
+  } catch (...) {
+    counters_.load_errors.add();
+    release(call, lock_key, token);
+    return nullptr;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  counters_.load_latency.record(elapsed);
+  store(call, key, lock_key, &token, value, saturating_us(elapsed));
+  // A refresh that finds the id gone returns the current value to this caller; the cached
+  // "not found" serves the next ones.
+  return value;
+}
+
+// --- Explicit writes ----------------------------------------------------------------------
+
+void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
+  const Prepared prepared = build(payload, false, 0);
+  const ScopedTimer timer(counters_.write_latency);
+  std::string key;
+  write_redis([&] {
+    const long long version = keys_.version();
+    key = keys_.key_for(id, version);
+    Pipeline pipeline = client_.pipeline();
+    SetOptions set_options;
+    set_options.ttl = prepared.px;
+    // MULTI: a lease holder's store script must not run between the SET and the DEL, or it
+    // would overwrite this value with its older load (write-behind relies on it).
+    pipeline.command({"MULTI"});
+    pipeline.set(key, prepared.entry, set_options);
+    pipeline.del({keys_.lock_key_for(id, version)});  // cancel the lease of an older load
+    pipeline.command({"EXEC"});
+    const std::vector<Reply> replies = pipeline.exec();
+    for (const Reply& reply : replies) throw_if_error(reply, client_.endpoint(), "SET");
+  });
+  counters_.writes.add();
+  counters_.bytes_written.add(prepared.entry.size());
+  if (near_) near_->wrote(key);
+}
+
+void CacheCore::Impl::invalidate(std::string_view id) {
+  std::string key;
+  write_redis([&] {
+    // Re-read the version: deleting under a version another instance has just replaced would
+    // leave the new entry in place.
+    const long long version = keys_.refresh();
+    key = keys_.key_for(id, version);
+    client_.del({key, keys_.lock_key_for(id, version)});
+  });
+  counters_.invalidations.add();
+  if (near_) near_->wrote(key);
+}
+
+void CacheCore::Impl::invalidate_all() {
+  write_redis([&] { keys_.bump(); });
+  counters_.invalidations.add();
+  if (near_) near_->dropped_prefix(options_.name + ":v");
+}
+
+std::string CacheCore::Impl::key_for(std::string_view id) { return keys_.key_for(id); }
+
+CacheStats CacheCore::Impl::stats() const {
+  const CacheCounters& c = counters_;
+  CacheStats s;
+  s.hits = c.hits.value();
+  s.negative_hits = c.negative_hits.value();
+  s.misses = c.misses.value();
+  s.loads = c.loads.value();
+  s.load_errors = c.load_errors.value();
+  s.stale_served = c.stale_served.value();
+  s.stampede_waits = c.stampede_waits.value();
+  s.lock_timeouts = c.lock_timeouts.value();
+  s.lease_lost = c.lease_lost.value();
+  s.refreshes = c.refreshes.value();
+  s.refresh_dropped = c.refresh_dropped.value();
+  s.redis_errors = c.redis_errors.value();
+  s.breaker_opens = c.breaker_opens.value();
+  s.breaker_rejections = c.breaker_rejections.value();
+  s.decode_errors = c.decode_errors.value();
+  s.oversize = c.oversize.value();
+  s.encode_errors = c.encode_errors.value();
+  s.writes = c.writes.value();
+  s.invalidations = c.invalidations.value();
+  s.bytes_read = c.bytes_read.value();
+  s.bytes_written = c.bytes_written.value();
+  s.get_latency = c.get_latency.summary();
+  s.load_latency = c.load_latency.summary();
+  s.write_latency = c.write_latency.summary();
+  if (near_) s.near = near_->stats();
+  return s;
+}
+
+// --- CacheCore: the public face -----------------------------------------------------------
+
+CacheCore::CacheCore(Client client, CacheOptions options, TypeOps ops)
+    : impl_(std::make_unique<Impl>(std::move(client), std::move(options), ops)) {}
+CacheCore::~CacheCore() = default;
+
+Found CacheCore::get_or_load(std::string_view id, const ErasedLoader& loader) {
+  return impl_->get_or_load(id, loader);
+}
+std::vector<Found> CacheCore::get_many(const std::vector<std::string>& ids,
+                                       const ErasedBatchLoader& loader) {
+  return impl_->get_many(ids, loader);
+}
+void CacheCore::set(std::string_view id, const std::string& payload) { impl_->set(id, payload); }
+void CacheCore::invalidate(std::string_view id) { impl_->invalidate(id); }
+void CacheCore::invalidate_all() { impl_->invalidate_all(); }
+std::string CacheCore::key_for(std::string_view id) const { return impl_->key_for(id); }
+const Client& CacheCore::client() const noexcept { return impl_->client(); }
+const CacheOptions& CacheCore::options() const noexcept { return impl_->options(); }
+CacheStats CacheCore::stats() const { return impl_->stats(); }
+
+}  // namespace rediscache::detail

@@ -1,0 +1,230 @@
+// CacheCore::Impl: the state of a cache and the steps its operations are built from. Private;
+// split from cache_core.cpp so that the batch path lives in its own file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "cache/circuit_breaker.hpp"
+#include "cache/entry.hpp"
+#include "cache/near_tier.hpp"
+#include "cache/refresh_executor.hpp"
+#include "cache/single_flight.hpp"
+#include "rediscache/cache/cache_options.hpp"
+#include "rediscache/cache/detail/cache_core.hpp"
+#include "rediscache/cache/keys.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/util/errors.hpp"
+#include "rediscache/util/stats.hpp"
+
+namespace rediscache::detail {
+
+/// The counters and histograms behind CacheStats.
+struct CacheCounters {
+  Counter hits, negative_hits, misses, loads, load_errors, stale_served, stampede_waits,
+      lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors, breaker_opens,
+      breaker_rejections, decode_errors, oversize, encode_errors, writes, invalidations, bytes_read,
+      bytes_written;
+  LatencyHistogram get_latency, load_latency, write_latency;
+};
+
+/// Records the time from construction to destruction into a histogram.
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(LatencyHistogram& histogram)
+      : histogram_(histogram), start_(std::chrono::steady_clock::now()) {}
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+  ~ScopedTimer() { histogram_.record(std::chrono::steady_clock::now() - start_); }
+
+ private:
+  LatencyHistogram& histogram_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+class CacheCore::Impl {
+ public:
+  Impl(Client client, CacheOptions options, TypeOps ops);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Found get_or_load(std::string_view id, const ErasedLoader& loader);
+  std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
+  void set(std::string_view id, const std::string& payload);
+  void invalidate(std::string_view id);
+  void invalidate_all();
+  std::string key_for(std::string_view id);
+  [[nodiscard]] CacheStats stats() const;
+  [[nodiscard]] const Client& client() const noexcept { return client_; }
+  [[nodiscard]] const CacheOptions& options() const noexcept { return options_; }
+
+ private:
+  /// One operation's view of Redis: after a connection failure, the rest of the call skips it.
+  struct Call {
+    bool redis_down = false;
+  };
+
+  enum class Freshness { kMissing, kFresh, kStale, kExpired };
+
+  /// What a read found under a key.
+  struct Lookup {
+    Freshness state = Freshness::kMissing;
+    EntryMeta meta;
+    Object value;  // decoded for kFresh and kStale positive entries
+  };
+
+  /// Outcome of taking the stampede lock or waiting for its holder's value.
+  struct Acquire {
+    bool leased = false;      // we hold the lock: load and store under it
+    bool have_value = false;  // another process's value arrived: return `value`
+    Object value;
+  };
+
+  /// An entry ready to write.
+  struct Prepared {
+    std::string entry;
+    std::optional<std::chrono::milliseconds> px;  // Redis expiry; unset: none (allow_no_ttl)
+  };
+
+  /// Runs `fn` (Redis commands) unless the breaker or an earlier failure in this call says no.
+  /// Connection failures feed the breaker and mark the call; error replies only count. Returns
+  /// whether `fn` completed.
+  template <class F>
+  bool try_redis(Call& call, const char* context, F&& fn) {
+    if (call.redis_down) return false;
+    if (!breaker_.allow()) {
+      counters_.breaker_rejections.add();
+      call.redis_down = true;
+      return false;
+    }
+    try {
+      fn();
+      breaker_.record_success();
+      return true;
+    } catch (const Error& e) {
+      if (on_redis_error(e)) call.redis_down = true;
+      report(context, e);
+      return false;
+    }
+  }
+
+  /// Runs `fn` for an operation whose failure the caller must see: errors are counted, fed to
+  /// the breaker and rethrown. Not gated by the breaker: an invalidation is worth a timeout.
+  template <class F>
+  void write_redis(F&& fn) {
+    try {
+      fn();
+      breaker_.record_success();
+    } catch (const Error& e) {
+      on_redis_error(e);
+      throw;
+    }
+  }
+
+  /// Counts a Redis error and feeds the breaker; true for connection-level failures.
+  bool on_redis_error(const Error& e);
+  /// Passes a swallowed error to options_.on_error, if any; never throws.
+  void report(std::string_view context, const std::exception& e) const noexcept;
+
+  [[nodiscard]] std::int64_t now_ms() const;
+  [[nodiscard]] std::chrono::milliseconds jittered(std::chrono::milliseconds base) const;
+  [[nodiscard]] bool stale_usable(const Lookup& lookup) const;
+
+  /// Classifies and decodes one raw entry read just now, and counts its bytes. A corrupt entry
+  /// is counted, deleted, and reported to the caller as kMissing.
+  Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw);
+  /// The same as of `now` (ms since the epoch), without counting bytes_read (a batch counts
+  /// once for all its entries). Corrupt keys are appended to `corrupt` when given (for one
+  /// batched DEL), else deleted at once.
+  Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
+                 std::int64_t now, std::vector<std::string>* corrupt);
+
+  /// The miss path behind single flight: lock (or wait), load, store.
+  Object lead_load(Call& call, std::string_view id, const std::string& key,
+                   const std::string& lock_key, const ErasedLoader& loader, Lookup stale);
+  Acquire acquire_or_wait(Call& call, const std::string& key, const std::string& lock_key,
+                          const std::string& token, Lookup& stale);
+  void release(Call& call, const std::string& lock_key, const std::string& token);
+
+  /// Builds an entry; throws std::length_error above max_value_bytes (or the decode limit).
+  Prepared build(std::string_view payload, bool negative, std::uint32_t load_us) const;
+  /// Encodes and builds for the read paths: failures are counted and reported, not thrown.
+  /// nullopt also when "not found" is not to be cached.
+  std::optional<Prepared> prepare(const Object& value, std::uint32_t load_us);
+  /// Writes under the lease `token` (nullptr: unconditionally) and counts.
+  void store(Call& call, const std::string& key, const std::string& lock_key,
+             const std::string* token, const Object& value, std::uint32_t load_us);
+
+  /// get_many's leases on the ids it loads, taken in one pipeline: held[i] says whether the
+  /// lock of ids[i] is now ours. Empty when leases are off or Redis is out of the call.
+  struct BatchLeases {
+    std::string token;
+    std::vector<std::string> lock_keys;
+    std::vector<bool> held;
+  };
+  BatchLeases take_leases(Call& call, const std::vector<std::string>& ids, long long version);
+  /// Gives back every lease held (one pipeline): after a failed batch load. `owned[i]` is the
+  /// index in `keys` of the id of lease i.
+  void release_leases(Call& call, const std::vector<std::string>& keys,
+                      const std::vector<std::size_t>& owned, const BatchLeases& leases);
+  /// One command of get_many's write-back: a plain SET (leases off), a store under the lease,
+  /// or the lease given back.
+  struct LeaseWrite {
+    enum Kind { kSet, kStore, kRelease } kind;
+    std::size_t lease;                             // index into BatchLeases (kStore, kRelease)
+    std::size_t key;                               // index into the batch's keys
+    std::string entry;                             // kSet, kStore
+    std::optional<std::chrono::milliseconds> ttl;  // kSet, kStore
+  };
+  /// Sends `writes` and the deletion of `corrupt` in one pipeline, the leased ones through the
+  /// store script, many per run (scripts the server lost go again as EVAL in one more round
+  /// trip), and counts writes, bytes and lost leases.
+  void send_lease_writes(Call& call, const std::vector<std::string>& keys,
+                         const BatchLeases& leases, const std::vector<LeaseWrite>& writes,
+                         const std::vector<std::string>& corrupt);
+  /// get_many's write-back in one pipeline: the loaded values of `owned` (indexes into
+  /// keys/values; under their leases when `leases` holds any, else unconditionally) and the
+  /// deletion of corrupt entries. Counts writes, bytes and lost leases.
+  void write_back(Call& call, const std::vector<std::string>& keys,
+                  const std::vector<std::size_t>& owned, const std::vector<Object>& values,
+                  const BatchLeases& leases, std::uint32_t load_us,
+                  const std::vector<std::string>& corrupt);
+
+  /// Refresh-ahead on a fresh hit: XFetch in this call, threshold in the background. Returns
+  /// the value to give the caller.
+  Object refresh_ahead(Call& call, std::string_view id, const std::string& key,
+                       const std::string& lock_key, const Lookup& hit, const ErasedLoader& loader);
+  /// One early refresh of the entry read with logical expiry `seen_expiry_ms`: take the lock
+  /// without waiting, load, store. When a newer entry is already there, returns it without
+  /// loading. nullptr when it did not happen (lock held elsewhere, Redis down, loader failed:
+  /// all reported, none thrown).
+  Object refresh_now(Call& call, std::string_view id, const std::string& key,
+                     const std::string& lock_key, std::int64_t seen_expiry_ms,
+                     const ErasedLoader& loader);
+
+  Client client_;
+  const CacheOptions options_;
+  TypeOps ops_;
+  CompressionSettings compression_;
+  std::size_t decode_limit_;
+  mutable KeySpace keys_;
+  CircuitBreaker breaker_;
+  SingleFlight flights_;
+  mutable CacheCounters counters_;
+  std::mutex refresh_mu_;
+  std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
+  std::unique_ptr<NearTier> near_;              // CacheOptions::near_cache; null when off
+  // Last member: destroyed (joined) first, while everything its tasks use still exists.
+  std::unique_ptr<RefreshExecutor> executor_;
+};
+
+}  // namespace rediscache::detail

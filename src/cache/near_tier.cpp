@@ -1,0 +1,131 @@
+#include "cache/near_tier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "cache/entry.hpp"
+#include "net/connection.hpp"
+#include "rediscache/client/pipeline.hpp"
+
+namespace rediscache::detail {
+
+namespace {
+
+InvalidationOptions invalidation_for(const CacheOptions& options) {
+  InvalidationOptions io = options.near_cache->invalidation;
+  // "<ns>:v" covers the entries of every version (and the version key), not the lock keys.
+  if (io.prefixes.empty()) io.prefixes = {options.name + ":v"};
+  if (!io.on_error && options.on_error) io.on_error = options.on_error;
+  return io;
+}
+
+}  // namespace
+
+NearTier::NearTier(const Client& client, const CacheOptions& options)
+    : client_(client),
+      options_(options),
+      cache_(std::make_shared<NearCache>(options.near_cache->cache)),
+      publisher_(client, options.near_cache->invalidation.channel),
+      listener_(std::make_unique<InvalidationListener>(client, cache_, invalidation_for(options))) {
+}
+
+NearTier::~NearTier() = default;
+
+std::optional<std::string> NearTier::read(const std::string& key, bool* from_memory) {
+  if (std::optional<std::string> local = cache_->get(key)) {
+    *from_memory = true;
+    return local;
+  }
+  NearCache::Fetch fetch = cache_->begin_fetch(key);
+  Pipeline pipeline = client_.pipeline();
+  pipeline.get(key);
+  pipeline.command({"PTTL", key});
+  std::vector<Reply> replies = pipeline.exec();
+  return keep(fetch, replies[0], replies[1]);
+}
+
+std::vector<std::optional<std::string>> NearTier::read_many(const std::vector<std::string>& keys,
+                                                            std::vector<bool>& from_memory) {
+  std::vector<std::optional<std::string>> raws(keys.size());
+  from_memory.assign(keys.size(), false);
+  std::vector<std::size_t> fetched;
+  std::vector<NearCache::Fetch> fetches;
+  Pipeline pipeline = client_.pipeline();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if ((raws[i] = cache_->get(keys[i]))) {
+      from_memory[i] = true;
+      continue;
+    }
+    fetched.push_back(i);
+    fetches.push_back(cache_->begin_fetch(keys[i]));
+    pipeline.get(keys[i]);
+    pipeline.command({"PTTL", keys[i]});
+  }
+  if (fetched.empty()) return raws;
+  std::vector<Reply> replies = pipeline.exec();
+  for (std::size_t f = 0; f < fetched.size(); ++f) {
+    raws[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
+  }
+  return raws;
+}
+
+std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl) {
+  if (get.is_error()) throw_reply_error(client_.endpoint(), "GET", get);
+  if (!get.is_string()) return std::nullopt;
+  std::string& raw = get.str;
+  // Never serve locally past the Redis expiry, nor past the entry's logical expiry (after which
+  // the core reloads it and this copy would only cost a detour).
+  std::optional<std::chrono::milliseconds> lifetime;
+  if (pttl.is_integer() && pttl.integer > 0) {
+    lifetime = std::chrono::milliseconds(pttl.integer);
+  } else if (!pttl.is_integer() || pttl.integer != kTtlNoExpiry) {
+    return std::move(raw);  // gone between GET and PTTL, or PTTL failed: not kept
+  }
+  try {
+    const EntryMeta meta = decode_entry_header(raw);
+    if (meta.expires_at_ms != 0) {
+      const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+      const auto left = std::chrono::milliseconds(
+          meta.expires_at_ms -
+          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+      lifetime = lifetime ? std::min(*lifetime, left) : left;
+    }
+  } catch (const std::exception&) {
+    return std::move(raw);  // corrupt: the core deals with it; never kept locally
+  }
+  cache_->complete(fetch, raw, lifetime);
+  return std::move(raw);
+}
+
+void NearTier::wrote(const std::string& key) noexcept {
+  cache_->invalidate(key);
+  if (listener_->mode() == InvalidationMode::kServerAssisted) return;
+  try {
+    publisher_.keys({key});
+  } catch (const std::exception& e) {
+    report("near cache: publish invalidation", e);
+  }
+}
+
+void NearTier::dropped_prefix(const std::string& prefix) noexcept {
+  try {
+    cache_->invalidate_prefix(prefix);
+    publisher_.prefix(prefix);
+  } catch (const std::exception& e) {
+    report("near cache: publish prefix invalidation", e);
+  }
+}
+
+NearCacheStats NearTier::stats() const { return cache_->stats(); }
+
+void NearTier::report(std::string_view context, const std::exception& error) const noexcept {
+  if (!options_.on_error) return;
+  try {
+    options_.on_error(context, error);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a throwing error handler must not break writes
+  }
+}
+
+}  // namespace rediscache::detail

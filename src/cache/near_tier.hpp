@@ -1,0 +1,60 @@
+// NearTier: the optional in-process tier of a CacheAside (CacheOptions::near_cache). The cache
+// core calls it at three points only: to read an entry, after it wrote or deleted one, and after
+// a namespace version bump.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rediscache/cache/cache_options.hpp"
+#include "rediscache/client/client.hpp"
+#include "rediscache/near/invalidation.hpp"
+#include "rediscache/near/near_cache.hpp"
+
+namespace rediscache::detail {
+
+/// Holds raw cache entries (header + payload) in process memory, each for no longer than its
+/// Redis PTTL, its logical expiry, and NearCacheOptions::max_lifetime, kept coherent by an
+/// InvalidationListener. Thread-safe.
+class NearTier {
+ public:
+  /// Starts the listener (connects in the background). `options.near_cache` must be set; with
+  /// no tracked prefixes, the namespace's entries ("<name>:v") are tracked.
+  NearTier(const Client& client, const CacheOptions& options);
+  ~NearTier();
+  NearTier(const NearTier&) = delete;
+  NearTier& operator=(const NearTier&) = delete;
+
+  /// The raw entry under `key`: from process memory (`*from_memory` set), else GET + PTTL in
+  /// one round trip (kept locally unless an invalidation arrived meanwhile). Throws the
+  /// Client's errors.
+  std::optional<std::string> read(const std::string& key, bool* from_memory);
+  /// The same for a batch: the keys not held locally are read with GET + PTTL each, all in one
+  /// pipeline. `from_memory[i]` says which came from process memory.
+  std::vector<std::optional<std::string>> read_many(const std::vector<std::string>& keys,
+                                                    std::vector<bool>& from_memory);
+  /// After this instance wrote or deleted `key` in Redis: drops the local copy and, unless
+  /// server-assisted tracking announces writes by itself, publishes the key for other instances
+  /// (one round trip). Never throws: a failed announcement goes to CacheOptions::on_error.
+  void wrote(const std::string& key) noexcept;
+  /// After a namespace version bump: every instance drops the keys under `prefix`. Never throws.
+  void dropped_prefix(const std::string& prefix) noexcept;
+
+  [[nodiscard]] NearCacheStats stats() const;
+
+ private:
+  /// Keeps the value a GET + PTTL fetched (unless invalidated meanwhile) and returns it.
+  std::optional<std::string> keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl);
+  void report(std::string_view context, const std::exception& error) const noexcept;
+
+  Client client_;
+  const CacheOptions& options_;
+  std::shared_ptr<NearCache> cache_;
+  InvalidationPublisher publisher_;
+  std::unique_ptr<InvalidationListener> listener_;
+};
+
+}  // namespace rediscache::detail

@@ -1,0 +1,175 @@
+// The per-id write lock of WriteThrough: SET NX PX with a random token, released and checked by
+// compare-and-delete scripts so a write never releases a lock it no longer holds.
+#include "rediscache/cache/detail/write_through_core.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "rediscache/cache/write_through.hpp"
+#include "rediscache/client/script.hpp"
+#include "rediscache/util/errors.hpp"
+#include "rediscache/util/stats.hpp"
+#include "util/random.hpp"
+
+namespace rediscache {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+void require(bool ok, const char* field, const char* rule) {
+  if (!ok) {
+    throw std::invalid_argument(std::string("WriteThroughOptions::") + field + " " + rule);
+  }
+}
+
+// KEYS: lock. ARGV: token.
+const Script kUnlock(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua");
+
+}  // namespace
+
+void WriteThroughOptions::validate() const {
+  require(lock_ttl.count() > 0, "lock_ttl", "must be positive");
+  require(lock_wait.count() > 0, "lock_wait", "must be positive");
+  require(initial_backoff.count() > 0, "initial_backoff", "must be positive");
+  require(max_backoff >= initial_backoff, "max_backoff", "must be at least initial_backoff");
+}
+
+namespace detail {
+
+struct WriteThroughCore::State {
+  State(Client c, std::string p, const WriteThroughOptions& o)
+      : client(std::move(c)), prefix(std::move(p)), options(o) {}
+
+  Client client;
+  std::string prefix;  // "<ns>:wlock:"
+  WriteThroughOptions options;
+  Counter writes, removes, writer_failures, cached, invalidated, cache_failures, lock_lost,
+      lock_busy, lock_unavailable;
+};
+
+WriteThroughCore::WriteThroughCore(Client client, std::string cache_name,
+                                   const WriteThroughOptions& options) {
+  options.validate();
+  // The cache's namespace allows only [A-Za-z0-9_.-], so "<ns>:wlock:" never meets its entry
+  // ("<ns>:v<N>:"), lock ("<ns>:lock:") or version keys.
+  state_ = std::make_unique<State>(std::move(client), std::move(cache_name) + ":wlock:", options);
+}
+
+WriteThroughCore::~WriteThroughCore() = default;
+
+std::string WriteThroughCore::new_token() { return random_token(); }
+
+std::string WriteThroughCore::lock_key(std::string_view id) const {
+  return state_->prefix + std::string(id);
+}
+
+WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::string& token) {
+  State& s = *state_;
+  const std::string key = lock_key(id);
+  SetOptions set;
+  set.ttl = s.options.lock_ttl;
+  set.condition = SetCondition::kIfNotExists;
+  const auto deadline = Clock::now() + s.options.lock_wait;
+  milliseconds pause = s.options.initial_backoff;
+  while (true) {
+    try {
+      if (s.client.set(key, token, set)) return Lock::kHeld;
+    } catch (const Error& e) {
+      s.lock_unavailable.add();
+      report("write-through lock", e);
+      return Lock::kUnavailable;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      s.lock_busy.add();
+      return Lock::kBusy;
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, s.options.max_backoff);
+  }
+}
+
+bool WriteThroughCore::holds(std::string_view id, const std::string& token) noexcept {
+  try {
+    const std::optional<std::string> value = state_->client.get(lock_key(id));
+    return value && *value == token;
+  } catch (const std::exception& e) {
+    report("write-through lock check", e);
+    return false;
+  }
+}
+
+void WriteThroughCore::unlock(std::string_view id, const std::string& token) noexcept {
+  try {
+    state_->client.eval(kUnlock, {lock_key(id)}, {token});
+  } catch (const std::exception& e) {
+    // The lock expires by itself after lock_ttl.
+    report("write-through unlock", e);
+  }
+}
+
+void WriteThroughCore::count(Event event) noexcept {
+  State& s = *state_;
+  switch (event) {
+    case Event::kWrite:
+      s.writes.add();
+      break;
+    case Event::kRemove:
+      s.removes.add();
+      break;
+    case Event::kWriterFailure:
+      s.writer_failures.add();
+      break;
+    case Event::kCached:
+      s.cached.add();
+      break;
+    case Event::kInvalidated:
+      s.invalidated.add();
+      break;
+    case Event::kCacheFailure:
+      s.cache_failures.add();
+      break;
+    case Event::kLockLost:
+      s.lock_lost.add();
+      break;
+    case Event::kLockBusy:
+      s.lock_busy.add();
+      break;
+    case Event::kLockUnavailable:
+      s.lock_unavailable.add();
+      break;
+  }
+}
+
+void WriteThroughCore::report(std::string_view context, const std::exception& error) noexcept {
+  if (!state_->options.on_error) return;
+  try {
+    state_->options.on_error(context, error);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a handler must not break the write
+  }
+}
+
+WriteThroughStats WriteThroughCore::stats() const {
+  const State& s = *state_;
+  WriteThroughStats st;
+  st.writes = s.writes.value();
+  st.removes = s.removes.value();
+  st.writer_failures = s.writer_failures.value();
+  st.cached = s.cached.value();
+  st.invalidated = s.invalidated.value();
+  st.cache_failures = s.cache_failures.value();
+  st.lock_lost = s.lock_lost.value();
+  st.lock_busy = s.lock_busy.value();
+  st.lock_unavailable = s.lock_unavailable.value();
+  return st;
+}
+
+}  // namespace detail
+}  // namespace rediscache

@@ -1,0 +1,155 @@
+#include "rediscache/client/pipeline.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "client/client_core.hpp"
+#include "net/connection.hpp"
+#include "net/resp.hpp"
+#include "rediscache/util/errors.hpp"
+#include "topology/topology.hpp"
+
+namespace rediscache {
+
+Pipeline::Pipeline(const Client& client) : core_(client.core_) {}
+
+Pipeline& Pipeline::command(ArgList argv) {
+  if (argv.empty()) throw std::invalid_argument("argv must not be empty");
+  if (core_->sharded()) {
+    routes_.emplace_back(buffer_.size(), detail::ClientCore::slot_of(detail::routing_key(argv)));
+  }
+  detail::append_resp(buffer_, argv);
+  ++count_;
+  return *this;
+}
+
+Pipeline& Pipeline::get(std::string_view key) { return command({"GET", key}); }
+
+Pipeline& Pipeline::set(std::string_view key, std::string_view value, const SetOptions& options) {
+  detail::Argv argv;
+  detail::IntText ttl(0);
+  detail::build_set(argv, key, value, options, ttl);
+  return command(argv.view());
+}
+
+Pipeline& Pipeline::del(ArgList keys) {
+  if (keys.empty()) throw std::invalid_argument("keys must not be empty");
+  detail::Argv argv(keys.size() + 1);
+  argv.add("DEL");
+  argv.add_all(keys);
+  return command(argv.view());
+}
+
+Pipeline& Pipeline::pexpire(std::string_view key, std::chrono::milliseconds ttl) {
+  const detail::IntText ms(ttl.count());
+  return command({"PEXPIRE", key, ms});
+}
+
+Pipeline& Pipeline::incrby(std::string_view key, long long increment) {
+  const detail::IntText by(increment);
+  return command({"INCRBY", key, by});
+}
+
+Pipeline& Pipeline::hset(std::string_view key, std::string_view field, std::string_view value) {
+  return command({"HSET", key, field, value});
+}
+
+Pipeline& Pipeline::publish(std::string_view channel, std::string_view message) {
+  return command({"PUBLISH", channel, message});
+}
+
+void Pipeline::clear() noexcept {
+  buffer_.clear();
+  count_ = 0;
+  routes_.clear();
+}
+
+std::vector<Reply> Pipeline::exec() {
+  if (count_ == 0) return {};
+  // Clear the queue whatever happens: after a failure the outcome of each command is unknown,
+  // and sending the batch again by accident could apply it twice.
+  std::string batch;
+  batch.swap(buffer_);
+  const std::size_t count = std::exchange(count_, 0);
+  if (core_->sharded()) return exec_sharded(std::move(batch), count);
+
+  Lease lease = core_->any_pool().lease();
+  detail::Connection& connection = detail::LeaseAccess::connection(lease);
+  connection.append_encoded(batch, count);
+  std::vector<Reply> replies;
+  replies.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) replies.push_back(connection.read_reply("pipeline"));
+  // Keep the buffer's capacity for the next batch.
+  batch.clear();
+  buffer_.swap(batch);
+  return replies;
+}
+
+std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count) {
+  std::vector<std::pair<std::size_t, int>> routes;
+  routes.swap(routes_);
+  detail::Topology& topology = *core_->topology();
+  const auto encoded = [&](std::size_t i) {
+    const std::size_t end = i + 1 < count ? routes[i + 1].first : batch.size();
+    return std::string_view(batch).substr(routes[i].first, end - routes[i].first);
+  };
+
+  // One batch per node, in queue order within each.
+  struct NodeBatch {
+    ConnectionPool* pool;
+    std::string resp;
+    std::vector<std::size_t> commands;
+    std::optional<Lease> lease;
+  };
+  std::vector<NodeBatch> nodes;
+  for (std::size_t i = 0; i < count; ++i) {
+    ConnectionPool* pool = &topology.master_for(routes[i].second);
+    auto node = std::find_if(nodes.begin(), nodes.end(),
+                             [pool](const NodeBatch& b) { return b.pool == pool; });
+    if (node == nodes.end()) node = nodes.insert(nodes.end(), NodeBatch{pool, {}, {}, {}});
+    node->resp.append(encoded(i));
+    node->commands.push_back(i);
+  }
+  // Leases are taken in one global order (by pool), so two threads never wait on each other.
+  std::sort(nodes.begin(), nodes.end(),
+            [](const NodeBatch& a, const NodeBatch& b) { return a.pool < b.pool; });
+
+  std::vector<Reply> replies(count);
+  std::vector<std::size_t> rerun;  // commands to send again alone, through the topology
+  for (NodeBatch& node : nodes) {
+    try {
+      node.lease.emplace(node.pool->lease());
+    } catch (const IoError&) {
+      topology.note_stale(nullptr);  // nothing was sent to this node: run its commands alone
+      rerun.insert(rerun.end(), node.commands.begin(), node.commands.end());
+      continue;
+    }
+    detail::Connection& connection = detail::LeaseAccess::connection(*node.lease);
+    connection.append_encoded(node.resp, node.commands.size());
+    connection.flush();
+  }
+  for (NodeBatch& node : nodes) {
+    if (!node.lease) continue;
+    detail::Connection& connection = detail::LeaseAccess::connection(*node.lease);
+    for (const std::size_t i : node.commands) {
+      replies[i] = connection.read_reply("pipeline");
+      if (detail::parse_redirect(replies[i]).kind != detail::Redirect::kNone) rerun.push_back(i);
+    }
+    node.lease.reset();
+  }
+  nodes.clear();  // every lease is back before a command runs alone
+
+  std::sort(rerun.begin(), rerun.end());
+  for (const std::size_t i : rerun) {
+    const std::string* endpoint = nullptr;
+    replies[i] = topology.execute(routes[i].second, detail::Command{{}, encoded(i), "pipeline"},
+                                  std::nullopt, &endpoint);
+  }
+  batch.clear();
+  buffer_.swap(batch);
+  return replies;
+}
+
+}  // namespace rediscache

@@ -1,0 +1,122 @@
+#include "rediscache/client/subscriber.hpp"
+
+#include "client/client_core.hpp"
+#include "net/connection.hpp"
+#include "rediscache/util/errors.hpp"
+
+namespace rediscache {
+
+namespace {
+
+void send(detail::Connection& connection, std::string_view verb, ArgList names) {
+  detail::Argv argv(names.size() + 1);
+  argv.add(verb);
+  argv.add_all(names);
+  connection.append(argv.view());
+  connection.flush();
+}
+
+std::string take_string(Reply& reply) {
+  return reply.is_string() || reply.is_status() ? std::move(reply.str) : std::string();
+}
+
+Message to_message(Reply&& reply, const std::string& endpoint) {
+  if (!reply.is_array() || reply.elements.empty()) {
+    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unexpected " + to_string(reply.type) +
+                        " frame");
+  }
+  auto& e = reply.elements;
+  const std::string& kind = e[0].str;
+  Message m;
+  if (kind == "pong") {
+    m.kind = MessageKind::kPong;
+    if (e.size() > 1) m.payload = take_string(e[1]);
+    return m;
+  }
+  if (kind == "pmessage" && e.size() == 4) {
+    m.kind = MessageKind::kPatternMessage;
+    m.pattern = take_string(e[1]);
+    m.channel = take_string(e[2]);
+  } else if (kind == "message" && e.size() == 3) {
+    m.kind = MessageKind::kMessage;
+    m.channel = take_string(e[1]);
+  } else if (e.size() == 3 && e[2].is_integer()) {
+    if (kind == "subscribe")
+      m.kind = MessageKind::kSubscribe;
+    else if (kind == "unsubscribe")
+      m.kind = MessageKind::kUnsubscribe;
+    else if (kind == "psubscribe")
+      m.kind = MessageKind::kPatternSubscribe;
+    else if (kind == "punsubscribe")
+      m.kind = MessageKind::kPatternUnsubscribe;
+    else
+      throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unknown frame kind");
+    m.channel = take_string(e[1]);
+    m.subscriptions = e[2].integer;
+    return m;
+  } else {
+    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: malformed frame");
+  }
+  Reply& payload = e.back();
+  if (payload.is_nil()) {
+    m.payload_nil = true;
+  } else if (payload.is_array()) {
+    m.payload_items.reserve(payload.elements.size());
+    for (Reply& item : payload.elements) m.payload_items.push_back(take_string(item));
+  } else {
+    m.payload = take_string(payload);
+  }
+  return m;
+}
+
+}  // namespace
+
+Subscriber::Subscriber(const ConnectionOptions& options) {
+  options.validate();
+  connection_ = std::make_unique<detail::Connection>(options);
+  const Reply id = connection_->command({"CLIENT", "ID"});
+  client_id_ = detail::to_integer(id, detail::Call{connection_->endpoint(), "CLIENT"});
+}
+
+Subscriber::~Subscriber() = default;
+Subscriber::Subscriber(Subscriber&&) noexcept = default;
+Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
+
+long long Subscriber::client_id() const noexcept { return client_id_; }
+
+void Subscriber::subscribe(ArgList channels) {
+  if (channels.empty()) throw std::invalid_argument("channels must not be empty");
+  send(*connection_, "SUBSCRIBE", channels);
+}
+
+void Subscriber::psubscribe(ArgList patterns) {
+  if (patterns.empty()) throw std::invalid_argument("patterns must not be empty");
+  send(*connection_, "PSUBSCRIBE", patterns);
+}
+
+void Subscriber::unsubscribe(ArgList channels) { send(*connection_, "UNSUBSCRIBE", channels); }
+
+void Subscriber::punsubscribe(ArgList patterns) { send(*connection_, "PUNSUBSCRIBE", patterns); }
+
+void Subscriber::ping() { send(*connection_, "PING", {}); }
+
+std::optional<Message> Subscriber::next(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Reply frame;
+  // Pub/sub frames arrive unasked, so nothing counts as "pending"; read whatever is complete.
+  while (!connection_->try_read_buffered(frame)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 && !connection_->wait_readable(std::chrono::milliseconds(0))) {
+      return std::nullopt;
+    }
+    if (left.count() > 0 && !connection_->wait_readable(left)) return std::nullopt;
+  }
+  return to_message(std::move(frame), connection_->endpoint());
+}
+
+const std::string& Subscriber::endpoint() const noexcept { return connection_->endpoint(); }
+
+int Subscriber::native_handle() const noexcept { return connection_->native_handle(); }
+
+}  // namespace rediscache

@@ -1,0 +1,54 @@
+// PoolState: the shared state behind ConnectionPool and its leases.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/connection.hpp"
+#include "rediscache/net/connection_pool.hpp"
+
+namespace rediscache::detail {
+
+/// Thread-safe. The mutex guards only bookkeeping; connecting, probing and closing happen
+/// outside it.
+class PoolState {
+ public:
+  PoolState(ConnectionOptions connection, PoolOptions pool);
+
+  /// An idle connection that passes its checks, a new one, or one returned within the wait.
+  std::unique_ptr<Connection> acquire();
+  /// Takes a connection back: reused if healthy and in sync, otherwise closed.
+  void give_back(std::unique_ptr<Connection> connection) noexcept;
+  void drain() noexcept;
+  [[nodiscard]] PoolStats stats() const;
+
+  const ConnectionOptions connection_options;
+  const PoolOptions pool_options;
+  const std::string endpoint;
+
+ private:
+  [[nodiscard]] bool reusable(Connection& connection, Connection::Clock::time_point now) noexcept;
+  void forget_one() noexcept;  // a connection slot was freed: let a waiter open a new one
+  void record_wait(std::chrono::nanoseconds waited) noexcept;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_; back is most recently used
+  std::size_t open_ = 0;                           // guarded by mu_; idle + leased + connecting
+
+  std::atomic<std::uint64_t> created_{0};
+  std::atomic<std::uint64_t> connect_failures_{0};
+  std::atomic<std::uint64_t> discarded_{0};
+  std::atomic<std::uint64_t> leases_{0};
+  std::atomic<std::uint64_t> waits_{0};
+  std::atomic<std::uint64_t> wait_timeouts_{0};
+  std::atomic<std::int64_t> wait_ns_total_{0};
+  std::atomic<std::int64_t> wait_ns_max_{0};
+};
+
+}  // namespace rediscache::detail

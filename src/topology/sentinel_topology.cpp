@@ -1,0 +1,137 @@
+#include "topology/sentinel_topology.hpp"
+
+#include <utility>
+
+#include "rediscache/util/errors.hpp"
+
+namespace rediscache::detail {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
+
+SentinelTopology::SentinelTopology(SentinelOptions options)
+    : options_(std::move(options)), pools_(options_.connection, options_.pool) {
+  if (!resolve(true)) {
+    throw IoError("redis sentinel: no sentinel named a reachable master '" + options_.master_name +
+                  "'");
+  }
+  refresher_.emplace(options_.refresh_interval, [this] {
+    try {
+      resolve(false);
+    } catch (...) {
+      // Background work never throws; the next round tries again.
+    }
+    return true;
+  });
+}
+
+SentinelTopology::~SentinelTopology() {
+  // Before the pools it reads go. A resolution in progress ends within the connect and
+  // command timeouts.
+  refresher_.reset();
+}
+
+bool SentinelTopology::ask_sentinel(const ServerAddress& sentinel, std::string& host,
+                                    int& port) const {
+  ConnectionOptions options;
+  options.host = sentinel.host;
+  options.port = sentinel.port;
+  options.user = options_.sentinel_user;
+  options.password = options_.sentinel_password;
+  options.connect_timeout = options_.connection.connect_timeout;
+  options.command_timeout = options_.connection.command_timeout;
+  Connection connection(options);
+  const Reply reply =
+      connection.command({"SENTINEL", "get-master-addr-by-name", options_.master_name});
+  if (!reply.is_array() || reply.elements.size() != 2) return false;
+  std::string host_text = reply.elements[0].str;
+  if (host_text.empty() || !split_host_port(":" + reply.elements[1].str, host, port)) return false;
+  host = std::move(host_text);
+  return true;
+}
+
+bool SentinelTopology::resolve(bool force) {
+  std::lock_guard<std::mutex> lock(resolve_mu_);
+  const auto now = Clock::now();
+  if (!force && now - last_resolve_ < std::chrono::milliseconds(50)) return true;
+  last_resolve_ = now;
+  for (const ServerAddress& sentinel : options_.sentinels) {
+    std::string host;
+    int port = 0;
+    try {
+      if (!ask_sentinel(sentinel, host, port)) continue;
+      // A sentinel can name the new master a moment before it has taken the role, or name an
+      // old one it has not yet heard has failed: ROLE on the node itself decides.
+      ConnectionPool& candidate = pools_.get(host, port);
+      const Reply role = candidate.lease().command({"ROLE"});
+      if (!role.is_array() || role.elements.empty() || role.elements[0].str != "master") continue;
+      ConnectionPool* previous = master_.exchange(&candidate, std::memory_order_acq_rel);
+      if (previous != nullptr && previous != &candidate) previous->drain();
+      return true;
+    } catch (const Error&) {
+      continue;  // this sentinel or the node it named is unreachable: ask the next sentinel
+    }
+  }
+  return false;
+}
+
+Reply SentinelTopology::execute(int /*slot*/, const Command& command,
+                                std::optional<std::chrono::milliseconds> block,
+                                const std::string** endpoint) {
+  int attempt = 0;
+  std::optional<Clock::time_point> deadline;
+  const auto may_retry = [&] {
+    const auto now = Clock::now();
+    if (!deadline) deadline = now + options_.retry_timeout;
+    return now < *deadline;
+  };
+  for (;;) {
+    ConnectionPool& pool = any_pool();
+    *endpoint = &pool.endpoint();
+    std::optional<Lease> lease;
+    try {
+      lease.emplace(pool.lease());
+    } catch (const IoError&) {
+      resolve(false);  // nothing was sent: find the master and try again
+      if (!may_retry()) throw;
+      backoff_sleep(attempt++, *deadline);
+      continue;
+    }
+    Reply reply;
+    try {
+      if (block) {
+        lease->set_read_timeout(
+            blocking_read_timeout(*block, pool.connection_options().command_timeout));
+      }
+      Connection& connection = LeaseAccess::connection(*lease);
+      command.append_to(connection);
+      reply = command.read_from(connection);
+      if (block) lease->set_read_timeout(std::nullopt);
+    } catch (const IoError&) {
+      lease.reset();
+      note_stale(nullptr);
+      // A write may have been applied: only reads are sent again.
+      if (!is_read_only_command(command.name) || !may_retry()) throw;
+      backoff_sleep(attempt++, *deadline);
+      resolve(false);
+      continue;
+    }
+    lease.reset();
+    const Redirect redirect = parse_redirect(reply);
+    if (redirect.kind == Redirect::kReadOnly || redirect.kind == Redirect::kLoading) {
+      // A demoted master refused a write (not applied), or the node is loading: re-resolve.
+      resolve(false);
+      if (!may_retry()) return reply;
+      backoff_sleep(attempt++, *deadline);
+      continue;
+    }
+    return reply;
+  }
+}
+
+void SentinelTopology::note_stale(const Reply* /*redirect*/) noexcept {
+  if (refresher_) refresher_->wake();
+}
+
+}  // namespace rediscache::detail
