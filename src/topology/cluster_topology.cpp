@@ -11,6 +11,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// While read_from_replicas waits for replicas that the map does not list yet, it reloads this
+// often, for at most kReplicaWaitLimit (a cluster may have no replicas at all).
+constexpr std::chrono::milliseconds kReplicaPollInterval{1000};
+constexpr std::chrono::seconds kReplicaWaitLimit{60};
+
 // CLUSTER SHARDS and CLUSTER SLOTS report an empty or "?" address for "the node you asked".
 std::string node_host(const Reply& reply, const std::string& default_host) {
   if (!reply.is_string() || reply.str.empty() || reply.str == "?") return default_host;
@@ -38,14 +43,26 @@ ClusterTopology::ClusterTopology(ClusterOptions options)
     }
     throw IoError("redis cluster: no seed node answered with a slot map (seeds: " + seeds + ")");
   }
-  refresher_.emplace(options_.refresh_interval, [this] {
-    try {
-      refresh(false);
-    } catch (...) {
-      // Background work never throws; the next round tries again.
-    }
-    return true;
-  });
+  refresher_.emplace([this] { return next_interval(); },
+                     [this] {
+                       try {
+                         refresh(false);
+                       } catch (...) {
+                         // Background work never throws; the next round tries again.
+                       }
+                       return true;
+                     });
+}
+
+std::chrono::milliseconds ClusterTopology::next_interval() {
+  if (!replicas_missing_.load(std::memory_order_relaxed)) {
+    missing_since_.reset();
+    return options_.refresh_interval;
+  }
+  const auto now = Clock::now();
+  if (!missing_since_) missing_since_ = now;
+  if (now - *missing_since_ >= kReplicaWaitLimit) return options_.refresh_interval;
+  return std::min(options_.refresh_interval, kReplicaPollInterval);
 }
 
 ClusterTopology::~ClusterTopology() {
@@ -311,6 +328,11 @@ void ClusterTopology::apply(const std::vector<Range>& ranges, const std::string&
     }
   }
   if (masters.empty()) return;
+  bool replicas_missing = false;
+  if (options_.read_from_replicas) {
+    for (const Range& range : ranges) replicas_missing = replicas_missing || range.replicas.empty();
+  }
+  replicas_missing_.store(replicas_missing, std::memory_order_relaxed);
   for (int slot = 0; slot < kSlotCount; ++slot) {
     slots_[static_cast<std::size_t>(slot)].store(map[static_cast<std::size_t>(slot)],
                                                  std::memory_order_release);

@@ -70,6 +70,15 @@ class ClusterTopology final : public Topology {
   std::mutex refresh_mu_;                                 // one reload at a time
   std::chrono::steady_clock::time_point last_refresh_{};  // guarded by refresh_mu_
 
+  // read_from_replicas and a shard without a replica in the last map applied: true right after
+  // a cluster is created (replicas gossip in as "loading"), after a failover, or in a cluster
+  // that has no replicas at all.
+  std::atomic<bool> replicas_missing_{false};
+  // The interval the refresher should wait next: 1 s while replicas are missing (for at most
+  // kReplicaWaitLimit), refresh_interval otherwise. Called on the refresher's thread only.
+  std::chrono::milliseconds next_interval();
+  std::optional<std::chrono::steady_clock::time_point> missing_since_;  // refresher thread only
+
   std::optional<BackgroundLoop> refresher_;  // reloads; started once the first map is in
 };
 

@@ -5,7 +5,13 @@
 namespace rediscache::detail {
 
 BackgroundLoop::BackgroundLoop(std::chrono::milliseconds interval, std::function<bool()> step)
-    : interval_(interval), step_(std::move(step)), thread_([this] { run(); }) {}
+    : BackgroundLoop([interval] { return interval; }, std::move(step)) {}
+
+BackgroundLoop::BackgroundLoop(std::function<std::chrono::milliseconds()> next_interval,
+                               std::function<bool()> step)
+    : next_interval_(std::move(next_interval)),
+      step_(std::move(step)),
+      thread_([this] { run(); }) {}
 
 BackgroundLoop::~BackgroundLoop() { stop(); }
 
@@ -34,7 +40,7 @@ void BackgroundLoop::stop() noexcept {
 void BackgroundLoop::run() noexcept {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
+    cv_.wait_for(lock, next_interval_(), [this] { return stopping_ || woken_; });
     if (stopping_) break;
     woken_ = false;
     lock.unlock();

@@ -19,6 +19,10 @@ class BackgroundLoop {
   /// `step` runs after each `interval` and soon after each wake(); returning false ends the
   /// loop. It must not throw: background work reports, it never throws.
   BackgroundLoop(std::chrono::milliseconds interval, std::function<bool()> step);
+  /// The same with an interval that `next_interval` decides before each wait (on the loop's
+  /// thread), for a loop that polls faster while it waits for something.
+  BackgroundLoop(std::function<std::chrono::milliseconds()> next_interval,
+                 std::function<bool()> step);
   ~BackgroundLoop();
   BackgroundLoop(const BackgroundLoop&) = delete;
   BackgroundLoop& operator=(const BackgroundLoop&) = delete;
@@ -33,7 +37,7 @@ class BackgroundLoop {
  private:
   void run() noexcept;
 
-  const std::chrono::milliseconds interval_;
+  const std::function<std::chrono::milliseconds()> next_interval_;
   const std::function<bool()> step_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -187,6 +187,30 @@ long long get_calls(const Endpoint& node) {
   return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 18));
 }
 
+// The replica of the master that serves `key` (from the master's INFO: "slave0:ip=...,port=P").
+Endpoint replica_of(const Endpoint& master) {
+  const std::string replication = raw_command(master, {"INFO", "replication"});
+  const auto at = replication.find("slave0:");
+  if (at == std::string::npos) return {};
+  const auto port_at = replication.find("port=", at);
+  return {master.host, std::stoi(replication.substr(port_at + 5))};
+}
+
+// Reads `key` through `c` until one read lands on `replica` (the client's slot map lists it),
+// for at most `limit`. A cluster just created gossips its replicas in as "loading" for a few
+// seconds, so a client started then begins with masters only.
+bool wait_until_reads_reach(Client& c, const std::string& key, const Endpoint& replica,
+                            std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const long long before = get_calls(replica);
+    (void)c.get(key);
+    if (get_calls(replica) > before) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   rediscache::ClusterOptions options;
@@ -197,13 +221,10 @@ TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   c.set(key, "v", rediscache::SetOptions{60s});
   const Endpoint master = rediscache::test::cluster_node_for(c, key);
   raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
-
-  // The master's INFO names its replica: "slave0:ip=...,port=P,state=online,...".
-  const std::string replication = raw_command(master, {"INFO", "replication"});
-  const auto at = replication.find("slave0:");
-  ASSERT_NE(at, std::string::npos) << replication;
-  const auto port_at = replication.find("port=", at);
-  const Endpoint replica{master.host, std::stoi(replication.substr(port_at + 5))};
+  const Endpoint replica = replica_of(master);
+  ASSERT_NE(replica.port, 0) << raw_command(master, {"INFO", "replication"});
+  ASSERT_TRUE(wait_until_reads_reach(c, key, replica, 15s))
+      << "the client's slot map never listed the replica";
 
   const long long master_before = get_calls(master);
   const long long replica_before = get_calls(replica);
@@ -213,6 +234,26 @@ TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   EXPECT_TRUE(c.set(key, "w", rediscache::SetOptions{60s}));  // a write still reaches the master
   EXPECT_EQ(raw_command(master, {"GET", key}), "w");
   c.del({key});
+}
+
+// A client started the moment a cluster is created sees its replicas as masters of empty
+// shards or as "loading"; it must reload the map every second until they are online rather
+// than wait for refresh_interval (a minute here).
+TEST(ClusterClient, ReadFromReplicas_ClientStartedWithAFreshCluster_UsesReplicasWithinSeconds) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::test::PrivateCluster cluster;
+  rediscache::ClusterOptions options;
+  for (const Endpoint& node : cluster.nodes()) options.seeds.push_back({node.host, node.port});
+  options.read_from_replicas = true;
+  options.refresh_interval = 60s;
+  Client c = Client::cluster(options);
+  const std::string key = rediscache::test::untagged_prefix() + "fresh";
+  c.set(key, "v", rediscache::SetOptions{60s});
+  const Endpoint master = rediscache::test::cluster_node_for(c, key);
+  const Endpoint replica = replica_of(master);
+  ASSERT_NE(replica.port, 0) << raw_command(master, {"INFO", "replication"});
+  EXPECT_TRUE(wait_until_reads_reach(c, key, replica, 20s))
+      << "reads stayed on the master: the slot map was not reloaded while replicas joined";
 }
 
 TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {

@@ -43,7 +43,10 @@ struct REDISCACHE_EXPORT ClusterOptions {
   /// Send read-only commands (GET, MGET, EXISTS, TTL, H*GET*, ...) to replicas with READONLY,
   /// spreading hot keys. Reads may then return values a few milliseconds stale (replication is
   /// asynchronous), and a read right after your own write may miss it. Writes always go to the
-  /// master.
+  /// master. While a shard has no replica in the slot map (a cluster just created, whose
+  /// replicas are still joining or loading; a failover), the map is reloaded every second
+  /// instead of every `refresh_interval`, for up to a minute, so replicas serve reads within
+  /// seconds of becoming ready.
   bool read_from_replicas = false;
 
   /// Throws `std::invalid_argument` naming the first invalid field.
