@@ -1,5 +1,6 @@
 // A fast reader of JSON text into nlohmann::json for Codec<T>::decode, the hot path of a cache hit.
 // It covers the JSON that encoders write and hands anything else back to nlohmann's own parser.
+// Private: the installed codec.hpp reaches it through detail::parse_json (json_reader.cpp).
 #pragma once
 
 #include <charconv>
@@ -276,13 +277,5 @@ class JsonReader {
   const char* pos_;
   const char* end_;
 };
-
-/// JSON text into `out`: JsonReader's fast path, else nlohmann::json::parse, whose errors
-/// propagate (nlohmann::json::parse_error for malformed text, out_of_range for a number beyond
-/// double).
-inline void parse_json(std::string_view text, nlohmann::json& out) {
-  if (JsonReader(text).read(out)) return;
-  out = nlohmann::json::parse(text.begin(), text.end());
-}
 
 }  // namespace rediscache::detail

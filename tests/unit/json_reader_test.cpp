@@ -1,6 +1,6 @@
 // detail::JsonReader, the fast path of Codec<T>::decode: it must read exactly what
 // nlohmann::json::parse reads (same types, same values), and hand everything else back.
-#include "rediscache/cache/detail/json_reader.hpp"
+#include "cache/json_reader.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "rediscache/cache/codec.hpp"
 
 namespace {
 

@@ -8,9 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rediscache/cache/detail/json_reader.hpp"
+#include "rediscache/export.hpp"
 
 namespace rediscache {
+
+namespace detail {
+/// JSON text into `out`: a fast reader for the shapes encoders write (src/cache/json_reader.hpp),
+/// else nlohmann::json::parse, whose errors propagate (nlohmann::json::parse_error for malformed
+/// text, out_of_range for a number beyond double). Either way `out` is what nlohmann alone gives.
+REDISCACHE_EXPORT void parse_json(std::string_view text, nlohmann::json& out);
+}  // namespace detail
 
 /// Thrown by a codec's `decode` when bytes are not a valid encoding of the type. The caches catch
 /// any exception from `decode`, count it as a decode error, delete the entry and treat it as a
@@ -44,7 +51,7 @@ struct Codec {
 
   /// Parses JSON and converts it to T. Throws CodecError on malformed JSON or a shape that does not
   /// convert (an older schema, a different type). Reads the same values as nlohmann::json::parse,
-  /// through a faster reader for the common shapes (detail/json_reader.hpp).
+  /// through a faster reader for the common shapes (detail::parse_json).
   static T decode(std::string_view bytes) {
     try {
       nlohmann::json json;
