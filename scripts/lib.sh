@@ -388,6 +388,31 @@ rc_tsan_prefix() {
   rc_die "ThreadSanitizer does not work on this machine"
 }
 
+# rc_configure_preset <preset> [cmake args...]: configures CMakePresets.json's <preset> (whose
+# build dir is build, build-asan, build-tsan or build-bench), starting over when that directory was
+# configured with another generator.
+rc_configure_preset() {
+  local preset="$1" dir
+  shift
+  case "$preset" in
+    plain) dir=build ;;
+    *) dir="build-$preset" ;;
+  esac
+  if [[ -f $dir/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
+  cmake --preset "$preset" "$@"
+}
+
+# rc_check_format: clang-format --dry-run --Werror over every tracked C++ file.
+rc_check_format() {
+  local files=()
+  mapfile -t files < <(git ls-files -- '*.hpp' '*.cpp' '*.h' '*.cc')
+  ((${#files[@]})) || return 0
+  clang-format --dry-run --Werror "${files[@]}"
+  echo "clang-format: ${#files[@]} files clean"
+}
+
 # rc_configure <build-dir> <cmake args...>: configures with Ninja, starting over when the
 # directory was configured with another generator.
 rc_configure() {
