@@ -66,6 +66,9 @@ int run(const user_service::Config& config) {
   // httplib closes a keep-alive connection after 5 requests by default; a load balancer or wrk
   // keeps connections for much longer.
   server.set_keep_alive_max_count(100000);
+  // Without TCP_NODELAY a response written in two segments (headers, body) waits for the
+  // client's delayed ACK: about 40 ms per request on Linux.
+  server.set_tcp_nodelay(true);
   server.set_payload_max_length(config.max_body_bytes);  // larger bodies: 413
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
