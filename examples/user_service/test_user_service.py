@@ -365,7 +365,9 @@ def fault(args, pg, redis_bin, workdir):
     redis.start()
     svc = None
     try:
-        svc = sd.Service(args.service, pg, redis.port, *HIGH_LIMIT)
+        # cpp-httplib gives each keep-alive connection a worker thread for as long as it lives:
+        # two workers more than wrk's 8 connections stay free for the test's own requests.
+        svc = sd.Service(args.service, pg, redis.port, *HIGH_LIMIT, "--threads", "10")
         warm = sd.run_wrk(svc.url, args.lua, 3)
         print(f"warm-up: {warm['rps']:.0f} requests/s, p50 {warm['p50_ms']:.2f} ms, "
               f"p99 {warm['p99_ms']:.2f} ms", flush=True)
