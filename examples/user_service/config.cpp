@@ -69,7 +69,7 @@ std::chrono::milliseconds parse_ms(std::string_view v, std::string_view what, lo
 }
 
 const std::vector<Setting>& settings() {
-  static const std::vector<Setting> all = {
+  static const std::vector<Setting> kAll = {
       {"--redis-url", "USER_SERVICE_REDIS_URL", true,
        [](Config& c, std::string_view v, std::string_view w) { apply_redis_url(c, v, w); },
        "redis://[[user]:password@]host[:port][/db]"},
@@ -132,7 +132,7 @@ const std::vector<Setting>& settings() {
        },
        "sustained requests per second per client (default 100)"},
   };
-  return all;
+  return kAll;
 }
 
 }  // namespace

@@ -56,26 +56,29 @@ void HttpMetrics::write(rediscache::MetricsWriter& out) const {
 
 std::string HttpMetrics::histogram_text() const {
   const std::string name = "user_service_http_request_duration_seconds";
-  std::string text = "# HELP " + name + " Time from routing to response, by route\n" + "# TYPE " +
-                     name + " histogram\n";
+  std::string text;
+  text.append("# HELP ").append(name).append(" Time from routing to response, by route\n");
+  text.append("# TYPE ").append(name).append(" histogram\n");
   for (const auto& r : routes_) {
     const std::uint64_t count = r->count.load(std::memory_order_relaxed);
     if (count == 0) continue;
     // Methods and route patterns are ours, never client input: no escaping needed.
-    const std::string label = "method=\"" + r->method + "\",route=\"" + r->name + "\"";
+    std::string label;
+    label.append("method=\"").append(r->method).append("\",route=\"").append(r->name).append("\"");
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < r->buckets.size(); ++i) {
       cumulative += r->buckets[i].load(std::memory_order_relaxed);
       const std::string le = i < kBounds.size() ? format_double(kBounds[i]) : "+Inf";
-      text +=
-          name + "_bucket{" + label + ",le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+      text.append(name).append("_bucket{").append(label).append(",le=\"").append(le);
+      text.append("\"} ").append(std::to_string(cumulative)).append("\n");
     }
-    // Buckets and count are read one after the other while requests go on: +Inf is the count
-    // of this scrape, so the histogram stays consistent (count == +Inf bucket).
-    text += name + "_sum{" + label + "} " +
-            format_double(static_cast<double>(r->sum_ns.load(std::memory_order_relaxed)) / 1e9) +
-            "\n";
-    text += name + "_count{" + label + "} " + std::to_string(cumulative) + "\n";
+    // Buckets are read one after the other while requests go on: the count written is the sum
+    // of the buckets of this scrape, so the histogram stays consistent (count == +Inf bucket).
+    const double sum = static_cast<double>(r->sum_ns.load(std::memory_order_relaxed)) / 1e9;
+    text.append(name).append("_sum{").append(label).append("} ").append(format_double(sum));
+    text.append("\n");
+    text.append(name).append("_count{").append(label).append("} ");
+    text.append(std::to_string(cumulative)).append("\n");
   }
   return text;
 }

@@ -6,7 +6,9 @@
 //   user_service --help
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +50,7 @@ rediscache::Client make_redis(const user_service::Config& config) {
 }
 
 int run(const user_service::Config& config) {
-  // Signals are taken by one thread with sigwait (not a handler): stopping the server is not
+  // Signals are taken by one thread with sigtimedwait (not a handler): stopping the server is not
   // async-signal-safe. Blocked here, before any thread starts, so every thread inherits the mask.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -89,13 +91,19 @@ int run(const user_service::Config& config) {
               config.bind.c_str(), port, config.cache ? "on" : "off", config.threads);
   std::fflush(stdout);
 
-  std::thread signals([&server, stop_signals] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    server.stop();  // listen_after_bind() returns once in-flight requests are answered
+  // The signal thread waits in slices so it can also end when the server stops by itself.
+  std::atomic<bool> server_done{false};
+  std::thread signals([&server, &server_done, stop_signals] {
+    const timespec slice{0, 200'000'000};
+    while (!server_done.load()) {
+      if (sigtimedwait(&stop_signals, nullptr, &slice) > 0) {
+        server.stop();  // listen_after_bind() returns once in-flight requests are answered
+        return;
+      }
+    }
   });
   const bool served = server.listen_after_bind();
-  if (!served) pthread_kill(signals.native_handle(), SIGTERM);  // wake the signal thread
+  server_done.store(true);
   signals.join();
 
   std::printf("user_service: stopping, flushing queued events\n");

@@ -147,11 +147,11 @@ std::pair<const char*, const char*> route_of(const httplib::Request& req) {
 }
 
 const std::vector<std::pair<std::string, std::string>>& routes() {
-  static const std::vector<std::pair<std::string, std::string>> all = {
+  static const std::vector<std::pair<std::string, std::string>> kAll = {
       {"GET", "/users/{id}"}, {"PUT", "/users/{id}"}, {"POST", "/users/{id}/events"},
       {"GET", "/users"},      {"POST", "/login"},     {"GET", "/me"},
       {"GET", "/metrics"},    {"GET", "/healthz"}};
-  return all;
+  return kAll;
 }
 
 rediscache::CacheOptions user_cache_options(const Config& config) {
@@ -219,7 +219,7 @@ void write_near_metrics(rediscache::MetricsWriter& out, const rediscache::NearCa
 
 }  // namespace
 
-UserService::UserService(const Config& config, Database& db, rediscache::Client redis)
+UserService::UserService(const Config& config, Database& db, const rediscache::Client& redis)
     : config_(config),
       db_(db),
       redis_(redis),

@@ -28,7 +28,7 @@ class UserService {
  public:
   /// Builds the components; contacts neither Redis nor PostgreSQL (so the service starts while
   /// Redis is down; the write-behind queue is then created on the first event).
-  UserService(const Config& config, Database& db, rediscache::Client redis);
+  UserService(const Config& config, Database& db, const rediscache::Client& redis);
   ~UserService();
   UserService(const UserService&) = delete;
   UserService& operator=(const UserService&) = delete;
