@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_driver as sd  # noqa: E402
 
