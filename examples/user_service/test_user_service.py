@@ -376,8 +376,8 @@ def smoke(args, pg, redis_bin, workdir):
             functional_checks(svc, pg)
             load_checks(svc, args.lua)
         finally:
-            code = svc.stop()
-            check(code == 0, f"the service exits 0 on SIGTERM ({code})")
+            code = svc.stop(signal.SIGINT)
+            check(code == 0, f"the service exits 0 on SIGINT ({code})")
         config_checks(args.service, pg)
         rate_limit_checks(args.service, pg, redis.port)
         database_outage_checks(args.service, pg, redis.port)
