@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_set>
@@ -84,6 +85,19 @@ std::string cookie(const httplib::Request& req, std::string_view name) {
     }
   }
   return {};
+}
+
+// 128 random bits as hex: unique without coordination. Event ids need not be secret, so
+// std::random_device (getrandom on Linux) is enough; the library's token source is private.
+std::string new_event_id() {
+  thread_local std::random_device device;
+  std::string id;
+  char buf[9];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(device()));
+    id += buf;
+  }
+  return id;
 }
 
 long long now_ms() {
@@ -421,7 +435,7 @@ void UserService::post_event(const httplib::Request& req, httplib::Response& res
   event.at_ms = now_ms();
   if (!find_user(id)) return fail(res, 404, "no such user");
   // The id makes each event its own record: write-behind coalesces writes of one id.
-  const std::string event_id = rediscache::random_token(12);
+  const std::string event_id = new_event_id();
   events().write(event_id, event);  // queued in Redis; PostgreSQL gets it in the next batch
   reply(res, 202, json{{"event_id", event_id}});
 }
