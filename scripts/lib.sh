@@ -11,6 +11,7 @@ RC_PACKAGES=(
   libhiredis-dev nlohmann-json3-dev libpqxx-dev libpq-dev libzstd-dev
   libgtest-dev googletest libbenchmark-dev
   redis-server redis-tools postgresql postgresql-contrib
+  libcpp-httplib-dev wrk prometheus
   python3 python3-redis
   clang-format clang-tidy
   util-linux procps
