@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::detail {
 
@@ -108,7 +109,7 @@ Reply ClusterTopology::execute(int slot, const Command& command,
   // Retries of TRYAGAIN, CLUSTERDOWN and unreachable nodes share one time budget per command.
   const auto may_retry = [&] {
     const auto now = Clock::now();
-    if (!deadline) deadline = now + options_.retry_timeout;
+    if (!deadline) deadline = detail::saturating_deadline(now, options_.retry_timeout);
     return now < *deadline;
   };
   const auto retry_later = [&] {
