@@ -39,8 +39,8 @@ void CacheOptions::validate() const {
   require_positive(lock.max_backoff, "CacheOptions::lock.max_backoff");
   require(refresh.mode == RefreshMode::kNone || ttl.has_value(), "CacheOptions::refresh.mode",
           "needs a ttl (refresh-ahead refreshes before the TTL ends)");
-  require(refresh.xfetch_beta > 0.0 && refresh.xfetch_beta <= 1e6, "CacheOptions::refresh.xfetch_beta",
-          "must be in (0, 1e6]");
+  require(refresh.xfetch_beta > 0.0 && refresh.xfetch_beta <= 1e6,
+          "CacheOptions::refresh.xfetch_beta", "must be in (0, 1e6]");
   require(refresh.threshold > 0.0 && refresh.threshold < 1.0, "CacheOptions::refresh.threshold",
           "must be in (0, 1)");
   require_range(refresh.threads, std::size_t{1}, std::size_t{16}, "CacheOptions::refresh.threads");

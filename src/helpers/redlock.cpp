@@ -14,15 +14,16 @@
 namespace rediscache {
 
 void RedlockOptions::validate() const {
-  detail::require(key_prefix.find_first_of("{}") == std::string::npos,
-                  "RedlockOptions::key_prefix", "must not contain '{' or '}'");
+  detail::require(key_prefix.find_first_of("{}") == std::string::npos, "RedlockOptions::key_prefix",
+                  "must not contain '{' or '}'");
   detail::require_positive(ttl, "RedlockOptions::ttl");
   detail::require(clock_drift_factor >= 0.0 && clock_drift_factor < 1.0,
                   "RedlockOptions::clock_drift_factor", "must be in [0, 1)");
   detail::require_non_negative(clock_drift_min, "RedlockOptions::clock_drift_min");
   detail::require_positive(retry_min, "RedlockOptions::retry_min");
   detail::require_positive(retry_max, "RedlockOptions::retry_max");
-  detail::require(retry_max >= retry_min, "RedlockOptions::retry_max", "must be at least retry_min");
+  detail::require(retry_max >= retry_min, "RedlockOptions::retry_max",
+                  "must be at least retry_min");
 }
 
 namespace detail {

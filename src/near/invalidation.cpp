@@ -232,7 +232,8 @@ struct InvalidationListener::State {
   }
 
   void await_subscriptions(Node& node, int expected) const {
-    const auto deadline = detail::saturating_deadline(Clock::now(), node.connection.command_timeout);
+    const auto deadline =
+        detail::saturating_deadline(Clock::now(), node.connection.command_timeout);
     int confirmed = 0;
     while (confirmed < expected) {
       const auto left =

@@ -12,7 +12,9 @@ namespace {
 
 using detail::throw_invalid;
 
-[[noreturn]] void invalid(const std::string& field, const char* rule) { throw_invalid(field, rule); }
+[[noreturn]] void invalid(const std::string& field, const char* rule) {
+  throw_invalid(field, rule);
+}
 
 void validate_addresses(const std::vector<ServerAddress>& addresses, const char* field) {
   if (addresses.empty()) invalid(field, "must name at least one server");

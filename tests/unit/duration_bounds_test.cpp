@@ -388,7 +388,8 @@ TEST(DurationBounds, CallArguments_EveryDuration_BoundedAndNamed) {
   rediscache::Redlock redlock({client});
   // Redlock counts unreachable servers and retries until the deadline, so its bound itself is
   // not called here (it would wait a year); the rejections are.
-  for (const milliseconds bad : {milliseconds::max(), milliseconds::max() / 2, kMaxDuration + 1ms}) {
+  for (const milliseconds bad :
+       {milliseconds::max(), milliseconds::max() / 2, kMaxDuration + 1ms}) {
     EXPECT_EQ(outcome([&] { (void)redlock.lock("n", bad); }).rfind("Redlock::lock wait_timeout", 0),
               0u);
   }
