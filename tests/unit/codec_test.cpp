@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -244,4 +245,45 @@ TEST(Entry, RemainingLifetime_HostileExpiry_Saturates) {
   EXPECT_EQ(remaining_lifetime(kMin + 5, 1'800'000'000'000).count(), kMin);
   EXPECT_EQ(remaining_lifetime(kMax, -5).count(), kMax);
   EXPECT_EQ(remaining_lifetime(1'800'000'000'500, 1'800'000'000'000).count(), 500);
+}
+
+TEST(Codec, Json_NestedDeeperThanTheBound_CodecErrorQuickly) {
+  const std::size_t depth = 1'000'000;  // the planted entry of issue 16: 2 MB
+  const std::string planted = std::string(depth, '[') + std::string(depth, ']');
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(Codec<nlohmann::json>::decode(planted), CodecError);
+  EXPECT_THROW(Codec<std::vector<int>>::decode(planted), CodecError);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  const std::string at_bound = std::string(rediscache::kDefaultMaxJsonDepth, '[') +
+                               std::string(rediscache::kDefaultMaxJsonDepth, ']');
+  EXPECT_NO_THROW(Codec<nlohmann::json>::decode(at_bound));
+  const std::string past = "[" + at_bound + "]";
+  EXPECT_THROW(Codec<nlohmann::json>::decode(past), CodecError);
+  EXPECT_NO_THROW((rediscache::JsonCodec<nlohmann::json, 200>::decode(past)));
+  EXPECT_THROW((rediscache::JsonCodec<nlohmann::json, 2>::decode("[[[1]]]")), CodecError);
+}
+
+TEST(Codec, Json_NumberOutOfRange_CodecErrorNotWrapped) {
+  EXPECT_THROW(Codec<long long>::decode("18446744073709551616"), CodecError);  // 2^64: a double
+  EXPECT_THROW(Codec<long long>::decode("9223372036854775808"), CodecError);   // 2^63
+  EXPECT_THROW(Codec<int>::decode("4294967297"), CodecError);
+  EXPECT_THROW(Codec<unsigned>::decode("-1"), CodecError);
+  EXPECT_THROW(Codec<std::uint8_t>::decode("256"), CodecError);
+  EXPECT_THROW(Codec<std::vector<int>>::decode("[1,2,4294967297]"), CodecError);
+  EXPECT_THROW((Codec<std::map<std::string, unsigned>>::decode(R"({"a":1,"b":-1})")), CodecError);
+  EXPECT_EQ(Codec<long long>::decode("-9223372036854775808"),
+            std::numeric_limits<long long>::min());
+  EXPECT_EQ(Codec<unsigned long long>::decode("18446744073709551615"),
+            std::numeric_limits<unsigned long long>::max());
+  EXPECT_EQ(Codec<int>::decode("-2147483648"), std::numeric_limits<int>::min());
+}
+
+TEST(Codec, Json_FloatInIntegerField_CodecErrorNotUndefined) {
+  EXPECT_THROW(Codec<long long>::decode("1e19"), CodecError);
+  EXPECT_THROW(Codec<std::vector<std::int64_t>>::decode("[1e19]"), CodecError);
+  EXPECT_THROW(Codec<int>::decode("1.5"), CodecError);
+  EXPECT_THROW(Codec<unsigned>::decode("-1.0"), CodecError);
+  EXPECT_THROW(Codec<float>::decode("1e300"), CodecError);
+  EXPECT_EQ(Codec<int>::decode("7.0"), 7);  // an exact integer written as a float converts
+  EXPECT_EQ(Codec<double>::decode("1e19"), 1e19);
 }
