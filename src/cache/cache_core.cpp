@@ -107,7 +107,7 @@ std::chrono::milliseconds CacheCore::Impl::jittered(std::chrono::milliseconds ba
 
 bool CacheCore::Impl::stale_usable(const Lookup& lookup) const {
   return lookup.state == Freshness::kStale &&
-         now_ms() < lookup.meta.expires_at_ms + options_.stale_window.count();
+         now_ms() < saturating_add(lookup.meta.expires_at_ms, options_.stale_window.count());
 }
 
 CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
@@ -127,7 +127,7 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
     const std::int64_t expiry = lookup.meta.expires_at_ms;
     if (expiry == 0 || now < expiry) {
       lookup.state = Freshness::kFresh;
-    } else if (now < expiry + options_.stale_window.count()) {
+    } else if (now < saturating_add(expiry, options_.stale_window.count())) {
       lookup.state = Freshness::kStale;
     } else {
       lookup.state = Freshness::kExpired;
@@ -136,7 +136,7 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
     if (lookup.meta.compressed) {
       lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
     } else if (!lookup.meta.negative) {
-      lookup.value = ops_.decode(std::string_view(*raw).substr(kEntryHeaderSize));  // no copy
+      lookup.value = ops_.decode(entry_body(*raw, lookup.meta));  // no copy
     }
     return lookup;
   } catch (const std::exception& e) {
@@ -247,11 +247,21 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   std::string key;
   std::optional<std::string> raw;
   bool from_memory = false;
+  bool wrong_type = false;
   const bool reached = try_redis(call, "GET", [&] {
     version = keys_.version();
     key = keys_.key_for(id, version);
-    raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+    try {
+      raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+    } catch (const ReplyError& e) {
+      // Another type under the entry's key (a list, a hash): Redis is up, the entry is corrupt.
+      if (e.server_code() != "WRONGTYPE") throw;
+      counters_.decode_errors.add();
+      report("decode cached value", e);
+      wrong_type = true;
+    }
   });
+  if (wrong_type) try_redis(call, "DEL corrupt entry", [&] { client_.del({key}); });
   if (!reached) {
     // Redis is out of this call. The flight key still needs a name: the last known version.
     call.redis_down = true;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,14 @@ struct EntryMeta {
 /// may hold any value (INT64_MIN included), and the difference must never wrap.
 std::chrono::milliseconds remaining_lifetime(std::int64_t expires_at_ms,
                                              std::int64_t now_ms) noexcept;
+
+/// `a + b` clamped to the int64 range: expiry arithmetic on a header from Redis never wraps.
+inline std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b < 0 ? std::numeric_limits<std::int64_t>::min()
+               : std::numeric_limits<std::int64_t>::max();
+}
 
 /// Compression settings for encode_entry.
 struct CompressionSettings {

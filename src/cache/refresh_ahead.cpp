@@ -21,7 +21,8 @@ bool xfetch_due(std::int64_t now_ms, std::int64_t expiry_ms, std::uint32_t load_
 
 bool threshold_due(std::int64_t now_ms, std::int64_t expiry_ms, std::chrono::milliseconds ttl,
                    double threshold) {
-  const double left = static_cast<double>(expiry_ms - now_ms);
+  // In doubles: a hostile expiry near INT64_MIN must not wrap the difference.
+  const double left = static_cast<double>(expiry_ms) - static_cast<double>(now_ms);
   return left < threshold * static_cast<double>(ttl.count());
 }
 

@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/entry.hpp"
 #include "client_factory.hpp"
 #include "rediscache/cache/keys.hpp"
 #include "rediscache/client/client.hpp"
@@ -506,6 +507,65 @@ TEST(CacheAside, GetOrLoad_CorruptedValue_CountedDeletedAndMissed) {
   EXPECT_EQ(typed_loads, 1);  // rewritten, now a hit
 }
 
+TEST(CacheAside, GetOrLoad_WrongTypeUnderKey_CorruptEntryDeletedAndReloaded) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  StringCache cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  int loads = 0;
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    ++loads;
+    return std::string("good");
+  };
+  cache.get_or_load("w", loader);  // learn the version
+  const std::string key = cache.key_for("w");
+  raw_key_command(ep, {"DEL", key});
+  raw_key_command(ep, {"RPUSH", key, "a", "list"});
+  EXPECT_EQ(cache.get_or_load("w", loader), "good");
+  EXPECT_EQ(loads, 2);
+  EXPECT_EQ(cache.stats().decode_errors, 1u);
+  EXPECT_EQ(cache.stats().breaker_opens, 0u);
+  EXPECT_EQ(raw_key_command(ep, {"TYPE", key}), "string");  // repaired: reloaded and stored
+  EXPECT_EQ(cache.get_or_load("w", loader), "good");
+  EXPECT_EQ(loads, 2);  // now a hit
+}
+
+TEST(CacheAside, GetOrLoad_TruncatedOrDeepEntry_CorruptNotServed) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  options.compress_above.reset();
+  StringCache cache(make_client(ep), options);
+  CacheAside<nlohmann::json> json_cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  int loads = 0;
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    ++loads;
+    return std::string("a value of some length");
+  };
+  cache.get_or_load("t", loader);
+  const std::string key = cache.key_for("t");
+  const std::string stored = *make_client(ep).get(key);
+  raw_key_command(ep, {"SET", key, stored.substr(0, stored.size() - 3), "PX", "60000"});
+  EXPECT_EQ(cache.get_or_load("t", loader), "a value of some length");
+  EXPECT_EQ(loads, 2);  // the truncated entry was a miss, not a hit on a shorter string
+  EXPECT_EQ(cache.stats().decode_errors, 1u);
+
+  // A million-deep array planted as a well-formed entry: a CodecError, not a crash.
+  const std::size_t depth = 1'000'000;
+  const std::string planted =
+      rediscache::detail::encode_entry({}, std::string(depth, '[') + std::string(depth, ']'), {});
+  const std::string json_key = json_cache.key_for("deep");
+  raw_key_command(ep, {"SET", json_key, planted, "PX", "60000"});
+  int json_loads = 0;
+  const auto json_loader = [&](std::string_view) -> std::optional<nlohmann::json> {
+    ++json_loads;
+    return nlohmann::json{{"ok", true}};
+  };
+  EXPECT_EQ(json_cache.get_or_load("deep", json_loader), (nlohmann::json{{"ok", true}}));
+  EXPECT_EQ(json_loads, 1);
+  EXPECT_EQ(json_cache.stats().decode_errors, 1u);
+}
+
 TEST(CacheAside, GetOrLoad_LargeValues_CompressedAndPlainCoexist) {
   REDISCACHE_REQUIRE_REDIS(ep);
   CacheOptions plain_options = base_options();
@@ -956,7 +1016,7 @@ TEST(CacheAside, JsonStruct_RoundTripsThroughRedis) {
   const NamespaceCleanup cleanup{ep, cache.options().name};
   const Row row{{"name", "Ada"}, {"email", "ada@example.org"}};
   EXPECT_EQ(cache.get_or_load("1", [&](std::string_view) { return std::optional<Row>(row); }), row);
-  EXPECT_EQ(raw_key_command(ep, {"GETRANGE", cache.key_for("1"), "16", "-1"}),
+  EXPECT_EQ(raw_key_command(ep, {"GETRANGE", cache.key_for("1"), "24", "-1"}),
             R"({"email":"ada@example.org","name":"Ada"})");
 }
 
