@@ -375,6 +375,9 @@ void CacheCore::Impl::invalidate(std::string_view id) {
     key = keys_.key_for(id, version);
     client_.del({key, keys_.lock_key_for(id, version)});
   });
+  // Read-your-invalidation: a get_or_load that starts after this returns must not join a load
+  // that began before it (that load's store already fails: its lease was deleted above).
+  flights_.forget(key);
   counters_.invalidations.add();
   if (near_) near_->wrote(key);
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -760,6 +761,48 @@ TEST(CacheAside, Invalidate_DeletesEntry_NextReadLoads) {
   cache.invalidate("i");
   EXPECT_EQ(cache.get_or_load("i", loader), "v2");
   EXPECT_EQ(cache.stats().invalidations, 1u);
+}
+
+TEST(CacheAside, Invalidate_ReadStartedAfterIt_DoesNotJoinTheEarlierLoad) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  StringCache cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool loading = false;
+  bool release = false;
+  std::thread early([&] {
+    const auto value = cache.get_or_load("y", [&](std::string_view) -> std::optional<std::string> {
+      std::unique_lock<std::mutex> lock(mu);
+      loading = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return std::string("before-invalidate");
+    });
+    EXPECT_EQ(value, "before-invalidate");  // its own caller started before the invalidation
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return loading; });
+  }
+  cache.invalidate("y");  // the database changed; invalidate() has returned
+  auto late = std::async(std::launch::async, [&] {
+    return cache.get_or_load(
+        "y", [](std::string_view) -> std::optional<std::string> { return "after-invalidate"; });
+  });
+  // Joining the earlier load would block until it is released, and then return its old value.
+  const bool done = late.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  early.join();
+  ASSERT_TRUE(done) << "a read started after invalidate() joined a load that began before it";
+  EXPECT_EQ(late.get(), "after-invalidate");
+  EXPECT_EQ(cache.get_or_load(
+                "y", [](std::string_view) -> std::optional<std::string> { return "reloaded"; }),
+            "after-invalidate");  // the later load was cached; the earlier one was not
 }
 
 TEST(CacheAside, Invalidate_DuringLoad_OldLoadDoesNotOverwrite) {
