@@ -228,7 +228,17 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
       client_.set(key, prepared->entry, set_options);
     }
   });
-  if (!ok) return;
+  if (!ok) {
+    // The store failed (an error reply, or the connection lost mid-command: outcome unknown).
+    // Give the lease back at once so readers polling for it do not sit out lock.max_wait: one
+    // attempt, on a fresh call so that an I/O error of the store does not skip it (the breaker
+    // still does). If the store did land, the release deletes only our token; the value stays.
+    if (token != nullptr) {
+      Call again;
+      release(again, lock_key, *token);
+    }
+    return;
+  }
   if (!stored) {
     counters_.lease_lost.add();
     return;

@@ -320,6 +320,24 @@ TEST(CacheAside, Set_EveryKeyHasTtl_JitterSpreadsExpiries) {
   EXPECT_GT(std::set<long long>(entry_ttls.begin(), entry_ttls.end()).size(), 30u);
 }
 
+TEST(CacheAside, GetOrLoad_StoreFails_LeaseGivenBackAtOnce) {
+  RedisServer server;  // private: the test makes it run out of memory
+  CacheOptions options = base_options();
+  StringCache cache(make_client(server.endpoint(), 500ms), options);
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    // Holding the lease, Redis now refuses every write: the store fails with an OOM error.
+    EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "1"}), "OK");
+    return std::string("value");
+  };
+  EXPECT_EQ(cache.get_or_load("s", loader), "value");
+  const std::string key = cache.key_for("s");
+  const std::string lock_key = std::string(key).replace(options.name.size(), 0, ":lock");
+  EXPECT_EQ(server.command({"EXISTS", key}), "0");  // not stored
+  EXPECT_EQ(server.command({"EXISTS", lock_key}), "0")
+      << "the lease outlived the failed store: readers would wait lock.max_wait for it";
+  EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "0"}), "OK");
+}
+
 TEST(CacheAside, GetOrLoad_RedisStoppedAndRestarted_BreakerKeepsServingAndRecovers) {
   RedisServer server;
   CacheOptions options = base_options();
