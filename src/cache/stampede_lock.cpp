@@ -6,6 +6,7 @@
 #include "cache/cache_core_impl.hpp"
 #include "cache/lease_scripts.hpp"
 #include "rediscache/client/pipeline.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::detail {
 
@@ -17,7 +18,7 @@ CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std:
                                                           const std::string& lock_key,
                                                           const std::string& token, Lookup& stale) {
   const StampedeLockOptions& lock = options_.lock;
-  const auto deadline = std::chrono::steady_clock::now() + lock.max_wait;
+  const auto deadline = saturating_deadline(std::chrono::steady_clock::now(), lock.max_wait);
   auto backoff = lock.initial_backoff;
   bool waited = false;
   for (;;) {

@@ -421,7 +421,8 @@ struct WriteBehindQueue::State {
         if (stop || wake_seq != seq) break;
         const auto now = Clock::now();
         if (now >= deadline) break;
-        cv.wait_until(lock, std::min(deadline, now + options.poll_interval),
+        cv.wait_until(lock,
+                      std::min(deadline, detail::saturating_deadline(now, options.poll_interval)),
                       [&] { return stop || wake_seq != seq; });
       }
       auto more = read(options.max_batch - entries.size(), entries.back().stream_id);
