@@ -12,7 +12,7 @@ RC_PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   redis-server redis-tools postgresql postgresql-contrib
   python3 python3-redis
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev
   util-linux procps
 )
 
