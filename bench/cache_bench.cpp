@@ -256,7 +256,7 @@ void BM_Raw_GetManyMiss100(benchmark::State& state) {
   const auto ep = require_redis(state);
   if (!ep) return;
   RawContext c = raw_connect(*ep);
-  const std::string value(216, 'b');  // what the library stores: 16-byte header + 200 bytes
+  const std::string value(224, 'b');  // what the library stores: 24-byte header + 200 bytes
   for (auto _ : state) {
     std::vector<std::string> argv = {"MGET"};
     for (const auto& id : fresh_ids(kBatch)) argv.push_back("bench-miss-raw:" + id);

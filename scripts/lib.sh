@@ -13,7 +13,7 @@ RC_PACKAGES=(
   redis-server redis-tools postgresql postgresql-contrib
   libcpp-httplib-dev wrk prometheus
   python3 python3-redis
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev
   util-linux procps
 )
 

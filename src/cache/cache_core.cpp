@@ -1,8 +1,11 @@
+// CacheCore::Impl: construction, reading and classifying entries, building and storing them,
+// get_or_load, the explicit writes and stats. The stampede lock (stampede_lock.cpp), refresh-ahead
+// (refresh_ahead.cpp), the batch path (cache_core_batch.cpp) and its leased write-back
+// (lease_writes.cpp) live beside it.
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
-#include <thread>
 
 #include "cache/cache_core_impl.hpp"
 #include "cache/lease_scripts.hpp"
@@ -10,15 +13,10 @@
 #include "util/random.hpp"
 
 namespace rediscache::detail {
-namespace {
-
-std::mt19937_64& rng() {
-  thread_local std::mt19937_64 engine(random_u64());
-  return engine;
-}
 
 double uniform01() {  // in (0, 1]
-  return 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(rng());
+  thread_local std::mt19937_64 engine(random_u64());
+  return 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command) {
@@ -31,6 +29,8 @@ std::uint32_t saturating_us(std::chrono::steady_clock::duration d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   return static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX));
 }
+
+namespace {
 
 // Decompressed payloads may be larger than stored entries, but never without bound: a damaged
 // or hostile frame must not allocate gigabytes.
@@ -107,7 +107,7 @@ std::chrono::milliseconds CacheCore::Impl::jittered(std::chrono::milliseconds ba
 
 bool CacheCore::Impl::stale_usable(const Lookup& lookup) const {
   return lookup.state == Freshness::kStale &&
-         now_ms() < lookup.meta.expires_at_ms + options_.stale_window.count();
+         now_ms() < saturating_add(lookup.meta.expires_at_ms, options_.stale_window.count());
 }
 
 CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
@@ -127,7 +127,7 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
     const std::int64_t expiry = lookup.meta.expires_at_ms;
     if (expiry == 0 || now < expiry) {
       lookup.state = Freshness::kFresh;
-    } else if (now < expiry + options_.stale_window.count()) {
+    } else if (now < saturating_add(expiry, options_.stale_window.count())) {
       lookup.state = Freshness::kStale;
     } else {
       lookup.state = Freshness::kExpired;
@@ -136,7 +136,7 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
     if (lookup.meta.compressed) {
       lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
     } else if (!lookup.meta.negative) {
-      lookup.value = ops_.decode(std::string_view(*raw).substr(kEntryHeaderSize));  // no copy
+      lookup.value = ops_.decode(entry_body(*raw, lookup.meta));  // no copy
     }
     return lookup;
   } catch (const std::exception& e) {
@@ -228,7 +228,17 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
       client_.set(key, prepared->entry, set_options);
     }
   });
-  if (!ok) return;
+  if (!ok) {
+    // The store failed (an error reply, or the connection lost mid-command: outcome unknown).
+    // Give the lease back at once so readers polling for it do not sit out lock.max_wait: one
+    // attempt, on a fresh call so that an I/O error of the store does not skip it (the breaker
+    // still does). If the store did land, the release deletes only our token; the value stays.
+    if (token != nullptr) {
+      Call again;
+      release(again, lock_key, *token);
+    }
+    return;
+  }
   if (!stored) {
     counters_.lease_lost.add();
     return;
@@ -236,10 +246,6 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
   counters_.writes.add();
   counters_.bytes_written.add(prepared->entry.size());
   if (near_) near_->wrote(key);
-}
-
-void CacheCore::Impl::release(Call& call, const std::string& lock_key, const std::string& token) {
-  try_redis(call, "release lock", [&] { client_.eval(release_script(), {lock_key}, {token}); });
 }
 
 // --- get_or_load --------------------------------------------------------------------------
@@ -251,11 +257,21 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   std::string key;
   std::optional<std::string> raw;
   bool from_memory = false;
+  bool wrong_type = false;
   const bool reached = try_redis(call, "GET", [&] {
     version = keys_.version();
     key = keys_.key_for(id, version);
-    raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+    try {
+      raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+    } catch (const ReplyError& e) {
+      // Another type under the entry's key (a list, a hash): Redis is up, the entry is corrupt.
+      if (e.server_code() != "WRONGTYPE") throw;
+      counters_.decode_errors.add();
+      report("decode cached value", e);
+      wrong_type = true;
+    }
   });
+  if (wrong_type) try_redis(call, "DEL corrupt entry", [&] { client_.del({key}); });
   if (!reached) {
     // Redis is out of this call. The flight key still needs a name: the last known version.
     call.redis_down = true;
@@ -334,153 +350,6 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
   return value;
 }
 
-CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std::string& key,
-                                                          const std::string& lock_key,
-                                                          const std::string& token, Lookup& stale) {
-  const StampedeLockOptions& lock = options_.lock;
-  const auto deadline = std::chrono::steady_clock::now() + lock.max_wait;
-  auto backoff = lock.initial_backoff;
-  bool waited = false;
-  for (;;) {
-    bool acquired = false;
-    std::optional<std::string> raw;
-    // Taking the lock and re-reading the entry share one round trip; the re-read catches a
-    // value written between our GET and now (so a late thread does not load again).
-    const bool ok = try_redis(call, "SET NX lock", [&] {
-      Pipeline pipeline = client_.pipeline();
-      SetOptions nx;
-      nx.ttl = lock.ttl;
-      nx.condition = SetCondition::kIfNotExists;
-      pipeline.set(lock_key, token, nx);
-      pipeline.get(key);
-      std::vector<Reply> replies = pipeline.exec();
-      throw_if_error(replies.at(0), client_.endpoint(), "SET");
-      throw_if_error(replies.at(1), client_.endpoint(), "GET");
-      acquired = replies[0].is_status();
-      if (replies[1].is_string()) raw = std::move(replies[1].str);
-    });
-    if (!ok) return Acquire{};  // load without a lease; nothing will be cached
-
-    Lookup lookup = inspect(call, key, raw);
-    if (lookup.state == Freshness::kFresh) {
-      if (acquired) release(call, lock_key, token);
-      return Acquire{false, true, lookup.meta.negative ? nullptr : lookup.value};
-    }
-    if (lookup.state == Freshness::kStale) stale = std::move(lookup);
-    if (acquired) return Acquire{true, false, nullptr};
-
-    if (!waited) {
-      waited = true;
-      counters_.stampede_waits.add();
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      counters_.lock_timeouts.add();
-      return Acquire{};
-    }
-    // Jitter spreads the pollers of many processes; doubling keeps a long wait cheap.
-    const auto pause =
-        std::chrono::duration_cast<std::chrono::microseconds>(backoff) * (0.5 + 0.5 * uniform01());
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::duration_cast<std::chrono::microseconds>(pause), deadline - now));
-    backoff = std::min(backoff * 2, lock.max_backoff);
-  }
-}
-
-// --- Refresh ahead ------------------------------------------------------------------------
-
-Object CacheCore::Impl::refresh_ahead(Call& call, std::string_view id, const std::string& key,
-                                      const std::string& lock_key, const Lookup& hit,
-                                      const ErasedLoader& loader) {
-  const std::int64_t expiry = hit.meta.expires_at_ms;
-  if (expiry == 0 || !options_.ttl) return hit.value;
-  const std::int64_t now = now_ms();
-
-  if (options_.refresh.mode == RefreshMode::kXFetch) {
-    // XFetch: refresh when now - delta * beta * ln(u) >= expiry, u uniform in (0, 1]. The gap
-    // it tolerates grows with the load time delta, and the chance rises as expiry nears.
-    const double delta_ms = std::max(1.0, hit.meta.load_time_us / 1000.0);
-    const double early = -delta_ms * options_.refresh.xfetch_beta * std::log(uniform01());
-    if (static_cast<double>(now) + early < static_cast<double>(expiry)) return hit.value;
-    Object fresh = refresh_now(call, id, key, lock_key, expiry, loader);
-    return fresh ? fresh : hit.value;
-  }
-
-  // Threshold: refresh in the background, once per key at a time.
-  const double left = static_cast<double>(expiry - now);
-  if (left >= options_.refresh.threshold * static_cast<double>(options_.ttl->count())) {
-    return hit.value;
-  }
-  {
-    const std::lock_guard<std::mutex> lock(refresh_mu_);
-    if (!refreshing_.insert(key).second) return hit.value;
-  }
-  std::shared_ptr<const ErasedLoader> owned = loader.clone();
-  const bool queued = executor_->try_submit(
-      [this, id = std::string(id), key, lock_key, expiry, owned = std::move(owned)] {
-        Call background;
-        refresh_now(background, id, key, lock_key, expiry, *owned);
-        const std::lock_guard<std::mutex> lock(refresh_mu_);
-        refreshing_.erase(key);
-      });
-  if (!queued) {
-    counters_.refresh_dropped.add();
-    const std::lock_guard<std::mutex> lock(refresh_mu_);
-    refreshing_.erase(key);
-  }
-  return hit.value;
-}
-
-Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::string& key,
-                                    const std::string& lock_key, std::int64_t seen_expiry_ms,
-                                    const ErasedLoader& loader) {
-  const std::string token = random_token();
-  bool acquired = false;
-  try_redis(call, "SET NX refresh lock", [&] {
-    SetOptions nx;
-    nx.ttl = options_.lock.ttl;
-    nx.condition = SetCondition::kIfNotExists;
-    acquired = client_.set(lock_key, token, nx);
-  });
-  if (!acquired) return nullptr;  // another caller or process is refreshing it
-
-  // The lock only serialises refreshes; it does not say whether one already happened. A
-  // refresh that finished between our read and our lock (another thread's, another
-  // process's) left a newer entry: that is the refresh, and loading again would only double
-  // the database's work.
-  std::optional<std::string> current;
-  if (try_redis(call, "GET before refresh", [&] { current = client_.get(key); })) {
-    Lookup there = inspect(call, key, current);
-    if (there.state == Freshness::kFresh && there.meta.expires_at_ms > seen_expiry_ms) {
-      release(call, lock_key, token);
-      return there.value;
-    }
-  }
-
-  counters_.refreshes.add();
-  counters_.loads.add();
-  const auto started = std::chrono::steady_clock::now();
-  Object value;
-  try {
-    value = loader.load(id);
-  } catch (const std::exception& e) {
-    counters_.load_errors.add();
-    report("refresh-ahead load", e);
-    release(call, lock_key, token);
-    return nullptr;
-  } catch (...) {
-    counters_.load_errors.add();
-    release(call, lock_key, token);
-    return nullptr;
-  }
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  counters_.load_latency.record(elapsed);
-  store(call, key, lock_key, &token, value, saturating_us(elapsed));
-  // A refresh that finds the id gone returns the current value to this caller; the cached
-  // "not found" serves the next ones.
-  return value;
-}
-
 // --- Explicit writes ----------------------------------------------------------------------
 
 void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
@@ -516,6 +385,9 @@ void CacheCore::Impl::invalidate(std::string_view id) {
     key = keys_.key_for(id, version);
     client_.del({key, keys_.lock_key_for(id, version)});
   });
+  // Read-your-invalidation: a get_or_load that starts after this returns must not join a load
+  // that began before it (that load's store already fails: its lease was deleted above).
+  flights_.forget(key);
   counters_.invalidations.add();
   if (near_) near_->wrote(key);
 }

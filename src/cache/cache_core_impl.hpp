@@ -1,9 +1,11 @@
 // CacheCore::Impl: the state of a cache and the steps its operations are built from. Private;
-// split from cache_core.cpp so that the batch path lives in its own file.
+// its definitions are spread over cache_core.cpp, stampede_lock.cpp, refresh_ahead.cpp,
+// cache_core_batch.cpp and lease_writes.cpp.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,10 +24,18 @@
 #include "rediscache/cache/detail/cache_core.hpp"
 #include "rediscache/cache/keys.hpp"
 #include "rediscache/client/client.hpp"
+#include "rediscache/client/pipeline.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 
 namespace rediscache::detail {
+
+/// Uniform in (0, 1], from a per-thread engine seeded by the OS (for jitter, not secrets).
+[[nodiscard]] double uniform01();
+/// Throws ReplyError "<endpoint> <command>: <server message>" when `reply` is an error.
+void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command);
+/// `d` in microseconds, clamped to [0, UINT32_MAX] (the entry header's load-time field).
+[[nodiscard]] std::uint32_t saturating_us(std::chrono::steady_clock::duration d);
 
 /// The counters and histograms behind CacheStats.
 struct CacheCounters {
@@ -191,6 +201,29 @@ class CacheCore::Impl {
   void send_lease_writes(Call& call, const std::vector<std::string>& keys,
                          const BatchLeases& leases, const std::vector<LeaseWrite>& writes,
                          const std::vector<std::string>& corrupt);
+  /// send_lease_writes's plan: which writes are plain SETs, how the leased ones group into
+  /// script runs, and each leased write's expiry argument ("-": give the lease back).
+  struct LeasePlan {
+    std::vector<std::string> expiries;           // ARGV text per write, alive until sent
+    std::vector<std::vector<std::size_t>> runs;  // indexes into writes, per script run
+    std::vector<std::size_t> sets;               // indexes into writes: plain SETs
+  };
+  /// What one write-back sends, for its phases.
+  struct LeaseBatch {
+    const std::vector<std::string>& keys;
+    const BatchLeases& leases;
+    const std::vector<LeaseWrite>& writes;
+    const LeasePlan& plan;
+  };
+  static LeasePlan plan_lease_writes(const std::vector<LeaseWrite>& writes, std::size_t per_run);
+  /// Queues one run of the store script (EVALSHA, or EVAL when `by_source`).
+  static void queue_store_run(Pipeline& pipeline, const LeaseBatch& batch,
+                              const std::vector<std::size_t>& run, bool by_source);
+  /// Runs the pipeline; runs the server answers NOSCRIPT go again as EVAL in one round trip.
+  /// Returns one reply per SET, then one per run.
+  static std::vector<Reply> exec_reloading_scripts(Pipeline& pipeline, const LeaseBatch& batch);
+  /// Counts writes and bytes written, and the leases lost, from the write-back's replies.
+  void count_lease_replies(const LeaseBatch& batch, const std::vector<Reply>& replies);
   /// get_many's write-back in one pipeline: the loaded values of `owned` (indexes into
   /// keys/values; under their leases when `leases` holds any, else unconditionally) and the
   /// deletion of corrupt entries. Counts writes, bytes and lost leases.
@@ -198,6 +231,35 @@ class CacheCore::Impl {
                   const std::vector<std::size_t>& owned, const std::vector<Object>& values,
                   const BatchLeases& leases, std::uint32_t load_us,
                   const std::vector<std::string>& corrupt);
+
+  /// One get_many's state, phase to phase; index j is the j-th distinct id.
+  struct Batch {
+    std::vector<std::string_view> ids;
+    long long version = 0;
+    std::vector<std::string> keys;
+    std::vector<std::optional<std::string>> raws;
+    std::vector<bool> from_memory;  // near-tier hits: not read from Redis
+    std::vector<Object> values;
+    std::vector<bool> exclusive;  // decoded for this call alone (see Found::exclusive)
+    std::vector<Lookup> stale;
+    std::vector<std::string> corrupt;
+    std::vector<std::size_t> owned;  // misses this caller loads
+    std::vector<std::shared_ptr<Flight>> owned_flights;
+    std::vector<std::pair<std::size_t, std::shared_ptr<Flight>>> awaited;  // loaded by others
+  };
+  /// Phase 1: the keys of `ids` and their entries, from the near tier and one MGET (or none,
+  /// with Redis out of the call).
+  Batch read_batch(Call& call, const std::vector<std::string_view>& ids);
+  /// Phase 2: hits take their values; each miss joins its flight, as leader (owned) or not.
+  void classify_batch(Call& call, Batch& batch);
+  /// Phase 3: leases, one batch load and the write-back for the owned misses; completes every
+  /// owned flight, also when the load throws (the loader's exception, unless stale serves all).
+  void load_owned(Call& call, Batch& batch, const ErasedBatchLoader& loader);
+  /// After a failed batch load: serves stale values where usable, fails the other flights with
+  /// `error`. Advances `finished`; true when every owned id was served stale.
+  bool serve_stale_or_fail(Batch& batch, std::size_t& finished, const std::exception_ptr& error);
+  /// Phase 4: the values of the misses another caller of this cache was loading.
+  void await_others(Batch& batch);
 
   /// Refresh-ahead on a fresh hit: XFetch in this call, threshold in the background. Returns
   /// the value to give the caller.

@@ -1,5 +1,7 @@
 #include "cache/circuit_breaker.hpp"
 
+#include "util/validation.hpp"
+
 namespace rediscache::detail {
 
 bool CircuitBreaker::allow() {
@@ -53,7 +55,7 @@ bool CircuitBreaker::record_failure() {
   }
   failures_.store(0, std::memory_order_relaxed);
   probing_ = false;
-  open_until_ = Clock::now() + options_.cool_down;
+  open_until_ = detail::saturating_deadline(Clock::now(), options_.cool_down);
   state_.store(State::kOpen, std::memory_order_release);
   return true;
 }

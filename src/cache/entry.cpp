@@ -1,10 +1,12 @@
 #include "cache/entry.hpp"
 
+#include <limits>
 #include <memory>
 
 #include <zstd.h>
 
 #include "rediscache/cache/codec.hpp"
+#include "util/hash64.hpp"
 
 namespace rediscache::detail {
 namespace {
@@ -44,7 +46,16 @@ ZSTD_DCtx* decompression_context() {
   return ctx.get();
 }
 
-// Compresses `payload` after `out`'s header; false when zstd fails or saves nothing.
+std::size_t max_inflated_size(std::size_t entry_size) noexcept {
+  return entry_size * kMaxCompressionRatio + kMaxInflationSlack;
+}
+
+std::uint64_t entry_checksum(std::string_view entry) noexcept {
+  return hash64(entry.substr(kEntryHeaderSize), hash64(entry.substr(0, kEntryHeaderSizeV1)));
+}
+
+// Compresses `payload` after `out`'s header; false when zstd fails, saves nothing, or compresses
+// so well that a reader would refuse to inflate it (see kMaxCompressionRatio).
 bool append_compressed(std::string& out, std::string_view payload, int level) {
   ZSTD_CCtx* ctx = compression_context();
   if (ctx == nullptr) return false;
@@ -56,7 +67,8 @@ bool append_compressed(std::string& out, std::string_view payload, int level) {
   out.resize(header + ZSTD_compressBound(payload.size()));
   const std::size_t n =
       ZSTD_compress2(ctx, out.data() + header, out.size() - header, payload.data(), payload.size());
-  if (ZSTD_isError(n) != 0U || n >= payload.size()) {
+  if (ZSTD_isError(n) != 0U || n >= payload.size() ||
+      payload.size() > max_inflated_size(header + n)) {
     out.resize(header);
     return false;
   }
@@ -65,6 +77,18 @@ bool append_compressed(std::string& out, std::string_view payload, int level) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds remaining_lifetime(std::int64_t expires_at_ms,
+                                             std::int64_t now_ms) noexcept {
+  std::int64_t left = 0;
+  if (__builtin_sub_overflow(expires_at_ms, now_ms, &left)) {
+    // Only a far-future expiry minus a negative now, or a far-past one minus a positive now,
+    // overflows: the sign of expires_at_ms says which way to clamp.
+    left = expires_at_ms < 0 ? std::numeric_limits<std::int64_t>::min()
+                             : std::numeric_limits<std::int64_t>::max();
+  }
+  return std::chrono::milliseconds(left);
+}
 
 std::string encode_entry(const EntryMeta& meta, std::string_view payload,
                          const CompressionSettings& compression) {
@@ -76,6 +100,7 @@ std::string encode_entry(const EntryMeta& meta, std::string_view payload,
   out.push_back('\0');
   put_le(out, static_cast<std::uint64_t>(meta.expires_at_ms), 8);
   put_le(out, meta.load_time_us, 4);
+  put_le(out, 0, 8);  // checksum, set below
   std::uint8_t flags = meta.negative ? kFlagNegative : 0;
   if (!meta.negative) {
     if (compression.threshold && payload.size() >= *compression.threshold &&
@@ -86,16 +111,26 @@ std::string encode_entry(const EntryMeta& meta, std::string_view payload,
     }
   }
   out[2] = static_cast<char>(flags);
+  const std::uint64_t checksum = entry_checksum(out);
+  for (int i = 0; i < 8; ++i) {
+    out[kEntryHeaderSizeV1 + i] = static_cast<char>((checksum >> (8 * i)) & 0xFFU);
+  }
   return out;
 }
 
 EntryMeta decode_entry_header(std::string_view entry) {
-  if (entry.size() < kEntryHeaderSize) throw CodecError("rediscache: cache entry too short");
+  if (entry.size() < kEntryHeaderSizeV1) throw CodecError("rediscache: cache entry too short");
   if (static_cast<std::uint8_t>(entry[0]) != kEntryMagic) {
     throw CodecError("rediscache: not a cache entry (bad magic byte)");
   }
-  if (static_cast<std::uint8_t>(entry[1]) != kEntryFormatVersion) {
+  const auto version = static_cast<std::uint8_t>(entry[1]);
+  if (version != kEntryFormatVersion && version != 1) {
     throw CodecError("rediscache: unknown cache entry format version");
+  }
+  const std::size_t header_size = version == 1 ? kEntryHeaderSizeV1 : kEntryHeaderSize;
+  if (entry.size() < header_size) throw CodecError("rediscache: cache entry too short");
+  if (version != 1 && get_le(entry, kEntryHeaderSizeV1, 8) != entry_checksum(entry)) {
+    throw CodecError("rediscache: cache entry checksum mismatch (truncated or damaged)");
   }
   const auto flags = static_cast<std::uint8_t>(entry[2]);
   if ((flags & ~kKnownFlags) != 0 || entry[3] != '\0') {
@@ -106,7 +141,8 @@ EntryMeta decode_entry_header(std::string_view entry) {
   meta.negative = (flags & kFlagNegative) != 0;
   meta.expires_at_ms = static_cast<std::int64_t>(get_le(entry, 4, 8));
   meta.load_time_us = static_cast<std::uint32_t>(get_le(entry, 12, 4));
-  if (meta.negative && (meta.compressed || entry.size() != kEntryHeaderSize)) {
+  meta.header_size = header_size;
+  if (meta.negative && (meta.compressed || entry.size() != header_size)) {
     throw CodecError("rediscache: malformed negative cache entry");
   }
   return meta;
@@ -114,15 +150,22 @@ EntryMeta decode_entry_header(std::string_view entry) {
 
 std::string decode_entry_payload(std::string_view entry, const EntryMeta& meta,
                                  std::size_t max_payload_bytes) {
-  const std::string_view body = entry.substr(kEntryHeaderSize);
+  const std::string_view body = entry_body(entry, meta);
   if (!meta.compressed) return std::string(body);
   const unsigned long long size = ZSTD_getFrameContentSize(body.data(), body.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     throw CodecError("rediscache: damaged compressed cache entry");
   }
-  // Never inflate a (damaged or hostile) frame beyond what the cache could have stored.
-  if (size > max_payload_bytes) {
+  // Never inflate a (damaged or hostile) frame beyond what the cache could have stored, nor
+  // beyond what the writer would have compressed an entry of this size from.
+  if (size > max_payload_bytes || size > max_inflated_size(entry.size())) {
     throw CodecError("rediscache: compressed cache entry inflates beyond the size limit");
+  }
+  // RFC 8878 3.1.1: after the 4-byte magic, the frame header descriptor; bit 2 is
+  // Content_Checksum_flag. (ZSTD_getFrameContentSize accepted the frame, so both bytes exist.)
+  constexpr unsigned kContentChecksumFlag = 1U << 2U;
+  if (body.size() < 5 || (static_cast<unsigned char>(body[4]) & kContentChecksumFlag) == 0) {
+    throw CodecError("rediscache: compressed cache entry without a frame checksum");
   }
   ZSTD_DCtx* ctx = decompression_context();
   if (ctx == nullptr) throw CodecError("rediscache: cannot create a zstd context");

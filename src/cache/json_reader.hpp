@@ -34,8 +34,11 @@ class JsonReader {
   /// stays small whatever the input.
   static constexpr int kMaxDepth = 64;
 
-  explicit JsonReader(std::string_view text) noexcept
-      : pos_(text.data()), end_(text.data() + text.size()) {}
+  /// `max_depth` lowers kMaxDepth (the caller's nesting bound); deeper texts are refused.
+  explicit JsonReader(std::string_view text, int max_depth = kMaxDepth) noexcept
+      : pos_(text.data()),
+        end_(text.data() + text.size()),
+        max_depth_(max_depth < kMaxDepth ? max_depth : kMaxDepth) {}
 
   /// Reads the whole text into `out`. False when the text is outside the subset (or malformed);
   /// `out` is then unspecified.
@@ -96,7 +99,7 @@ class JsonReader {
   // nlohmann's parent links right under JSON_DIAGNOSTICS. Encoders that write keys in order
   // (nlohmann does) make each insertion O(1) through the end() hint.
   bool read_object(nlohmann::json& out, int depth) {
-    if (depth > kMaxDepth) return false;
+    if (depth > max_depth_) return false;
     ++pos_;  // '{'
     nlohmann::json::object_t members;
     skip_whitespace();
@@ -121,7 +124,7 @@ class JsonReader {
   }
 
   bool read_array(nlohmann::json& out, int depth) {
-    if (depth > kMaxDepth) return false;
+    if (depth > max_depth_) return false;
     ++pos_;  // '['
     nlohmann::json::array_t items;
     skip_whitespace();
@@ -276,6 +279,32 @@ class JsonReader {
 
   const char* pos_;
   const char* end_;
+  int max_depth_;
 };
+
+/// True when arrays and objects in `text` nest deeper than `max_depth` (brackets inside strings
+/// do not count). One pass that stops at the first level too deep, so a hostile text costs no
+/// more than the bytes before that point. Malformed text may pass; the parser then rejects it.
+inline bool json_nests_deeper_than(std::string_view text, std::size_t max_depth) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
 
 }  // namespace rediscache::detail

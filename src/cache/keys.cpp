@@ -7,6 +7,7 @@
 
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 namespace {
@@ -71,13 +72,9 @@ KeySpace::KeySpace(Client client, std::string name, KeySpaceOptions options) {
       throw std::invalid_argument("rediscache: KeySpace name may contain only [A-Za-z0-9_.-]");
     }
   }
-  if (options.version_check_interval.count() <= 0) {
-    throw std::invalid_argument(
-        "rediscache: KeySpaceOptions::version_check_interval must be positive");
-  }
-  if (options.version_key_ttl.count() <= 0) {
-    throw std::invalid_argument("rediscache: KeySpaceOptions::version_key_ttl must be positive");
-  }
+  detail::require_positive(options.version_check_interval,
+                           "KeySpaceOptions::version_check_interval");
+  detail::require_positive(options.version_key_ttl, "KeySpaceOptions::version_key_ttl");
   state_ = std::make_unique<State>(std::move(client), std::move(name), options);
 }
 

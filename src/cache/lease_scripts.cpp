@@ -36,7 +36,9 @@ return done
 }
 
 const Script& release_script() {
-  static const Script kScript(R"lua(
+  // allow-oom: giving a lease back frees memory, and must work when the store that preceded it
+  // failed because Redis is out of memory.
+  static const Script kScript(R"lua(#!lua flags=allow-oom
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 )lua");

@@ -87,8 +87,8 @@ std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, c
     const EntryMeta meta = decode_entry_header(raw);
     if (meta.expires_at_ms != 0) {
       const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
-      const auto left = std::chrono::milliseconds(
-          meta.expires_at_ms -
+      const auto left = remaining_lifetime(
+          meta.expires_at_ms,
           std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
       lifetime = lifetime ? std::min(*lifetime, left) : left;
     }

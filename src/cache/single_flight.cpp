@@ -36,4 +36,9 @@ void SingleFlight::finish(const std::string& key, const std::shared_ptr<Flight>&
   flight->complete(std::move(result));
 }
 
+void SingleFlight::forget(const std::string& key) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  flights_.erase(key);  // its leader's finish() then finds another flight (or none) and skips
+}
+
 }  // namespace rediscache::detail

@@ -45,6 +45,10 @@ class SingleFlight {
   Joined join(const std::string& key);
   /// Removes the flight from the map (new callers start a new load), then wakes its waiters.
   void finish(const std::string& key, const std::shared_ptr<Flight>& flight, FlightResult result);
+  /// Detaches the flight in progress for `key`, if any: callers that join from now on start a
+  /// new load, while those already waiting still get the old flight's result. Called by
+  /// invalidate(), so a read that starts after an invalidation never gets a value loaded before it.
+  void forget(const std::string& key);
 
  private:
   std::mutex mu_;

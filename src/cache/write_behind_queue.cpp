@@ -22,6 +22,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -37,12 +38,6 @@ constexpr char kGroup[] = "flushers";
 // concurrent write()s of one id and the flush of a remove; a missing marker means "no newer
 // write known", which is the safe reading for both uses.
 constexpr milliseconds kMarkerTtl = std::chrono::minutes(10);
-
-void require(bool ok, const char* field, const char* rule) {
-  if (!ok) {
-    throw std::invalid_argument(std::string("WriteBehindOptions::") + field + " " + rule);
-  }
-}
 
 bool valid_queue_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxQueueName) return false;
@@ -236,19 +231,24 @@ std::string make_consumer_name() {
 }  // namespace
 
 void WriteBehindOptions::validate() const {
-  require(queue.empty() || valid_queue_name(queue), "queue",
+  using detail::require;
+  using detail::require_positive;
+  require(queue.empty() || valid_queue_name(queue), "WriteBehindOptions::queue",
           "must be 1..128 characters of [A-Za-z0-9_.-] (or empty for the cache's namespace)");
-  require(max_batch >= 1 && max_batch <= kMaxBatchLimit, "max_batch", "must be in 1..10000");
-  require(max_delay.count() > 0, "max_delay", "must be positive");
-  require(poll_interval.count() > 0, "poll_interval", "must be positive");
-  require(max_attempts >= 1, "max_attempts", "must be at least 1");
-  require(initial_backoff.count() > 0, "initial_backoff", "must be positive");
-  require(max_backoff >= initial_backoff, "max_backoff", "must be at least initial_backoff");
-  require(flusher_lease.count() > 0, "flusher_lease", "must be positive");
-  require(claim_min_idle.count() > 0, "claim_min_idle", "must be positive");
-  require(drain_timeout.count() >= 0, "drain_timeout", "must not be negative");
-  require(queue_ttl.count() > 0, "queue_ttl", "must be positive");
-  require(wait_timeout.count() > 0, "wait_timeout", "must be positive");
+  detail::require_range(max_batch, decltype(max_batch){1}, decltype(max_batch){kMaxBatchLimit},
+                        "WriteBehindOptions::max_batch");
+  require_positive(max_delay, "WriteBehindOptions::max_delay");
+  require_positive(poll_interval, "WriteBehindOptions::poll_interval");
+  require(max_attempts >= 1, "WriteBehindOptions::max_attempts", "must be at least 1");
+  require_positive(initial_backoff, "WriteBehindOptions::initial_backoff");
+  require_positive(max_backoff, "WriteBehindOptions::max_backoff");
+  require(max_backoff >= initial_backoff, "WriteBehindOptions::max_backoff",
+          "must be at least initial_backoff");
+  require_positive(flusher_lease, "WriteBehindOptions::flusher_lease");
+  require_positive(claim_min_idle, "WriteBehindOptions::claim_min_idle");
+  detail::require_non_negative(drain_timeout, "WriteBehindOptions::drain_timeout");
+  require_positive(queue_ttl, "WriteBehindOptions::queue_ttl");
+  require_positive(wait_timeout, "WriteBehindOptions::wait_timeout");
 }
 
 namespace detail {
@@ -318,7 +318,7 @@ struct WriteBehindQueue::State {
   void pause(milliseconds d) {
     std::unique_lock<std::mutex> lock(mu);
     const std::uint64_t seq = wake_seq;
-    auto until = Clock::now() + d;
+    auto until = detail::saturating_deadline(Clock::now(), d);
     if (stop) until = std::min(until, drain_deadline);
     cv.wait_until(lock, until, [&] { return wake_seq != seq; });
   }
@@ -327,7 +327,7 @@ struct WriteBehindQueue::State {
   void backoff(milliseconds d) {
     std::unique_lock<std::mutex> lock(mu);
     const bool was_stopping = stop;
-    auto until = Clock::now() + d;
+    auto until = detail::saturating_deadline(Clock::now(), d);
     if (stop) until = std::min(until, drain_deadline);
     cv.wait_until(lock, until, [&] { return stop != was_stopping; });
   }
@@ -409,7 +409,7 @@ struct WriteBehindQueue::State {
       if (!stopping()) pause(options.poll_interval);
       return entries;
     }
-    const auto deadline = Clock::now() + options.max_delay;
+    const auto deadline = detail::saturating_deadline(Clock::now(), options.max_delay);
     std::uint64_t seq = 0;
     {
       const std::lock_guard<std::mutex> lock(mu);
@@ -421,7 +421,8 @@ struct WriteBehindQueue::State {
         if (stop || wake_seq != seq) break;
         const auto now = Clock::now();
         if (now >= deadline) break;
-        cv.wait_until(lock, std::min(deadline, now + options.poll_interval),
+        cv.wait_until(lock,
+                      std::min(deadline, detail::saturating_deadline(now, options.poll_interval)),
                       [&] { return stop || wake_seq != seq; });
       }
       auto more = read(options.max_batch - entries.size(), entries.back().stream_id);
@@ -657,7 +658,8 @@ WriteBehindQueue::~WriteBehindQueue() {
   {
     const std::lock_guard<std::mutex> lock(state_->mu);
     state_->stop = true;
-    state_->drain_deadline = Clock::now() + state_->options.drain_timeout;
+    state_->drain_deadline =
+        detail::saturating_deadline(Clock::now(), state_->options.drain_timeout);
     ++state_->wake_seq;
   }
   state_->cv.notify_all();
@@ -738,8 +740,9 @@ std::optional<WriteBehindQueue::Latest> WriteBehindQueue::latest_if_not(std::str
 void WriteBehindQueue::count_cache_error() noexcept { state_->cache_errors.add(); }
 
 bool WriteBehindQueue::flush(std::chrono::milliseconds timeout) {
+  detail::require_non_negative(timeout, "WriteBehind::flush timeout");
   State& s = *state_;
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = detail::saturating_deadline(Clock::now(), timeout);
   const Reply last = s.client.command({"XREVRANGE", s.stream, "+", "-", "COUNT", "1"});
   if (!last.is_array() || last.elements.empty()) return true;
   const std::string mark = last.elements[0].elements.at(0).str;

@@ -12,6 +12,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -19,12 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-void require(bool ok, const char* field, const char* rule) {
-  if (!ok) {
-    throw std::invalid_argument(std::string("WriteThroughOptions::") + field + " " + rule);
-  }
-}
 
 // KEYS: lock. ARGV: token.
 const Script kUnlock(R"lua(
@@ -35,10 +30,12 @@ return 0
 }  // namespace
 
 void WriteThroughOptions::validate() const {
-  require(lock_ttl.count() > 0, "lock_ttl", "must be positive");
-  require(lock_wait.count() > 0, "lock_wait", "must be positive");
-  require(initial_backoff.count() > 0, "initial_backoff", "must be positive");
-  require(max_backoff >= initial_backoff, "max_backoff", "must be at least initial_backoff");
+  detail::require_positive(lock_ttl, "WriteThroughOptions::lock_ttl");
+  detail::require_positive(lock_wait, "WriteThroughOptions::lock_wait");
+  detail::require_positive(initial_backoff, "WriteThroughOptions::initial_backoff");
+  detail::require_positive(max_backoff, "WriteThroughOptions::max_backoff");
+  detail::require(max_backoff >= initial_backoff, "WriteThroughOptions::max_backoff",
+                  "must be at least initial_backoff");
 }
 
 namespace detail {
@@ -76,7 +73,7 @@ WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::st
   SetOptions set;
   set.ttl = s.options.lock_ttl;
   set.condition = SetCondition::kIfNotExists;
-  const auto deadline = Clock::now() + s.options.lock_wait;
+  const auto deadline = detail::saturating_deadline(Clock::now(), s.options.lock_wait);
   milliseconds pause = s.options.initial_backoff;
   while (true) {
     try {

@@ -4,6 +4,7 @@
 #include "client/client_core.hpp"
 #include "net/resp.hpp"
 #include "rediscache/client/client.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -17,7 +18,7 @@ std::string_view end_name(ListEnd end) { return end == ListEnd::kLeft ? "LEFT" :
 
 void require_positive(std::chrono::milliseconds timeout) {
   // BRPOP/BLMOVE treat 0 as "block forever", which a pooled connection must never do.
-  if (timeout.count() <= 0) throw std::invalid_argument("timeout must be positive");
+  detail::require_positive(timeout, "Client blocking pop timeout");
 }
 
 long long key_and_list(detail::ClientCore& core, const std::string& endpoint, std::string_view name,

@@ -10,6 +10,7 @@
 #include "rediscache/client/client.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "rediscache/topology/cluster.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -21,9 +22,7 @@ namespace {
 
 // Appends the SET modifiers shared by Client::set and Pipeline::set.
 void check_set_options(const SetOptions& options) {
-  if (options.ttl && options.ttl->count() <= 0) {
-    throw std::invalid_argument("SetOptions::ttl must be positive");
-  }
+  if (options.ttl) detail::require_positive(*options.ttl, "SetOptions::ttl");
   if (options.ttl && options.keep_ttl) {
     throw std::invalid_argument("SetOptions::keep_ttl cannot be combined with SetOptions::ttl");
   }
@@ -132,7 +131,7 @@ bool Client::set(std::string_view key, std::string_view value, const SetOptions&
 }
 
 void Client::setex(std::string_view key, std::chrono::seconds ttl, std::string_view value) {
-  if (ttl.count() <= 0) throw std::invalid_argument("ttl must be positive");
+  detail::require_positive(ttl, "Client::setex ttl");
   const IntText seconds(ttl.count());
   detail::expect_ok(core_->run(key, {"SETEX", key, seconds, value}), Call{endpoint(), "SETEX"});
 }

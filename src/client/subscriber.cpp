@@ -3,6 +3,7 @@
 #include "client/client_core.hpp"
 #include "net/connection.hpp"
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -101,7 +102,8 @@ void Subscriber::punsubscribe(ArgList patterns) { send(*connection_, "PUNSUBSCRI
 void Subscriber::ping() { send(*connection_, "PING", {}); }
 
 std::optional<Message> Subscriber::next(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  detail::require_non_negative(timeout, "Subscriber::next timeout");
+  const auto deadline = detail::saturating_deadline(std::chrono::steady_clock::now(), timeout);
   Reply frame;
   // Pub/sub frames arrive unasked, so nothing counts as "pending"; read whatever is complete.
   while (!connection_->try_read_buffered(frame)) {

@@ -12,25 +12,20 @@
 #include "rediscache/util/errors.hpp"
 #include "util/background_loop.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 void LockOptions::validate() const {
-  if (key_prefix.find_first_of("{}") != std::string::npos) {
-    throw std::invalid_argument("LockOptions::key_prefix must not contain '{' or '}'");
-  }
-  if (ttl < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("LockOptions::ttl must be at least 1 ms");
-  }
-  if (retry_min < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("LockOptions::retry_min must be at least 1 ms");
-  }
-  if (retry_max < retry_min) {
-    throw std::invalid_argument("LockOptions::retry_max must be at least retry_min");
-  }
-  if (watchdog_interval &&
-      (*watchdog_interval < std::chrono::milliseconds(1) || *watchdog_interval >= ttl)) {
-    throw std::invalid_argument("LockOptions::watchdog_interval must be in [1 ms, ttl)");
+  detail::require(key_prefix.find_first_of("{}") == std::string::npos, "LockOptions::key_prefix",
+                  "must not contain '{' or '}'");
+  detail::require_positive(ttl, "LockOptions::ttl");
+  detail::require_positive(retry_min, "LockOptions::retry_min");
+  detail::require_positive(retry_max, "LockOptions::retry_max");
+  detail::require(retry_max >= retry_min, "LockOptions::retry_max", "must be at least retry_min");
+  if (watchdog_interval) {
+    detail::require(*watchdog_interval >= std::chrono::milliseconds(1) && *watchdog_interval < ttl,
+                    "LockOptions::watchdog_interval", "must be in [1 ms, ttl)");
   }
 }
 
@@ -56,9 +51,7 @@ class LockCore {
   }
 
   bool extend(std::string_view token, std::chrono::milliseconds ttl) {
-    if (ttl < std::chrono::milliseconds(1)) {
-      throw std::invalid_argument("ttl must be at least 1 ms");
-    }
+    detail::require_positive(ttl, "DistributedLock::extend ttl");
     const std::string ttl_arg = to_arg(ttl);
     const Reply reply = client.eval(lock_extend_script(), {key}, {token, ttl_arg});
     const bool extended = expect_integer(reply, "lock extend script") == 1;
@@ -216,7 +209,7 @@ bool LockGuard::extend(std::chrono::milliseconds ttl) {
 
 DistributedLock::DistributedLock(Client client, std::string name, LockOptions options,
                                  LockErrorHandler on_error) {
-  if (name.empty()) throw std::invalid_argument("name must not be empty");
+  detail::require_non_empty(name, "DistributedLock name");
   options.validate();
   core_ = std::make_shared<detail::LockCore>(std::move(client), std::move(name), std::move(options),
                                              std::move(on_error));
@@ -246,9 +239,9 @@ std::optional<LockGuard> DistributedLock::attempt(long long* holder_pttl) {
 std::optional<LockGuard> DistributedLock::try_lock() { return attempt(nullptr); }
 
 std::optional<LockGuard> DistributedLock::lock(std::chrono::milliseconds wait_timeout) {
-  if (wait_timeout.count() < 0) throw std::invalid_argument("wait_timeout must not be negative");
+  detail::require_non_negative(wait_timeout, "DistributedLock::lock wait_timeout");
   const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + wait_timeout;
+  const auto deadline = detail::saturating_deadline(start, wait_timeout);
   detail::Backoff backoff(core_->options.retry_min, core_->options.retry_max);
   for (;;) {
     long long holder_pttl = -1;

@@ -7,15 +7,15 @@
 #include "helpers/scripts.hpp"
 #include "rediscache/client/script.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 namespace {
 
-void validate_window(long long limit, std::chrono::milliseconds window, const char* type) {
-  if (limit < 1) throw std::invalid_argument(std::string(type) + "::limit must be at least 1");
-  if (window < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument(std::string(type) + "::window must be at least 1 ms");
-  }
+void validate_window(long long limit, std::chrono::milliseconds window, const std::string& type) {
+  detail::require_at_least(limit, 1LL, type + "::limit");
+  // The scripts take the window in microseconds: a year of them is 3.2e13, exact in a Lua double.
+  detail::require_positive(window, type + "::window");
 }
 
 void check_request(std::string_view key, long long cost, long long most) {
@@ -80,14 +80,11 @@ void SlidingWindowCounterOptions::validate() const {
 }
 
 void GcraOptions::validate() const {
-  if (burst < 1) throw std::invalid_argument("GcraOptions::burst must be at least 1");
-  if (rate < 1) throw std::invalid_argument("GcraOptions::rate must be at least 1");
-  if (period < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("GcraOptions::period must be at least 1 ms");
-  }
-  if (std::chrono::microseconds(period).count() < rate) {
-    throw std::invalid_argument("GcraOptions::rate must be at most one per microsecond of period");
-  }
+  detail::require_at_least(burst, 1LL, "GcraOptions::burst");
+  detail::require_at_least(rate, 1LL, "GcraOptions::rate");
+  detail::require_positive(period, "GcraOptions::period");
+  detail::require(std::chrono::microseconds(period).count() >= rate, "GcraOptions::rate",
+                  "must be at most one per microsecond of period");
 }
 
 // --- Sliding-window log ---------------------------------------------------------------------

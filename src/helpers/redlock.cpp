@@ -9,28 +9,21 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 void RedlockOptions::validate() const {
-  if (key_prefix.find_first_of("{}") != std::string::npos) {
-    throw std::invalid_argument("RedlockOptions::key_prefix must not contain '{' or '}'");
-  }
-  if (ttl < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("RedlockOptions::ttl must be at least 1 ms");
-  }
-  if (!(clock_drift_factor >= 0.0 && clock_drift_factor < 1.0)) {
-    throw std::invalid_argument("RedlockOptions::clock_drift_factor must be in [0, 1)");
-  }
-  if (clock_drift_min.count() < 0) {
-    throw std::invalid_argument("RedlockOptions::clock_drift_min must not be negative");
-  }
-  if (retry_min < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("RedlockOptions::retry_min must be at least 1 ms");
-  }
-  if (retry_max < retry_min) {
-    throw std::invalid_argument("RedlockOptions::retry_max must be at least retry_min");
-  }
+  detail::require(key_prefix.find_first_of("{}") == std::string::npos, "RedlockOptions::key_prefix",
+                  "must not contain '{' or '}'");
+  detail::require_positive(ttl, "RedlockOptions::ttl");
+  detail::require(clock_drift_factor >= 0.0 && clock_drift_factor < 1.0,
+                  "RedlockOptions::clock_drift_factor", "must be in [0, 1)");
+  detail::require_non_negative(clock_drift_min, "RedlockOptions::clock_drift_min");
+  detail::require_positive(retry_min, "RedlockOptions::retry_min");
+  detail::require_positive(retry_max, "RedlockOptions::retry_max");
+  detail::require(retry_max >= retry_min, "RedlockOptions::retry_max",
+                  "must be at least retry_min");
 }
 
 namespace detail {
@@ -150,7 +143,7 @@ bool RedlockGuard::unlock() {
 }
 
 bool RedlockGuard::extend(std::chrono::milliseconds ttl) {
-  if (ttl < std::chrono::milliseconds(1)) throw std::invalid_argument("ttl must be at least 1 ms");
+  detail::require_positive(ttl, "RedlockGuard::extend ttl");
   if (!core_) return false;
   const auto start = std::chrono::steady_clock::now();
   const std::string ttl_arg = detail::to_arg(ttl);
@@ -165,13 +158,13 @@ bool RedlockGuard::extend(std::chrono::milliseconds ttl) {
 // --- Redlock --------------------------------------------------------------------------------
 
 Redlock::Redlock(std::vector<Client> servers, RedlockOptions options) {
-  if (servers.empty()) throw std::invalid_argument("servers must not be empty");
+  detail::require(!servers.empty(), "Redlock servers", "must not be empty");
   options.validate();
   core_ = std::make_shared<detail::RedlockCore>(std::move(servers), std::move(options));
 }
 
 std::optional<RedlockGuard> Redlock::try_lock(std::string_view name) {
-  if (name.empty()) throw std::invalid_argument("name must not be empty");
+  detail::require_non_empty(name, "Redlock::try_lock name");
   const std::string key = core_->key(name);
   std::string token = random_token(16);
   const auto start = std::chrono::steady_clock::now();
@@ -190,8 +183,8 @@ std::optional<RedlockGuard> Redlock::try_lock(std::string_view name) {
 
 std::optional<RedlockGuard> Redlock::lock(std::string_view name,
                                           std::chrono::milliseconds wait_timeout) {
-  if (wait_timeout.count() < 0) throw std::invalid_argument("wait_timeout must not be negative");
-  const auto deadline = std::chrono::steady_clock::now() + wait_timeout;
+  detail::require_non_negative(wait_timeout, "Redlock::lock wait_timeout");
+  const auto deadline = detail::saturating_deadline(std::chrono::steady_clock::now(), wait_timeout);
   detail::Backoff backoff(core_->options.retry_min, core_->options.retry_max);
   for (;;) {
     auto guard = try_lock(name);

@@ -149,12 +149,22 @@ return {1, math.floor((now - allow_at) / interval), 0, ms(new_tat - now)}
 }
 
 // KEYS: session. ARGV: ttl ms, then field/value pairs. Refuses (0) to overwrite an existing key
-// so that an id collision can never merge two sessions.
+// so that an id collision can never merge two sessions. Scripts do not roll back, so the TTL is
+// checked before anything is written, and a PEXPIRE that still fails deletes the new hash: a
+// session never exists without a TTL.
 const Script& session_create_script() {
   static const Script kScript(R"lua(
+local ttl = tonumber(ARGV[1])
+if not ttl or ttl < 1 or ttl > 1e15 or ttl ~= math.floor(ttl) then
+  return redis.error_reply('ERR session ttl out of range')
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local set = redis.pcall('PEXPIRE', KEYS[1], ARGV[1])
+if type(set) == 'table' and set.err then
+  redis.call('DEL', KEYS[1])
+  return set
+end
 return 1
 )lua");
   return kScript;
@@ -192,12 +202,26 @@ return 1
 }
 
 // KEYS: old session, new session. ARGV: new ttl ms or "" to keep. RENAMENX moves fields and
-// TTL in one step. Returns 0 when the old session is absent, -1 when the new id is taken.
+// TTL in one step. Returns 0 when the old session is absent, -1 when the new id is taken. The
+// TTL is checked before the rename, and a PEXPIRE that still fails renames the session back:
+// a failed regenerate never loses the old id.
 const Script& session_regenerate_script() {
   static const Script kScript(R"lua(
+if ARGV[1] ~= '' then
+  local ttl = tonumber(ARGV[1])
+  if not ttl or ttl < 1 or ttl > 1e15 or ttl ~= math.floor(ttl) then
+    return redis.error_reply('ERR session ttl out of range')
+  end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
-if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+if ARGV[1] ~= '' then
+  local set = redis.pcall('PEXPIRE', KEYS[2], ARGV[1])
+  if type(set) == 'table' and set.err then
+    redis.call('RENAME', KEYS[2], KEYS[1])
+    return set
+  end
+end
 return 1
 )lua");
   return kScript;

@@ -9,6 +9,7 @@
 #include "helpers/scripts.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 namespace {
@@ -39,24 +40,14 @@ std::unordered_map<std::string, std::string> to_fields(const Reply& reply) {
 }  // namespace
 
 void SessionOptions::validate() const {
-  if (ttl < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("SessionOptions::ttl must be at least 1 ms");
-  }
-  if (id_bytes < 16 || id_bytes > 64) {
-    throw std::invalid_argument("SessionOptions::id_bytes must be in [16, 64]");
-  }
-  if (max_fields < 1 || max_fields > kMaxFieldsCap) {
-    throw std::invalid_argument("SessionOptions::max_fields must be in [1, 1000]");
-  }
-  if (max_field_name_size < 1) {
-    throw std::invalid_argument("SessionOptions::max_field_name_size must be at least 1");
-  }
-  if (max_value_size < 1) {
-    throw std::invalid_argument("SessionOptions::max_value_size must be at least 1");
-  }
-  if (max_id_size < (id_bytes * 4 + 2) / 3) {
-    throw std::invalid_argument("SessionOptions::max_id_size must hold the ids this store makes");
-  }
+  detail::require_positive(ttl, "SessionOptions::ttl");
+  detail::require_range(id_bytes, std::size_t{16}, std::size_t{64}, "SessionOptions::id_bytes");
+  detail::require_range(max_fields, std::size_t{1}, kMaxFieldsCap, "SessionOptions::max_fields");
+  detail::require_at_least(max_field_name_size, std::size_t{1},
+                           "SessionOptions::max_field_name_size");
+  detail::require_at_least(max_value_size, std::size_t{1}, "SessionOptions::max_value_size");
+  detail::require(max_id_size >= (id_bytes * 4 + 2) / 3, "SessionOptions::max_id_size",
+                  "must hold the ids this store makes");
 }
 
 // --- Session ----------------------------------------------------------------------------------
@@ -127,7 +118,7 @@ void SessionStore::check_id(std::string_view id) const {
 }
 
 void SessionStore::check_ttl(std::chrono::milliseconds ttl) const {
-  if (ttl < std::chrono::milliseconds(1)) throw std::invalid_argument("ttl must be at least 1 ms");
+  detail::require_positive(ttl, "SessionStore ttl");
 }
 
 std::vector<std::string> SessionStore::encode_fields(const SessionFields& fields) const {

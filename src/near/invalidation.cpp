@@ -19,14 +19,11 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 namespace {
-
-[[noreturn]] void invalid(const char* field, const char* rule) {
-  throw std::invalid_argument(std::string(field) + " " + rule);
-}
 
 constexpr std::string_view kTrackingChannel = "__redis__:invalidate";
 // How often the thread wakes with nothing to read: the stop latency, and how soon a closed
@@ -42,19 +39,15 @@ ConnectionOptions named(ConnectionOptions options, std::string_view role) {
 }  // namespace
 
 void InvalidationOptions::validate() const {
-  if (channel.empty()) invalid("InvalidationOptions::channel", "must not be empty");
-  if (initial_backoff.count() <= 0) {
-    invalid("InvalidationOptions::initial_backoff", "must be positive");
-  }
-  if (max_backoff < initial_backoff) {
-    invalid("InvalidationOptions::max_backoff", "must be at least initial_backoff");
-  }
-  if (health_check_interval.count() <= 0) {
-    invalid("InvalidationOptions::health_check_interval", "must be positive");
-  }
+  detail::require_non_empty(channel, "InvalidationOptions::channel");
+  detail::require_positive(initial_backoff, "InvalidationOptions::initial_backoff");
+  detail::require_positive(max_backoff, "InvalidationOptions::max_backoff");
+  detail::require(max_backoff >= initial_backoff, "InvalidationOptions::max_backoff",
+                  "must be at least initial_backoff");
+  detail::require_positive(health_check_interval, "InvalidationOptions::health_check_interval");
   for (const std::string& prefix : prefixes) {
-    if (prefix.empty())
-      invalid("InvalidationOptions::prefixes", "must not contain an empty prefix");
+    detail::require(!prefix.empty(), "InvalidationOptions::prefixes",
+                    "must not contain an empty prefix");
   }
 }
 
@@ -239,7 +232,8 @@ struct InvalidationListener::State {
   }
 
   void await_subscriptions(Node& node, int expected) const {
-    const auto deadline = Clock::now() + node.connection.command_timeout;
+    const auto deadline =
+        detail::saturating_deadline(Clock::now(), node.connection.command_timeout);
     int confirmed = 0;
     while (confirmed < expected) {
       const auto left =
@@ -386,8 +380,10 @@ bool InvalidationListener::connected() const noexcept {
 }
 
 bool InvalidationListener::wait_connected(std::chrono::milliseconds timeout) const {
+  detail::require_non_negative(timeout, "InvalidationListener::wait_connected timeout");
+  const auto deadline = detail::saturating_deadline(std::chrono::steady_clock::now(), timeout);
   std::unique_lock<std::mutex> lock(state_->mu);
-  return state_->cv.wait_for(lock, timeout, [this] { return state_->up; });
+  return state_->cv.wait_until(lock, deadline, [this] { return state_->up; });
 }
 
 InvalidationMode InvalidationListener::mode() const noexcept {

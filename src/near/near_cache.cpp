@@ -8,14 +8,11 @@
 #include <utility>
 
 #include "near/frequency_sketch.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 namespace {
-
-[[noreturn]] void invalid(const char* field, const char* rule) {
-  throw std::invalid_argument(std::string(field) + " " + rule);
-}
 
 bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
@@ -35,15 +32,13 @@ std::size_t shard_index(std::uint64_t hash, std::size_t mask) noexcept {
 }  // namespace
 
 void NearCacheOptions::validate() const {
-  if (max_entries == 0) invalid("NearCacheOptions::max_entries", "must be at least 1");
-  if (max_bytes == 0) invalid("NearCacheOptions::max_bytes", "must be at least 1");
-  if (max_lifetime.count() <= 0) invalid("NearCacheOptions::max_lifetime", "must be positive");
-  if (!is_power_of_two(shards) || shards > 1024) {
-    invalid("NearCacheOptions::shards", "must be a power of two in 1..1024");
-  }
-  if (!(window_fraction > 0.0 && window_fraction <= 0.5)) {
-    invalid("NearCacheOptions::window_fraction", "must be in (0, 0.5]");
-  }
+  detail::require_at_least(max_entries, std::size_t{1}, "NearCacheOptions::max_entries");
+  detail::require_at_least(max_bytes, std::size_t{1}, "NearCacheOptions::max_bytes");
+  detail::require_positive(max_lifetime, "NearCacheOptions::max_lifetime");
+  detail::require(is_power_of_two(shards) && shards <= 1024, "NearCacheOptions::shards",
+                  "must be a power of two in 1..1024");
+  detail::require(window_fraction > 0.0 && window_fraction <= 0.5,
+                  "NearCacheOptions::window_fraction", "must be in (0, 0.5]");
 }
 
 namespace detail {

@@ -5,6 +5,7 @@
 
 #include "recipes/support.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
@@ -14,10 +15,11 @@ constexpr std::uint64_t kLargestBitOffset = (std::uint64_t{1} << 32U) - 1;
 
 DailyActiveUsers::DailyActiveUsers(Client client, DailyActiveUsersOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
-  detail::require_positive_duration(options_.retention, "retention");
+  detail::require_non_empty(options_.prefix, "DailyActiveUsersOptions::prefix");
+  detail::require_duration(options_.retention, std::chrono::milliseconds(1), detail::kMaxRetention,
+                           "DailyActiveUsersOptions::retention");
   if (options_.max_user_id > kLargestBitOffset) {
-    throw std::invalid_argument("max_user_id must be at most 2^32 - 1");
+    throw std::invalid_argument("DailyActiveUsersOptions::max_user_id must be at most 2^32 - 1");
   }
 }
 

@@ -5,13 +5,15 @@
 
 #include "recipes/support.hpp"
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
 DailyCounter::DailyCounter(Client client, DailyCounterOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
-  detail::require_positive_duration(options_.retention, "retention");
+  detail::require_non_empty(options_.prefix, "DailyCounterOptions::prefix");
+  detail::require_duration(options_.retention, std::chrono::milliseconds(1), detail::kMaxRetention,
+                           "DailyCounterOptions::retention");
 }
 
 std::string DailyCounter::key(std::string_view name, Day day) const {

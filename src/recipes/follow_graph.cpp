@@ -3,12 +3,13 @@
 #include <utility>
 
 #include "recipes/support.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
 FollowGraph::FollowGraph(Client client, FollowGraphOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
+  detail::require_non_empty(options_.prefix, "FollowGraphOptions::prefix");
 }
 
 std::string FollowGraph::followers_key(std::string_view user) const {

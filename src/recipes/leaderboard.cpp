@@ -7,6 +7,7 @@
 #include "recipes/support.hpp"
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
@@ -53,9 +54,9 @@ std::vector<RankedPlayer> ranked_from_flat(const Reply& reply, long long first_r
 
 Leaderboard::Leaderboard(Client client, std::string_view name, LeaderboardOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
-  if (options_.ttl) detail::require_positive_duration(*options_.ttl, "ttl");
-  if (name.empty()) throw std::invalid_argument("name must not be empty");
+  detail::require_non_empty(options_.prefix, "LeaderboardOptions::prefix");
+  if (options_.ttl) detail::require_positive(*options_.ttl, "LeaderboardOptions::ttl");
+  detail::require_non_empty(name, "Leaderboard name");
   key_ = options_.prefix + std::string(name);
 }
 

@@ -10,6 +10,7 @@
 #include "rediscache/net/connection_pool.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
@@ -81,10 +82,10 @@ std::string seconds_text(std::chrono::milliseconds timeout) {
 
 ReliableQueue::ReliableQueue(Client client, ReliableQueueOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
-  detail::require_positive_duration(options_.consumer_timeout, "consumer_timeout");
+  detail::require_non_empty(options_.prefix, "ReliableQueueOptions::prefix");
+  detail::require_positive(options_.consumer_timeout, "ReliableQueueOptions::consumer_timeout");
   if (options_.max_deliveries && *options_.max_deliveries < 1) {
-    throw std::invalid_argument("max_deliveries must be at least 1");
+    throw std::invalid_argument("ReliableQueueOptions::max_deliveries must be at least 1");
   }
   pending_key_ = options_.prefix + "pending";
   consumers_key_ = options_.prefix + "consumers";

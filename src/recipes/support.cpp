@@ -20,16 +20,6 @@ namespace {
 
 }  // namespace
 
-void require_non_empty(const std::string& value, const char* option) {
-  if (value.empty()) throw std::invalid_argument(std::string(option) + " must not be empty");
-}
-
-void require_positive_duration(std::chrono::milliseconds value, const char* option) {
-  if (value <= std::chrono::milliseconds::zero()) {
-    throw std::invalid_argument(std::string(option) + " must be positive");
-  }
-}
-
 std::string decimal(long long value) { return std::to_string(value); }
 std::string decimal(std::uint64_t value) { return std::to_string(value); }
 std::string score_text(double value) { return std::string(DoubleText(value).view()); }

@@ -16,11 +16,6 @@
 
 namespace rediscache::detail {
 
-/// Throws std::invalid_argument("<option> must not be empty") for an empty prefix.
-void require_non_empty(const std::string& value, const char* option);
-/// Throws std::invalid_argument("<option> must be positive") unless `value` > 0.
-void require_positive_duration(std::chrono::milliseconds value, const char* option);
-
 /// Decimal text of an integer, for argv.
 std::string decimal(long long value);
 std::string decimal(std::uint64_t value);

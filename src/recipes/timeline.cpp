@@ -6,17 +6,18 @@
 #include <utility>
 
 #include "recipes/support.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
 Timeline::Timeline(Client client, TimelineOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
+  detail::require_non_empty(options_.prefix, "TimelineOptions::prefix");
   if (options_.max_length < 1 ||
       options_.max_length > static_cast<std::size_t>(std::numeric_limits<long long>::max())) {
-    throw std::invalid_argument("max_length must be at least 1");
+    throw std::invalid_argument("TimelineOptions::max_length must be at least 1");
   }
-  if (options_.ttl) detail::require_positive_duration(*options_.ttl, "ttl");
+  if (options_.ttl) detail::require_positive(*options_.ttl, "TimelineOptions::ttl");
 }
 
 std::string Timeline::key(std::string_view owner) const {

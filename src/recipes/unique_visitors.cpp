@@ -4,14 +4,16 @@
 #include <vector>
 
 #include "recipes/support.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::recipes {
 
 UniqueVisitors::UniqueVisitors(Client client, UniqueVisitorsOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
-  detail::require_non_empty(options_.prefix, "prefix");
-  detail::require_positive_duration(options_.retention, "retention");
-  detail::require_positive_duration(options_.merged_ttl, "merged_ttl");
+  detail::require_non_empty(options_.prefix, "UniqueVisitorsOptions::prefix");
+  detail::require_duration(options_.retention, std::chrono::milliseconds(1), detail::kMaxRetention,
+                           "UniqueVisitorsOptions::retention");
+  detail::require_positive(options_.merged_ttl, "UniqueVisitorsOptions::merged_ttl");
 }
 
 std::string UniqueVisitors::day_key(Day day) const { return options_.prefix + day.to_string(); }

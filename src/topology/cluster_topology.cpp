@@ -1,9 +1,11 @@
 #include "topology/cluster_topology.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::detail {
 
@@ -31,7 +33,102 @@ const Reply* field(const Reply& map, std::string_view name) {
   return nullptr;
 }
 
+bool valid_port(long long port) { return port >= 1 && port <= 65535; }
+
+bool valid_range(long long first, long long last) {
+  return first >= 0 && last < kSlotCount && first <= last;
+}
+
 }  // namespace
+
+ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host) {
+  ClusterMapParse out;
+  if (!reply.is_array()) return out;
+  for (const Reply& shard : reply.elements) {
+    const Reply* slots = field(shard, "slots");
+    const Reply* nodes = field(shard, "nodes");
+    if (slots == nullptr || nodes == nullptr || !slots->is_array() || !nodes->is_array()) {
+      return out;  // not a shard list
+    }
+    ClusterRange base;
+    bool have_master = false;
+    for (const Reply& node : nodes->elements) {
+      const Reply* role = field(node, "role");
+      const Reply* health = field(node, "health");
+      const Reply* port = field(node, "port");
+      const Reply* ip = field(node, "ip");
+      if (role == nullptr || port == nullptr || !port->is_integer() || ip == nullptr) continue;
+      if (!valid_port(port->integer)) {
+        ++out.dropped_nodes;
+        continue;
+      }
+      const bool online = health == nullptr || health->str == "online";
+      if (role->str == "master") {
+        // After a failover the old master is listed as failed until it comes back.
+        if (have_master && !online) continue;
+        base.master_host = node_host(*ip, host);
+        base.master_port = static_cast<int>(port->integer);
+        have_master = online;
+      } else if (online) {
+        base.replicas.emplace_back(node_host(*ip, host), static_cast<int>(port->integer));
+      }
+    }
+    for (std::size_t i = 0; i + 1 < slots->elements.size(); i += 2) {
+      const Reply& first = slots->elements[i];
+      const Reply& last = slots->elements[i + 1];
+      if (base.master_port == 0 || !first.is_integer() || !last.is_integer() ||
+          !valid_range(first.integer, last.integer)) {
+        ++out.dropped_ranges;
+        continue;
+      }
+      ClusterRange range = base;
+      range.first = static_cast<int>(first.integer);
+      range.last = static_cast<int>(last.integer);
+      out.ranges.push_back(std::move(range));
+    }
+  }
+  out.understood = true;
+  return out;
+}
+
+ClusterMapParse parse_cluster_slots(const Reply& reply, const std::string& host) {
+  ClusterMapParse out;
+  if (!reply.is_array()) return out;
+  for (const Reply& entry : reply.elements) {
+    if (!entry.is_array() || entry.elements.size() < 3) return out;
+    ClusterRange range;
+    bool usable = entry.elements[0].is_integer() && entry.elements[1].is_integer() &&
+                  valid_range(entry.elements[0].integer, entry.elements[1].integer);
+    if (usable) {
+      range.first = static_cast<int>(entry.elements[0].integer);
+      range.last = static_cast<int>(entry.elements[1].integer);
+    }
+    for (std::size_t i = 2; i < entry.elements.size(); ++i) {
+      const Reply& node = entry.elements[i];
+      if (!node.is_array() || node.elements.size() < 2 || !node.elements[1].is_integer()) {
+        return out;
+      }
+      const bool valid = valid_port(node.elements[1].integer);
+      if (i == 2) {
+        if (!valid) usable = false;
+        range.master_host = node_host(node.elements[0], host);
+        range.master_port = valid ? static_cast<int>(node.elements[1].integer) : 0;
+      } else if (valid) {
+        range.replicas.emplace_back(node_host(node.elements[0], host),
+                                    static_cast<int>(node.elements[1].integer));
+      } else {
+        ++out.dropped_nodes;
+      }
+    }
+    if (usable) {
+      out.ranges.push_back(std::move(range));
+    } else {
+      ++out.dropped_ranges;
+    }
+  }
+  out.understood = true;
+  return out;
+}
 
 ClusterTopology::ClusterTopology(ClusterOptions options)
     : options_(std::move(options)), pools_(options_.connection, options_.pool) {
@@ -41,7 +138,8 @@ ClusterTopology::ClusterTopology(ClusterOptions options)
     for (const ServerAddress& seed : options_.seeds) {
       seeds += (seeds.empty() ? "" : ", ") + seed.host + ":" + std::to_string(seed.port);
     }
-    throw IoError("redis cluster: no seed node answered with a slot map (seeds: " + seeds + ")");
+    throw IoError("redis cluster: no seed node answered with a usable slot map (seeds: " + seeds +
+                  ")");
   }
   refresher_.emplace([this] { return next_interval(); },
                      [this] {
@@ -125,7 +223,7 @@ Reply ClusterTopology::execute(int slot, const Command& command,
   // Retries of TRYAGAIN, CLUSTERDOWN and unreachable nodes share one time budget per command.
   const auto may_retry = [&] {
     const auto now = Clock::now();
-    if (!deadline) deadline = now + options_.retry_timeout;
+    if (!deadline) deadline = detail::saturating_deadline(now, options_.retry_timeout);
     return now < *deadline;
   };
   const auto retry_later = [&] {
@@ -234,7 +332,7 @@ bool ClusterTopology::refresh(bool force) {
     } catch (const Error&) {
       continue;  // unreachable or not a cluster node: try the next
     }
-    apply(ranges, pool->connection_options().host);
+    if (!apply(ranges, pool->connection_options().host)) continue;  // nothing usable
     last_refresh_ = Clock::now();
     return true;
   }
@@ -244,80 +342,36 @@ bool ClusterTopology::refresh(bool force) {
 bool ClusterTopology::load_from(ConnectionPool& pool, std::vector<Range>& ranges) {
   Lease lease = pool.lease();
   const std::string& host = pool.connection_options().host;
-  Reply shards = lease.command({"CLUSTER", "SHARDS"});
-  if (shards.is_array()) {
-    for (const Reply& shard : shards.elements) {
-      const Reply* slots = field(shard, "slots");
-      const Reply* nodes = field(shard, "nodes");
-      if (slots == nullptr || nodes == nullptr || !slots->is_array() || !nodes->is_array()) {
-        return false;
-      }
-      Range base;
-      bool have_master = false;
-      for (const Reply& node : nodes->elements) {
-        const Reply* role = field(node, "role");
-        const Reply* health = field(node, "health");
-        const Reply* port = field(node, "port");
-        const Reply* ip = field(node, "ip");
-        if (role == nullptr || port == nullptr || !port->is_integer() || ip == nullptr) continue;
-        const bool online = health == nullptr || health->str == "online";
-        if (role->str == "master") {
-          // After a failover the old master is listed as failed until it comes back.
-          if (have_master && !online) continue;
-          base.master_host = node_host(*ip, host);
-          base.master_port = static_cast<int>(port->integer);
-          have_master = online;
-        } else if (online) {
-          base.replicas.emplace_back(node_host(*ip, host), static_cast<int>(port->integer));
-        }
-      }
-      if (base.master_port == 0) continue;
-      for (std::size_t i = 0; i + 1 < slots->elements.size(); i += 2) {
-        Range range = base;
-        range.first = static_cast<int>(slots->elements[i].integer);
-        range.last = static_cast<int>(slots->elements[i + 1].integer);
-        ranges.push_back(std::move(range));
-      }
-    }
-    return true;
+  ClusterMapParse parsed = parse_cluster_shards(lease.command({"CLUSTER", "SHARDS"}), host);
+  if (!parsed.understood) {
+    // Before Redis 7 (or a node that refuses SHARDS): the older reply.
+    parsed = parse_cluster_slots(lease.command({"CLUSTER", "SLOTS"}), host);
   }
-  // Before Redis 7: [[first, last, [ip, port, id], [replica ip, port, id]...], ...].
-  Reply slots = lease.command({"CLUSTER", "SLOTS"});
-  if (!slots.is_array()) return false;
-  for (const Reply& entry : slots.elements) {
-    if (!entry.is_array() || entry.elements.size() < 3) return false;
-    Range range;
-    range.first = static_cast<int>(entry.elements[0].integer);
-    range.last = static_cast<int>(entry.elements[1].integer);
-    for (std::size_t i = 2; i < entry.elements.size(); ++i) {
-      const Reply& node = entry.elements[i];
-      if (!node.is_array() || node.elements.size() < 2 || !node.elements[1].is_integer()) {
-        return false;
-      }
-      std::string node_ip = node_host(node.elements[0], host);
-      const int node_port = static_cast<int>(node.elements[1].integer);
-      if (i == 2) {
-        range.master_host = std::move(node_ip);
-        range.master_port = node_port;
-      } else {
-        range.replicas.emplace_back(std::move(node_ip), node_port);
-      }
-    }
-    ranges.push_back(std::move(range));
-  }
+  if (!parsed.understood) return false;
+  dropped_entries_.fetch_add(parsed.dropped_ranges + parsed.dropped_nodes,
+                             std::memory_order_relaxed);
+  ranges = std::move(parsed.ranges);
   return true;
 }
 
-void ClusterTopology::apply(const std::vector<Range>& ranges, const std::string& default_host) {
+bool ClusterTopology::apply(const std::vector<Range>& ranges, const std::string& default_host) {
   std::vector<const Shard*> map(kSlotCount, nullptr);
   std::vector<ConnectionPool*> masters;
   for (const Range& range : ranges) {
-    if (range.first < 0 || range.last >= kSlotCount || range.first > range.last) continue;
-    ConnectionPool* master = &pools_.get(
-        range.master_host.empty() ? default_host : range.master_host, range.master_port);
+    if (!valid_range(range.first, range.last) || !valid_port(range.master_port)) continue;
+    ConnectionPool* master = nullptr;
     std::vector<ConnectionPool*> replicas;
-    for (const auto& [host, port] : range.replicas) {
-      replicas.push_back(&pools_.get(host.empty() ? default_host : host, port));
+    try {
+      master = &pools_.get(range.master_host.empty() ? default_host : range.master_host,
+                           range.master_port);
+      for (const auto& [host, port] : range.replicas) {
+        replicas.push_back(&pools_.get(host.empty() ? default_host : host, port));
+      }
+    } catch (const std::invalid_argument&) {
+      // An address the pool refuses (the parser checks ports; a host can still be invalid):
+      // never escapes a refresh, and the range is not used.
+      dropped_entries_.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
     const Shard* shard = intern(master, std::move(replicas));
     for (int slot = range.first; slot <= range.last; ++slot) {
@@ -327,7 +381,7 @@ void ClusterTopology::apply(const std::vector<Range>& ranges, const std::string&
       masters.push_back(master);
     }
   }
-  if (masters.empty()) return;
+  if (masters.empty()) return false;
   bool replicas_missing = false;
   if (options_.read_from_replicas) {
     for (const Range& range : ranges) replicas_missing = replicas_missing || range.replicas.empty();
@@ -342,6 +396,7 @@ void ClusterTopology::apply(const std::vector<Range>& ranges, const std::string&
     masters_ = masters;
   }
   any_.store(masters.front(), std::memory_order_release);
+  return true;
 }
 
 }  // namespace rediscache::detail

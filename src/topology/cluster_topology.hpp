@@ -17,11 +17,38 @@ namespace rediscache::detail {
 
 inline constexpr int kSlotCount = 16384;
 
+/// One slot range of a slot map as a node reported it.
+struct ClusterRange {
+  int first = 0;
+  int last = 0;
+  std::string master_host;  ///< Empty: the node that was asked.
+  int master_port = 0;
+  std::vector<std::pair<std::string, int>> replicas;
+};
+
+/// What parsing a slot map reply found. Replies come from the network and are untrusted: a range
+/// outside 0..16383 or with a master whose port is not 1..65535 is dropped, a replica with an
+/// invalid port too, and both are counted here.
+struct ClusterMapParse {
+  bool understood = false;           ///< The reply had the expected shape.
+  std::vector<ClusterRange> ranges;  ///< Usable ranges only.
+  std::size_t dropped_ranges = 0;
+  std::size_t dropped_nodes = 0;
+};
+
+/// Parses a CLUSTER SHARDS reply (Redis 7+). `understood` is false when it is not a shard list
+/// (an error reply from an older server: ask CLUSTER SLOTS). `host` replaces empty or "?" IPs.
+ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host);
+
+/// Parses a CLUSTER SLOTS reply: [[first, last, [ip, port, id], [replica ip, port, id]...], ...].
+ClusterMapParse parse_cluster_slots(const Reply& reply, const std::string& host);
+
 /// Thread-safe. Reads of the slot map are lock-free (one atomic load); a background thread
 /// reloads the map every `refresh_interval` and soon after a MOVED reply or a node failure.
 class ClusterTopology final : public Topology {
  public:
-  /// Loads the slot map from the seeds; throws IoError when no seed answers with one.
+  /// Loads the slot map from the seeds; throws IoError when no seed answers with a usable one
+  /// (at least one slot range served by a valid address).
   explicit ClusterTopology(ClusterOptions options);
   ~ClusterTopology() override;
   ClusterTopology(const ClusterTopology&) = delete;
@@ -36,7 +63,7 @@ class ClusterTopology final : public Topology {
   void note_stale(const Reply* redirect) noexcept override;
 
   /// Reloads the slot map now (unless one was loaded within the last 50 ms and `force` is
-  /// false). Returns false when no node answered.
+  /// false). Returns false when no node answered with a usable map; the last good map stays.
   bool refresh(bool force);
 
  private:
@@ -45,18 +72,13 @@ class ClusterTopology final : public Topology {
     ConnectionPool* master = nullptr;
     std::vector<ConnectionPool*> replicas;
   };
-  struct Range {
-    int first = 0;
-    int last = 0;
-    std::string master_host;
-    int master_port = 0;
-    std::vector<std::pair<std::string, int>> replicas;
-  };
+  using Range = ClusterRange;
 
   const Shard* intern(ConnectionPool* master, std::vector<ConnectionPool*> replicas);
   ConnectionPool& pick(int slot, bool read_only, bool* replica);
   bool load_from(ConnectionPool& pool, std::vector<Range>& ranges);
-  void apply(const std::vector<Range>& ranges, const std::string& default_host);
+  // False, changing nothing, when no range is usable (the last good map stays).
+  bool apply(const std::vector<Range>& ranges, const std::string& default_host);
 
   const ClusterOptions options_;
   PoolRegistry pools_;
@@ -69,6 +91,8 @@ class ClusterTopology final : public Topology {
 
   std::mutex refresh_mu_;                                 // one reload at a time
   std::chrono::steady_clock::time_point last_refresh_{};  // guarded by refresh_mu_
+
+  std::atomic<std::size_t> dropped_entries_{0};  // slot ranges and nodes refused while parsing
 
   // read_from_replicas and a shard without a replica in the last map applied: true right after
   // a cluster is created (replicas gossip in as "loading"), after a failover, or in a cluster

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::detail {
 
@@ -83,7 +84,7 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
   std::optional<Clock::time_point> deadline;
   const auto may_retry = [&] {
     const auto now = Clock::now();
-    if (!deadline) deadline = now + options_.retry_timeout;
+    if (!deadline) deadline = detail::saturating_deadline(now, options_.retry_timeout);
     return now < *deadline;
   };
   for (;;) {

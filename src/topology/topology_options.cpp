@@ -4,13 +4,16 @@
 
 #include "rediscache/topology/cluster.hpp"
 #include "rediscache/topology/sentinel.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 namespace {
 
+using detail::throw_invalid;
+
 [[noreturn]] void invalid(const std::string& field, const char* rule) {
-  throw std::invalid_argument(field + " " + rule);
+  throw_invalid(field, rule);
 }
 
 void validate_addresses(const std::vector<ServerAddress>& addresses, const char* field) {
@@ -41,12 +44,10 @@ void ClusterOptions::validate() const {
   validate_template(connection, "ClusterOptions::connection");
   if (connection.db != 0) invalid("ClusterOptions::connection.db", "must be 0 in a cluster");
   pool.validate();
-  if (refresh_interval.count() <= 0)
-    invalid("ClusterOptions::refresh_interval", "must be positive");
-  if (max_redirects < 1 || max_redirects > 16) {
-    invalid("ClusterOptions::max_redirects", "must be in 1..16");
-  }
-  if (retry_timeout.count() < 0) invalid("ClusterOptions::retry_timeout", "must not be negative");
+  detail::require_positive(refresh_interval, "ClusterOptions::refresh_interval");
+  detail::require_range(max_redirects, decltype(max_redirects){1}, decltype(max_redirects){16},
+                        "ClusterOptions::max_redirects");
+  detail::require_non_negative(retry_timeout, "ClusterOptions::retry_timeout");
 }
 
 void SentinelOptions::validate() const {
@@ -57,10 +58,8 @@ void SentinelOptions::validate() const {
   }
   validate_template(connection, "SentinelOptions::connection");
   pool.validate();
-  if (refresh_interval.count() <= 0) {
-    invalid("SentinelOptions::refresh_interval", "must be positive");
-  }
-  if (retry_timeout.count() < 0) invalid("SentinelOptions::retry_timeout", "must not be negative");
+  detail::require_positive(refresh_interval, "SentinelOptions::refresh_interval");
+  detail::require_non_negative(retry_timeout, "SentinelOptions::retry_timeout");
 }
 
 }  // namespace rediscache

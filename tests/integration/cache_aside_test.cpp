@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/entry.hpp"
 #include "client_factory.hpp"
 #include "rediscache/cache/keys.hpp"
 #include "rediscache/client/client.hpp"
@@ -318,6 +320,24 @@ TEST(CacheAside, Set_EveryKeyHasTtl_JitterSpreadsExpiries) {
   EXPECT_GT(std::set<long long>(entry_ttls.begin(), entry_ttls.end()).size(), 30u);
 }
 
+TEST(CacheAside, GetOrLoad_StoreFails_LeaseGivenBackAtOnce) {
+  RedisServer server;  // private: the test makes it run out of memory
+  CacheOptions options = base_options();
+  StringCache cache(make_client(server.endpoint(), 500ms), options);
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    // Holding the lease, Redis now refuses every write: the store fails with an OOM error.
+    EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "1"}), "OK");
+    return std::string("value");
+  };
+  EXPECT_EQ(cache.get_or_load("s", loader), "value");
+  const std::string key = cache.key_for("s");
+  const std::string lock_key = std::string(key).replace(options.name.size(), 0, ":lock");
+  EXPECT_EQ(server.command({"EXISTS", key}), "0");  // not stored
+  EXPECT_EQ(server.command({"EXISTS", lock_key}), "0")
+      << "the lease outlived the failed store: readers would wait lock.max_wait for it";
+  EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "0"}), "OK");
+}
+
 TEST(CacheAside, GetOrLoad_RedisStoppedAndRestarted_BreakerKeepsServingAndRecovers) {
   RedisServer server;
   CacheOptions options = base_options();
@@ -506,6 +526,65 @@ TEST(CacheAside, GetOrLoad_CorruptedValue_CountedDeletedAndMissed) {
   EXPECT_EQ(typed_loads, 1);  // rewritten, now a hit
 }
 
+TEST(CacheAside, GetOrLoad_WrongTypeUnderKey_CorruptEntryDeletedAndReloaded) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  StringCache cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  int loads = 0;
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    ++loads;
+    return std::string("good");
+  };
+  cache.get_or_load("w", loader);  // learn the version
+  const std::string key = cache.key_for("w");
+  raw_key_command(ep, {"DEL", key});
+  raw_key_command(ep, {"RPUSH", key, "a", "list"});
+  EXPECT_EQ(cache.get_or_load("w", loader), "good");
+  EXPECT_EQ(loads, 2);
+  EXPECT_EQ(cache.stats().decode_errors, 1u);
+  EXPECT_EQ(cache.stats().breaker_opens, 0u);
+  EXPECT_EQ(raw_key_command(ep, {"TYPE", key}), "string");  // repaired: reloaded and stored
+  EXPECT_EQ(cache.get_or_load("w", loader), "good");
+  EXPECT_EQ(loads, 2);  // now a hit
+}
+
+TEST(CacheAside, GetOrLoad_TruncatedOrDeepEntry_CorruptNotServed) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  options.compress_above.reset();
+  StringCache cache(make_client(ep), options);
+  CacheAside<nlohmann::json> json_cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  int loads = 0;
+  const StringCache::Loader loader = [&](std::string_view) -> std::optional<std::string> {
+    ++loads;
+    return std::string("a value of some length");
+  };
+  cache.get_or_load("t", loader);
+  const std::string key = cache.key_for("t");
+  const std::string stored = *make_client(ep).get(key);
+  raw_key_command(ep, {"SET", key, stored.substr(0, stored.size() - 3), "PX", "60000"});
+  EXPECT_EQ(cache.get_or_load("t", loader), "a value of some length");
+  EXPECT_EQ(loads, 2);  // the truncated entry was a miss, not a hit on a shorter string
+  EXPECT_EQ(cache.stats().decode_errors, 1u);
+
+  // A million-deep array planted as a well-formed entry: a CodecError, not a crash.
+  const std::size_t depth = 1'000'000;
+  const std::string planted =
+      rediscache::detail::encode_entry({}, std::string(depth, '[') + std::string(depth, ']'), {});
+  const std::string json_key = json_cache.key_for("deep");
+  raw_key_command(ep, {"SET", json_key, planted, "PX", "60000"});
+  int json_loads = 0;
+  const auto json_loader = [&](std::string_view) -> std::optional<nlohmann::json> {
+    ++json_loads;
+    return nlohmann::json{{"ok", true}};
+  };
+  EXPECT_EQ(json_cache.get_or_load("deep", json_loader), (nlohmann::json{{"ok", true}}));
+  EXPECT_EQ(json_loads, 1);
+  EXPECT_EQ(json_cache.stats().decode_errors, 1u);
+}
+
 TEST(CacheAside, GetOrLoad_LargeValues_CompressedAndPlainCoexist) {
   REDISCACHE_REQUIRE_REDIS(ep);
   CacheOptions plain_options = base_options();
@@ -515,12 +594,17 @@ TEST(CacheAside, GetOrLoad_LargeValues_CompressedAndPlainCoexist) {
   StringCache plain(make_client(ep), plain_options);
   StringCache compressed(make_client(ep), zstd_options);
   const NamespaceCleanup cleanup{ep, plain_options.name};
-  const std::string big(200'000, 'z');
+  // JSON-like records: compressible, within the ratio a reader accepts (kMaxCompressionRatio).
+  std::string big;
+  for (int i = 0; big.size() < 200'000; ++i) {
+    big += R"({"id":)" + std::to_string(i * 7919 % 100003) + R"(,"name":"user-)" +
+           std::to_string(i) + R"("},)";
+  }
   plain.set("p", big);
   compressed.set("c", big);
   Client client = make_client(ep);
-  EXPECT_GT(client.get(plain.key_for("p"))->size(), 200'000u);
-  EXPECT_LT(client.get(compressed.key_for("c"))->size(), 2'000u);
+  EXPECT_GT(client.get(plain.key_for("p"))->size(), big.size());
+  EXPECT_LT(client.get(compressed.key_for("c"))->size(), big.size() / 3);
   const StringCache::Loader never = [](std::string_view) -> std::optional<std::string> {
     throw std::logic_error("should hit");
   };
@@ -695,6 +779,48 @@ TEST(CacheAside, Invalidate_DeletesEntry_NextReadLoads) {
   cache.invalidate("i");
   EXPECT_EQ(cache.get_or_load("i", loader), "v2");
   EXPECT_EQ(cache.stats().invalidations, 1u);
+}
+
+TEST(CacheAside, Invalidate_ReadStartedAfterIt_DoesNotJoinTheEarlierLoad) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  StringCache cache(make_client(ep), base_options());
+  const NamespaceCleanup cleanup{ep, cache.options().name};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool loading = false;
+  bool release = false;
+  std::thread early([&] {
+    const auto value = cache.get_or_load("y", [&](std::string_view) -> std::optional<std::string> {
+      std::unique_lock<std::mutex> lock(mu);
+      loading = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return std::string("before-invalidate");
+    });
+    EXPECT_EQ(value, "before-invalidate");  // its own caller started before the invalidation
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return loading; });
+  }
+  cache.invalidate("y");  // the database changed; invalidate() has returned
+  auto late = std::async(std::launch::async, [&] {
+    return cache.get_or_load(
+        "y", [](std::string_view) -> std::optional<std::string> { return "after-invalidate"; });
+  });
+  // Joining the earlier load would block until it is released, and then return its old value.
+  const bool done = late.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  early.join();
+  ASSERT_TRUE(done) << "a read started after invalidate() joined a load that began before it";
+  EXPECT_EQ(late.get(), "after-invalidate");
+  EXPECT_EQ(cache.get_or_load(
+                "y", [](std::string_view) -> std::optional<std::string> { return "reloaded"; }),
+            "after-invalidate");  // the later load was cached; the earlier one was not
 }
 
 TEST(CacheAside, Invalidate_DuringLoad_OldLoadDoesNotOverwrite) {
@@ -951,7 +1077,7 @@ TEST(CacheAside, JsonStruct_RoundTripsThroughRedis) {
   const NamespaceCleanup cleanup{ep, cache.options().name};
   const Row row{{"name", "Ada"}, {"email", "ada@example.org"}};
   EXPECT_EQ(cache.get_or_load("1", [&](std::string_view) { return std::optional<Row>(row); }), row);
-  EXPECT_EQ(raw_key_command(ep, {"GETRANGE", cache.key_for("1"), "16", "-1"}),
+  EXPECT_EQ(raw_key_command(ep, {"GETRANGE", cache.key_for("1"), "24", "-1"}),
             R"({"email":"ada@example.org","name":"Ada"})");
 }
 

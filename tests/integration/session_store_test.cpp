@@ -16,7 +16,9 @@
 
 #include <gtest/gtest.h>
 
+#include "helpers/scripts.hpp"
 #include "helpers_test_util.hpp"
+#include "rediscache/util/errors.hpp"
 #include "test_env.hpp"
 
 namespace {
@@ -357,3 +359,55 @@ TEST(SessionStoreIntegration, SessionCreatedHere_ReadsCorrectlyInSeedPython) {
 }
 
 }  // namespace
+
+// Keys under `prefix` (the test's own prefix, so other tests' keys never count).
+std::vector<std::string> keys_under(Client& client, const std::string& prefix) {
+  std::vector<std::string> keys;
+  rediscache::ScanOptions scan;
+  scan.match = prefix + "*";
+  client.scan_each(scan, [&](std::string_view key) { keys.emplace_back(key); });
+  return keys;
+}
+
+TEST(SessionStoreIntegration, CreateOrRegenerate_TtlPastBound_InvalidArgumentNothingWrittenOrLost) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  Client client = rediscache::test::helpers_client(ep);
+  const SessionOptions options = test_options();
+  SessionStore store(client, options);
+  for (const auto ttl : {std::chrono::milliseconds::max(), std::chrono::milliseconds::max() / 2,
+                         std::chrono::milliseconds(std::chrono::hours(24 * 365)) + 1ms}) {
+    EXPECT_THROW((void)store.create({{"user_id", 1}}, ttl), std::invalid_argument);
+  }
+  EXPECT_TRUE(keys_under(client, options.key_prefix).empty()) << "a session without TTL was left";
+
+  const std::string id = store.create({{"user_id", 7}});
+  EXPECT_THROW((void)store.regenerate(id, std::chrono::milliseconds::max()), std::invalid_argument);
+  ASSERT_TRUE(store.get(id).has_value()) << "a failed regenerate lost the old id";
+  EXPECT_EQ(keys_under(client, options.key_prefix).size(), 1u);
+  EXPECT_TRUE(store.destroy(id));
+}
+
+// The scripts themselves refuse a TTL Redis cannot take before they write anything (defence in
+// depth behind the C++ bound: scripts do not roll back).
+TEST(SessionStoreIntegration, Scripts_TtlRedisCannotTake_WriteNothingAndKeepTheOldId) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  Client client = rediscache::test::helpers_client(ep);
+  const SessionOptions options = test_options();
+  const std::string key = options.key_prefix + "direct";
+  for (const std::string ttl : {"9223372036854775807", "0", "-5", "1.5", "x"}) {
+    EXPECT_THROW(
+        (void)client.eval(rediscache::detail::session_create_script(), {key}, {ttl, "f", "v"}),
+        rediscache::ReplyError)
+        << ttl;
+    EXPECT_EQ(client.exists({key}), 0) << ttl;
+  }
+  SessionStore store(client, options);
+  const std::string id = store.create({{"user_id", 7}});
+  const std::string new_key = options.key_prefix + "direct-new";
+  EXPECT_THROW((void)client.eval(rediscache::detail::session_regenerate_script(),
+                                 {store.key(id), new_key}, {"9223372036854775807"}),
+               rediscache::ReplyError);
+  EXPECT_EQ(client.exists({store.key(id)}), 1);
+  EXPECT_EQ(client.exists({new_key}), 0);
+  EXPECT_TRUE(store.destroy(id));
+}

@@ -143,8 +143,9 @@ TEST(JsonReader, DeepNesting_HandedToNlohmannWithoutRecursion) {
   const std::string text = std::string(depth, '[') + std::string(depth, ']');
   json out;
   EXPECT_FALSE(fast_reads(text, out));
-  parse_json(text, out);  // nlohmann parses it iteratively
+  EXPECT_TRUE(parse_json(text, out, depth));  // nlohmann parses it iteratively
   EXPECT_TRUE(out.is_array());
+  EXPECT_FALSE(parse_json(text, out, depth - 1));  // one level past the bound: refused
 
   const std::string shallow =
       std::string(JsonReader::kMaxDepth, '[') + std::string(JsonReader::kMaxDepth, ']');
@@ -153,9 +154,9 @@ TEST(JsonReader, DeepNesting_HandedToNlohmannWithoutRecursion) {
 
 TEST(JsonReader, ParseJson_MalformedText_ThrowsNlohmannErrors) {
   json out;
-  EXPECT_THROW(parse_json("{\"a\":", out), json::parse_error);
-  EXPECT_THROW(parse_json("", out), json::parse_error);
-  EXPECT_THROW(parse_json("[1e400]", out), json::out_of_range);
+  EXPECT_THROW((void)parse_json("{\"a\":", out, 128), json::parse_error);
+  EXPECT_THROW((void)parse_json("", out, 128), json::parse_error);
+  EXPECT_THROW((void)parse_json("[1e400]", out, 128), json::out_of_range);
 }
 
 // Differential test: random edits of valid documents, read by "fast path, else nlohmann" and by
@@ -199,7 +200,7 @@ TEST(JsonReader, MutatedDocuments_SameOutcomeAsNlohmann) {
     json combined;
     bool threw = false;
     try {
-      parse_json(text, combined);
+      ASSERT_TRUE(parse_json(text, combined, 128));
     } catch (const json::exception&) {
       threw = true;
     }
@@ -212,3 +213,15 @@ TEST(JsonReader, MutatedDocuments_SameOutcomeAsNlohmann) {
 }
 
 }  // namespace
+
+TEST(JsonReader, NestingBound_BracketsInStringsDoNotCount) {
+  using rediscache::detail::json_nests_deeper_than;
+  EXPECT_FALSE(json_nests_deeper_than(R"([[["[[[[[[\"[[[["]]])", 3));
+  EXPECT_TRUE(json_nests_deeper_than(R"([[[[1]]]])", 3));
+  EXPECT_FALSE(json_nests_deeper_than(R"({"a":{"b":[1]}})", 3));
+  EXPECT_TRUE(json_nests_deeper_than(R"({"a":{"b":[{}]}})", 3));
+  json out;
+  // Within the fast reader's own limit too: a bound below kMaxDepth holds on the fast path.
+  EXPECT_FALSE(parse_json("[[[[1]]]]", out, 3));
+  EXPECT_TRUE(parse_json("[[[1]]]", out, 3));
+}

@@ -1,0 +1,197 @@
+// get_many's leases and write-back: take the leases of the owned misses in one pipeline, then
+// write the loaded values under them (the store script, many ids per run) in one more, or give
+// them back after a failed load.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/cache_core_impl.hpp"
+#include "cache/lease_scripts.hpp"
+#include "client/client_core.hpp"
+#include "rediscache/client/pipeline.hpp"
+#include "util/random.hpp"
+
+namespace rediscache::detail {
+
+CacheCore::Impl::BatchLeases CacheCore::Impl::take_leases(Call& call,
+                                                          const std::vector<std::string>& ids,
+                                                          long long version) {
+  BatchLeases leases;
+  leases.token = random_token();
+  leases.lock_keys.reserve(ids.size());
+  SetOptions nx;
+  nx.ttl = options_.lock.ttl;
+  nx.condition = SetCondition::kIfNotExists;
+  Pipeline pipeline = client_.pipeline();
+  for (const std::string& id : ids) {
+    leases.lock_keys.push_back(keys_.lock_key_for(id, version));
+    pipeline.set(leases.lock_keys.back(), leases.token, nx);
+  }
+  leases.held.assign(ids.size(), false);
+  try_redis(call, "SET NX leases", [&] {
+    const std::vector<Reply> replies = pipeline.exec();
+    for (std::size_t i = 0; i < replies.size() && i < ids.size(); ++i) {
+      leases.held[i] = replies[i].is_status();  // +OK; nil when another load holds it
+    }
+  });
+  return leases;
+}
+
+void CacheCore::Impl::release_leases(Call& call, const std::vector<std::string>& keys,
+                                     const std::vector<std::size_t>& owned,
+                                     const BatchLeases& leases) {
+  std::vector<LeaseWrite> writes;
+  for (std::size_t i = 0; i < leases.held.size(); ++i) {
+    if (leases.held[i]) writes.push_back({LeaseWrite::kRelease, i, owned[i], {}, std::nullopt});
+  }
+  send_lease_writes(call, keys, leases, writes, {});
+}
+
+void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& keys,
+                                 const std::vector<std::size_t>& owned,
+                                 const std::vector<Object>& values, const BatchLeases& leases,
+                                 std::uint32_t load_us, const std::vector<std::string>& corrupt) {
+  const bool leased = !leases.held.empty();
+  std::vector<LeaseWrite> writes;
+  writes.reserve(owned.size());
+  for (std::size_t i = 0; i < owned.size(); ++i) {
+    const std::size_t j = owned[i];
+    // Another process holds this id's lease: it writes the value, not us (as in get_or_load).
+    if (leased && !leases.held[i]) continue;
+    std::optional<Prepared> prepared = prepare(values[j], load_us);
+    if (!prepared) {
+      if (leased) writes.push_back({LeaseWrite::kRelease, i, j, {}, std::nullopt});
+      continue;
+    }
+    writes.push_back({leased ? LeaseWrite::kStore : LeaseWrite::kSet, i, j,
+                      std::move(prepared->entry), prepared->px});
+  }
+  // No near-cache announcement, unlike store(): a batch only writes ids that were missing or
+  // past their logical expiry, and no near tier keeps a copy past either.
+  send_lease_writes(call, keys, leases, writes, corrupt);
+}
+
+void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::string>& keys,
+                                        const BatchLeases& leases,
+                                        const std::vector<LeaseWrite>& writes,
+                                        const std::vector<std::string>& corrupt) {
+  if (call.redis_down || (writes.empty() && corrupt.empty())) return;
+  // Writes under leases go through the store script, many ids per run: a script run costs the
+  // server far more than the commands in it. On a cluster a script may only touch one slot, so
+  // there each id (whose entry and lock share a slot) gets its own run; on one node a run takes
+  // up to kIdsPerScript ids, which bounds how long it holds the server.
+  constexpr std::size_t kIdsPerScript = 128;
+  const std::size_t per_run =
+      ClientAccess::core(client_).sharded() ? std::size_t{1} : kIdsPerScript;
+  const LeasePlan plan = plan_lease_writes(writes, per_run);
+  const LeaseBatch batch{keys, leases, writes, plan};
+
+  Pipeline pipeline = client_.pipeline();
+  for (const std::size_t w : plan.sets) {
+    SetOptions set_options;
+    set_options.ttl = writes[w].ttl;
+    pipeline.set(keys[writes[w].key], writes[w].entry, set_options);
+  }
+  for (const std::vector<std::size_t>& run : plan.runs)
+    queue_store_run(pipeline, batch, run, false);
+  if (!corrupt.empty()) pipeline.del(corrupt);
+
+  const ScopedTimer timer(counters_.write_latency);
+  try_redis(call, "write back", [&] {
+    std::vector<Reply> replies = exec_reloading_scripts(pipeline, batch);
+    count_lease_replies(batch, replies);
+  });
+}
+
+CacheCore::Impl::LeasePlan CacheCore::Impl::plan_lease_writes(const std::vector<LeaseWrite>& writes,
+                                                              std::size_t per_run) {
+  LeasePlan plan;
+  plan.expiries.resize(writes.size());
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    const LeaseWrite& write = writes[w];
+    if (write.kind == LeaseWrite::kSet) {
+      plan.sets.push_back(w);
+      continue;
+    }
+    plan.expiries[w] = write.kind == LeaseWrite::kRelease ? "-"
+                       : write.ttl                        ? std::to_string(write.ttl->count())
+                                                          : "0";
+    if (plan.runs.empty() || plan.runs.back().size() == per_run) plan.runs.emplace_back();
+    plan.runs.back().push_back(w);
+  }
+  return plan;
+}
+
+void CacheCore::Impl::queue_store_run(Pipeline& pipeline, const LeaseBatch& batch,
+                                      const std::vector<std::size_t>& run, bool by_source) {
+  // `by_source` sends the script itself (EVAL), which also loads it for the next runs.
+  const std::string numkeys = std::to_string(2 * run.size());
+  std::vector<std::string_view> argv;
+  argv.reserve(4 + 4 * run.size());
+  argv.emplace_back(by_source ? "EVAL" : "EVALSHA");
+  argv.push_back(by_source ? store_script().source() : store_script().sha1());
+  argv.push_back(numkeys);
+  for (const std::size_t w : run) {
+    argv.push_back(batch.keys[batch.writes[w].key]);
+    argv.push_back(batch.leases.lock_keys[batch.writes[w].lease]);
+  }
+  argv.push_back(batch.leases.token);
+  for (const std::size_t w : run) {
+    argv.push_back(batch.writes[w].entry);
+    argv.push_back(batch.plan.expiries[w]);
+  }
+  pipeline.command(argv);
+}
+
+std::vector<Reply> CacheCore::Impl::exec_reloading_scripts(Pipeline& pipeline,
+                                                           const LeaseBatch& batch) {
+  const std::size_t sets = batch.plan.sets.size();
+  std::vector<Reply> replies = pipeline.exec();
+  replies.resize(sets + batch.plan.runs.size());
+  // NOSCRIPT: the server lost the script (restart, SCRIPT FLUSH, failover) since it last ran.
+  // Every such run goes again as EVAL, all in one more round trip.
+  std::vector<std::size_t> missing;
+  for (std::size_t r = 0; r < batch.plan.runs.size(); ++r) {
+    const Reply& reply = replies[sets + r];
+    if (reply.is_error() && reply.str.compare(0, 8, "NOSCRIPT") == 0) {
+      missing.push_back(r);
+      queue_store_run(pipeline, batch, batch.plan.runs[r], true);
+    }
+  }
+  if (!missing.empty()) {
+    std::vector<Reply> again = pipeline.exec();
+    for (std::size_t m = 0; m < missing.size() && m < again.size(); ++m) {
+      replies[sets + missing[m]] = std::move(again[m]);
+    }
+  }
+  return replies;
+}
+
+void CacheCore::Impl::count_lease_replies(const LeaseBatch& batch,
+                                          const std::vector<Reply>& replies) {
+  const auto count_written = [&](const LeaseWrite& write) {
+    counters_.writes.add();
+    counters_.bytes_written.add(write.entry.size());
+  };
+  const std::size_t sets = batch.plan.sets.size();
+  for (std::size_t s = 0; s < sets; ++s) {
+    if (!replies[s].is_error()) count_written(batch.writes[batch.plan.sets[s]]);
+  }
+  for (std::size_t r = 0; r < batch.plan.runs.size(); ++r) {
+    const Reply& reply = replies[sets + r];
+    const std::vector<std::size_t>& run = batch.plan.runs[r];
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      const LeaseWrite& write = batch.writes[run[k]];
+      if (write.kind == LeaseWrite::kRelease || reply.is_error()) continue;
+      const bool stored = reply.is_array() && k < reply.elements.size() &&
+                          reply.elements[k].is_integer() && reply.elements[k].integer == 1;
+      if (stored) {
+        count_written(write);
+      } else {
+        counters_.lease_lost.add();  // invalidated or set while we loaded: not written
+      }
+    }
+  }
+}
+
+}  // namespace rediscache::detail
