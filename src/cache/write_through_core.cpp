@@ -11,6 +11,7 @@
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 
 namespace rediscache {
@@ -77,7 +78,7 @@ WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::st
   set.ttl = s.options.lock_ttl;
   set.condition = SetCondition::kIfNotExists;
   const auto deadline = Clock::now() + s.options.lock_wait;
-  milliseconds pause = s.options.initial_backoff;
+  Backoff backoff(s.options.initial_backoff, s.options.max_backoff, Backoff::Jitter::kNone);
   while (true) {
     try {
       if (s.client.set(key, token, set)) return Lock::kHeld;
@@ -91,8 +92,7 @@ WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::st
       s.lock_busy.add();
       return Lock::kBusy;
     }
-    std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
-    pause = std::min(pause * 2, s.options.max_backoff);
+    sleep_before(backoff.next(), deadline);
   }
 }
 
@@ -149,11 +149,7 @@ void WriteThroughCore::count(Event event) noexcept {
 }
 
 void WriteThroughCore::report(std::string_view context, const std::exception& error) noexcept {
-  if (!state_->options.on_error) return;
-  try {
-    state_->options.on_error(context, error);
-  } catch (...) {  // NOLINT(bugprone-empty-catch): a handler must not break the write
-  }
+  report_error(state_->options.on_error, context, error);
 }
 
 WriteThroughStats WriteThroughCore::stats() const {
