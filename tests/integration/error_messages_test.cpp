@@ -82,7 +82,7 @@ TEST(ErrorMessages, CacheAside_WrongTypeEntry_ReportsServerAndCommandNotKeyOrVal
 TEST(ErrorMessages, DistributedLock_FenceKeyOfWrongType_NamesServerAndScriptNotKey) {
   REDISCACHE_REQUIRE_REDIS(ep);
   LockOptions options;
-  options.key_prefix = unique_prefix() + "lock:";
+  options.key_prefix = untagged_prefix() + "lock:";  // the lock adds its own {hash tag}
   DistributedLock lock(make_client(ep), "secret-name", options);
   raw_key_command(ep, {"RPUSH", lock.fence_key(), "x"});
   const std::string what = error_of([&] { (void)lock.try_lock(); });
