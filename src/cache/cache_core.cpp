@@ -9,6 +9,7 @@
 
 #include "cache/cache_core_impl.hpp"
 #include "cache/lease_scripts.hpp"
+#include "net/connection.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "util/random.hpp"
 
@@ -20,9 +21,8 @@ double uniform01() {  // in (0, 1]
 }
 
 void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command) {
-  if (!reply.is_error()) return;
-  const std::string code = reply.str.substr(0, reply.str.find(' '));
-  throw ReplyError(endpoint + " " + command + ": " + reply.str, code);
+  // The client's own check: "redis host:port: CMD: <message>", with echoed arguments cut.
+  if (reply.is_error()) throw_reply_error(endpoint, command, reply);
 }
 
 std::uint32_t saturating_us(std::chrono::steady_clock::duration d) {
@@ -86,11 +86,7 @@ bool CacheCore::Impl::on_redis_error(const Error& e) {
 }
 
 void CacheCore::Impl::report(std::string_view context, const std::exception& e) const noexcept {
-  if (!options_.on_error) return;
-  try {
-    options_.on_error(context, e);
-  } catch (...) {  // NOLINT(bugprone-empty-catch): a throwing error handler must not break reads
-  }
+  report_error(options_.on_error, context, e);
 }
 
 std::int64_t CacheCore::Impl::now_ms() const {
@@ -403,27 +399,9 @@ std::string CacheCore::Impl::key_for(std::string_view id) { return keys_.key_for
 CacheStats CacheCore::Impl::stats() const {
   const CacheCounters& c = counters_;
   CacheStats s;
-  s.hits = c.hits.value();
-  s.negative_hits = c.negative_hits.value();
-  s.misses = c.misses.value();
-  s.loads = c.loads.value();
-  s.load_errors = c.load_errors.value();
-  s.stale_served = c.stale_served.value();
-  s.stampede_waits = c.stampede_waits.value();
-  s.lock_timeouts = c.lock_timeouts.value();
-  s.lease_lost = c.lease_lost.value();
-  s.refreshes = c.refreshes.value();
-  s.refresh_dropped = c.refresh_dropped.value();
-  s.redis_errors = c.redis_errors.value();
-  s.breaker_opens = c.breaker_opens.value();
-  s.breaker_rejections = c.breaker_rejections.value();
-  s.decode_errors = c.decode_errors.value();
-  s.oversize = c.oversize.value();
-  s.encode_errors = c.encode_errors.value();
-  s.writes = c.writes.value();
-  s.invalidations = c.invalidations.value();
-  s.bytes_read = c.bytes_read.value();
-  s.bytes_written = c.bytes_written.value();
+#define REDISCACHE_CACHE_STAT(field, metric, help) s.field = c.field.value();
+  REDISCACHE_CACHE_COUNTERS(REDISCACHE_CACHE_STAT)
+#undef REDISCACHE_CACHE_STAT
   s.get_latency = c.get_latency.summary();
   s.load_latency = c.load_latency.summary();
   s.write_latency = c.write_latency.summary();

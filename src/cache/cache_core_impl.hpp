@@ -32,17 +32,17 @@ namespace rediscache::detail {
 
 /// Uniform in (0, 1], from a per-thread engine seeded by the OS (for jitter, not secrets).
 [[nodiscard]] double uniform01();
-/// Throws ReplyError "<endpoint> <command>: <server message>" when `reply` is an error.
+/// Throws ReplyError "redis <endpoint>: <command>: <server message>" (redacted, as the client
+/// does) when `reply` is an error.
 void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command);
 /// `d` in microseconds, clamped to [0, UINT32_MAX] (the entry header's load-time field).
 [[nodiscard]] std::uint32_t saturating_us(std::chrono::steady_clock::duration d);
 
 /// The counters and histograms behind CacheStats.
 struct CacheCounters {
-  Counter hits, negative_hits, misses, loads, load_errors, stale_served, stampede_waits,
-      lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors, breaker_opens,
-      breaker_rejections, decode_errors, oversize, encode_errors, writes, invalidations, bytes_read,
-      bytes_written;
+#define REDISCACHE_CACHE_COUNTER(field, metric, help) Counter field;
+  REDISCACHE_CACHE_COUNTERS(REDISCACHE_CACHE_COUNTER)
+#undef REDISCACHE_CACHE_COUNTER
   LatencyHistogram get_latency, load_latency, write_latency;
 };
 

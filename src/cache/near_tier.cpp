@@ -121,11 +121,7 @@ void NearTier::dropped_prefix(const std::string& prefix) noexcept {
 NearCacheStats NearTier::stats() const { return cache_->stats(); }
 
 void NearTier::report(std::string_view context, const std::exception& error) const noexcept {
-  if (!options_.on_error) return;
-  try {
-    options_.on_error(context, error);
-  } catch (...) {  // NOLINT(bugprone-empty-catch): a throwing error handler must not break writes
-  }
+  report_error(options_.on_error, context, error);
 }
 
 }  // namespace rediscache::detail

@@ -1,11 +1,9 @@
 // The stampede lock of get_or_load: take the lease and re-read the entry in one round trip, or
 // poll (with jittered, doubling pauses) until the holder's value arrives or the wait runs out.
-#include <algorithm>
-#include <thread>
-
 #include "cache/cache_core_impl.hpp"
 #include "cache/lease_scripts.hpp"
 #include "rediscache/client/pipeline.hpp"
+#include "util/backoff.hpp"
 #include "util/validation.hpp"
 
 namespace rediscache::detail {
@@ -19,7 +17,7 @@ CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std:
                                                           const std::string& token, Lookup& stale) {
   const StampedeLockOptions& lock = options_.lock;
   const auto deadline = saturating_deadline(std::chrono::steady_clock::now(), lock.max_wait);
-  auto backoff = lock.initial_backoff;
+  Backoff backoff(lock.initial_backoff, lock.max_backoff);
   bool waited = false;
   for (;;) {
     bool acquired = false;
@@ -59,11 +57,7 @@ CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std:
       return Acquire{};
     }
     // Jitter spreads the pollers of many processes; doubling keeps a long wait cheap.
-    const auto pause =
-        std::chrono::duration_cast<std::chrono::microseconds>(backoff) * (0.5 + 0.5 * uniform01());
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::duration_cast<std::chrono::microseconds>(pause), deadline - now));
-    backoff = std::min(backoff * 2, lock.max_backoff);
+    sleep_before(backoff.next(), deadline);
   }
 }
 

@@ -14,6 +14,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "cache/write_behind_entries.hpp"
+#include "cache/write_behind_options.hpp"
+#include "cache/write_behind_scripts.hpp"
 #include "client/client_core.hpp"
 #include "net/connection.hpp"
 #include "rediscache/cache/write_behind.hpp"
@@ -21,6 +24,7 @@
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -31,196 +35,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kMaxBatchLimit = 10000;  // Lua's unpack() takes a few thousand arguments
-constexpr std::size_t kMaxQueueName = 128;
 constexpr char kGroup[] = "flushers";
 // How long the "latest entry of an id" marker lives. It only has to outlive the race between
 // concurrent write()s of one id and the flush of a remove; a missing marker means "no newer
 // write known", which is the safe reading for both uses.
 constexpr milliseconds kMarkerTtl = std::chrono::minutes(10);
 
-bool valid_queue_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxQueueName) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
 std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
-
-// The pieces of a stream entry we store: k (u|r), id, v (payload, upserts only).
-struct Entry {
-  std::string stream_id;
-  bool deleted = false;  // pending but XDELed: acknowledge and skip
-  bool valid = false;
-  detail::RawWriteOp op;
-};
-
-Entry parse_entry(const Reply& reply) {
-  Entry entry;
-  if (!reply.is_array() || reply.elements.size() < 2) return entry;
-  entry.stream_id = reply.elements[0].str;
-  const Reply& fields = reply.elements[1];
-  if (!fields.is_array()) {
-    entry.deleted = true;
-    return entry;
-  }
-  bool has_kind = false;
-  bool has_id = false;
-  bool has_value = false;
-  for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-    const std::string& name = fields.elements[i].str;
-    const std::string& value = fields.elements[i + 1].str;
-    if (name == "k") {
-      has_kind = value == "u" || value == "r";
-      entry.op.kind = value == "r" ? WriteKind::kRemove : WriteKind::kUpsert;
-    } else if (name == "id") {
-      has_id = true;
-      entry.op.id = value;
-    } else if (name == "v") {
-      has_value = true;
-      entry.op.payload = value;
-    }
-  }
-  entry.valid = has_kind && has_id && (entry.op.kind == WriteKind::kRemove || has_value);
-  entry.op.entry_id = entry.stream_id;
-  return entry;
-}
-
-std::vector<Entry> parse_entries(const Reply& list) {
-  std::vector<Entry> entries;
-  if (!list.is_array()) return entries;
-  entries.reserve(list.elements.size());
-  for (const Reply& item : list.elements) {
-    Entry entry = parse_entry(item);
-    if (!entry.stream_id.empty()) entries.push_back(std::move(entry));
-  }
-  return entries;
-}
-
-// Milliseconds part of a stream id ("1700000000000-3").
-long long id_millis(const std::string& id) {
-  try {
-    return std::stoll(id.substr(0, id.find('-')));
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 
 bool is_nogroup(const ReplyError& e) {
   return e.server_code() == "NOGROUP" ||
          std::string_view(e.what()).find("NOGROUP") != std::string_view::npos;
 }
-
-// KEYS: stream, marker. ARGV: kind, id, payload, queue ttl ms, marker ttl ms.
-const Script kEnqueue(R"lua(
-local e
-if ARGV[1] == 'r' then
-  e = redis.call('XADD', KEYS[1], '*', 'k', 'r', 'id', ARGV[2])
-else
-  e = redis.call('XADD', KEYS[1], '*', 'k', 'u', 'id', ARGV[2], 'v', ARGV[3])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('SET', KEYS[2], e, 'PX', ARGV[5])
-return e
-)lua");
-
-// KEYS: stream, marker. ARGV: entry id the caller applied.
-// Returns nil when the marker is missing or equals the entry, else {latest id, fields or nil}.
-const Script kLatest(R"lua(
-local m = redis.call('GET', KEYS[2])
-if not m or m == ARGV[1] then return false end
-local r = redis.call('XRANGE', KEYS[1], m, m)
-if #r == 0 then return {m} end
-return {m, r[1][2]}
-)lua");
-
-// KEYS: lease. ARGV: token, lease ms. 0: held by another, 1: renewed, 2: newly acquired.
-const Script kAcquire(R"lua(
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if v then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 2
-)lua");
-
-// KEYS: lease. ARGV: token.
-const Script kRelease(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-)lua");
-
-// Reads only while holding the lease, so a flusher that lost it (paused, partitioned) cannot
-// take entries out of order. Own pending entries after ARGV[6] come first (a retried batch),
-// then new ones. KEYS: stream, lease. ARGV: group, consumer, token, count, lease ms, pending
-// start id, queue ttl ms. Returns nil without the lease, else {1 if pending, entries}.
-const Script kRead(R"lua(
-if redis.call('GET', KEYS[2]) ~= ARGV[3] then return false end
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4],
-                     'STREAMS', KEYS[1], ARGV[6])
-if r and r[1] and #r[1][2] > 0 then return {1, r[1][2]} end
-r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
-if not r then return {0, {}} end
-return {0, r[1][2]}
-)lua");
-
-// KEYS: stream. ARGV: group, ids...
-const Script kAck(R"lua(
-local ids = {}
-for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
-redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-return redis.call('XDEL', KEYS[1], unpack(ids))
-)lua");
-
-// Moves one entry to the dead-letter stream atomically. KEYS: stream, dead. ARGV: group, entry
-// id, kind, id, payload, error, attempts, ttl ms.
-const Script kDeadLetter(R"lua(
-local f = {'k', ARGV[3], 'id', ARGV[4]}
-if ARGV[3] == 'u' then f[#f + 1] = 'v'; f[#f + 1] = ARGV[5] end
-f[#f + 1] = 'error'; f[#f + 1] = ARGV[6]
-f[#f + 1] = 'source'; f[#f + 1] = ARGV[2]
-f[#f + 1] = 'attempts'; f[#f + 1] = ARGV[7]
-redis.call('XADD', KEYS[2], '*', unpack(f))
-redis.call('PEXPIRE', KEYS[2], ARGV[8])
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-return 1
-)lua");
-
-// Moves the oldest dead letters back to the queue. KEYS: stream, dead. ARGV: count, ttl ms.
-const Script kReplay(R"lua(
-local r = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', ARGV[1])
-for _, e in ipairs(r) do
-  local f = e[2]
-  local k, id, v
-  for i = 1, #f, 2 do
-    if f[i] == 'k' then k = f[i + 1] elseif f[i] == 'id' then id = f[i + 1]
-    elseif f[i] == 'v' then v = f[i + 1] end
-  end
-  if k == 'r' then
-    redis.call('XADD', KEYS[1], '*', 'k', 'r', 'id', id)
-  elseif k == 'u' and id and v then
-    redis.call('XADD', KEYS[1], '*', 'k', 'u', 'id', id, 'v', v)
-  end
-  redis.call('XDEL', KEYS[2], e[1])
-end
-if #r > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return #r
-)lua");
-
-// Deletes a consumer only when it has nothing pending (DELCONSUMER would drop pending entries
-// from the group, and they would never be delivered again). KEYS: stream. ARGV: group, name.
-const Script kDeleteConsumer(R"lua(
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
-if #p > 0 then return 0 end
-return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
-)lua");
 
 std::string make_consumer_name() {
   std::array<char, 256> host{};
@@ -229,27 +55,6 @@ std::string make_consumer_name() {
 }
 
 }  // namespace
-
-void WriteBehindOptions::validate() const {
-  using detail::require;
-  using detail::require_positive;
-  require(queue.empty() || valid_queue_name(queue), "WriteBehindOptions::queue",
-          "must be 1..128 characters of [A-Za-z0-9_.-] (or empty for the cache's namespace)");
-  detail::require_range(max_batch, decltype(max_batch){1}, decltype(max_batch){kMaxBatchLimit},
-                        "WriteBehindOptions::max_batch");
-  require_positive(max_delay, "WriteBehindOptions::max_delay");
-  require_positive(poll_interval, "WriteBehindOptions::poll_interval");
-  require(max_attempts >= 1, "WriteBehindOptions::max_attempts", "must be at least 1");
-  require_positive(initial_backoff, "WriteBehindOptions::initial_backoff");
-  require_positive(max_backoff, "WriteBehindOptions::max_backoff");
-  require(max_backoff >= initial_backoff, "WriteBehindOptions::max_backoff",
-          "must be at least initial_backoff");
-  require_positive(flusher_lease, "WriteBehindOptions::flusher_lease");
-  require_positive(claim_min_idle, "WriteBehindOptions::claim_min_idle");
-  detail::require_non_negative(drain_timeout, "WriteBehindOptions::drain_timeout");
-  require_positive(queue_ttl, "WriteBehindOptions::queue_ttl");
-  require_positive(wait_timeout, "WriteBehindOptions::wait_timeout");
-}
 
 namespace detail {
 
@@ -292,11 +97,7 @@ struct WriteBehindQueue::State {
   Clock::time_point drain_deadline{};
 
   void report(std::string_view context, const std::exception& e) noexcept {
-    if (!options.on_error) return;
-    try {
-      options.on_error(context, e);
-    } catch (...) {  // NOLINT(bugprone-empty-catch): a handler must not stop the flusher
-    }
+    report_error(options.on_error, context, e);
   }
 
   void ensure_group() {
@@ -338,7 +139,8 @@ struct WriteBehindQueue::State {
   }
 
   long long acquire() {
-    return client.eval(kAcquire, {lease}, {token, ms_text(options.flusher_lease)}).integer;
+    return client.eval(wb::scripts().acquire, {lease}, {token, ms_text(options.flusher_lease)})
+        .integer;
   }
 
   // Claims what stopped flushers left pending. True once no other consumer holds entries (they
@@ -379,7 +181,7 @@ struct WriteBehindQueue::State {
       }
       if (!name.empty() && name != consumer && pending == 0 &&
           idle > options.claim_min_idle.count()) {
-        client.eval(kDeleteConsumer, {stream}, {kGroup, name});
+        client.eval(wb::scripts().delete_consumer, {stream}, {kGroup, name});
       }
     }
   }
@@ -388,7 +190,7 @@ struct WriteBehindQueue::State {
   std::optional<std::pair<bool, std::vector<Entry>>> read(std::size_t count,
                                                           const std::string& pending_after) {
     const Reply r =
-        client.eval(kRead, {stream, lease},
+        client.eval(wb::scripts().read, {stream, lease},
                     {kGroup, consumer, token, std::to_string(count), ms_text(options.flusher_lease),
                      pending_after, ms_text(options.queue_ttl)});
     if (!r.is_array() || r.elements.size() < 2) return std::nullopt;
@@ -441,45 +243,21 @@ struct WriteBehindQueue::State {
       const std::size_t end = std::min(ids.size(), start + 1000);
       args.insert(args.end(), ids.begin() + static_cast<std::ptrdiff_t>(start),
                   ids.begin() + static_cast<std::ptrdiff_t>(end));
-      client.eval(kAck, {stream}, args);
+      client.eval(wb::scripts().ack, {stream}, args);
     }
   }
 
   void dead_letter(const Entry& e, std::string_view error, std::size_t attempts) {
     const char* kind = !e.valid ? "?" : (e.op.kind == WriteKind::kRemove ? "r" : "u");
-    client.eval(kDeadLetter, {stream, dead},
+    client.eval(wb::scripts().dead_letter, {stream, dead},
                 {kGroup, e.stream_id, kind, e.op.id, e.op.payload, std::string(error),
                  std::to_string(attempts), ms_text(options.queue_ttl)});
     dead_letters.add();
   }
 
   milliseconds backoff_for(std::size_t failures) const {
-    milliseconds d = options.initial_backoff;
-    for (std::size_t i = 1; i < failures && d < options.max_backoff; ++i) d *= 2;
-    return std::min(d, options.max_backoff);
-  }
-
-  // A batch coalesced: one operation per id (the latest), with every entry it covers.
-  struct Batch {
-    std::vector<RawWriteOp> ops;
-    std::vector<std::vector<const Entry*>> covers;  // per op, in stream order; last = the op's
-  };
-
-  static Batch coalesce(const std::vector<Entry>& entries) {
-    Batch batch;
-    std::unordered_map<std::string_view, std::size_t> index;
-    for (const Entry& e : entries) {
-      if (!e.valid) continue;
-      auto [it, inserted] = index.emplace(e.op.id, batch.ops.size());
-      if (inserted) {
-        batch.ops.push_back(e.op);
-        batch.covers.emplace_back();
-      } else {
-        batch.ops[it->second] = e.op;
-      }
-      batch.covers[it->second].push_back(&e);
-    }
-    return batch;
+    return std::chrono::duration_cast<milliseconds>(Backoff::step_for(
+        options.initial_backoff, options.max_backoff, failures == 0 ? 0 : failures - 1));
   }
 
   static std::vector<std::string> ids_of(const std::vector<const Entry*>& entries) {
@@ -628,9 +406,9 @@ struct WriteBehindQueue::State {
       }
     }
     try {
-      if (leader) client.eval(kRelease, {lease}, {token});
+      if (leader) client.eval(wb::scripts().release, {lease}, {token});
       leader = false;
-      client.eval(kDeleteConsumer, {stream}, {kGroup, consumer});
+      client.eval(wb::scripts().delete_consumer, {stream}, {kGroup, consumer});
     } catch (const std::exception& e) {
       report("write-behind flusher shutdown", e);
     }
@@ -675,9 +453,10 @@ WriteBehindQueue::Enqueued WriteBehindQueue::enqueue(WriteKind kind, std::string
   const std::string_view kind_text = kind == WriteKind::kRemove ? "r" : "u";
   Enqueued out;
   if (s.options.wait_replicas == 0) {
-    out.entry_id =
-        s.client.eval(kEnqueue, {s.stream, marker}, {kind_text, id, payload, queue_ttl, marker_ttl})
-            .str;
+    out.entry_id = s.client
+                       .eval(wb::scripts().enqueue, {s.stream, marker},
+                             {kind_text, id, payload, queue_ttl, marker_ttl})
+                       .str;
     s.enqueued.add();
     return out;
   }
@@ -694,9 +473,10 @@ WriteBehindQueue::Enqueued WriteBehindQueue::enqueue(WriteKind kind, std::string
         {verb, script, "2", s.stream, marker, kind_text, id, payload, queue_ttl, marker_ttl},
         {"WAIT", replicas, timeout}, s.options.wait_timeout);
   };
-  ClientCore::FollowedReplies r = run("EVALSHA", kEnqueue.sha1());
+  ClientCore::FollowedReplies r = run("EVALSHA", wb::scripts().enqueue.sha1());
   if (r.reply.is_error() && r.reply.str.compare(0, 8, "NOSCRIPT") == 0) {
-    r = run("EVAL", kEnqueue.source());  // the server lost the script (restart, failover)
+    r = run("EVAL",
+            wb::scripts().enqueue.source());  // the server lost the script (restart, failover)
   }
   if (r.reply.is_error()) throw_reply_error(r.endpoint, "EVALSHA", r.reply);
   if (!r.reply.is_string()) throw_unexpected(Call{r.endpoint, "EVALSHA"}, r.reply);
@@ -723,7 +503,7 @@ std::optional<WriteBehindQueue::Latest> WriteBehindQueue::latest_if_not(std::str
                                                                         std::string_view entry_id) {
   State& s = *state_;
   const std::string marker = s.marker_prefix + std::string(id);
-  const Reply r = s.client.eval(kLatest, {s.stream, marker}, {entry_id});
+  const Reply r = s.client.eval(wb::scripts().latest, {s.stream, marker}, {entry_id});
   if (!r.is_array() || r.elements.empty()) return std::nullopt;
   Latest latest;
   latest.entry_id = r.elements[0].str;
@@ -738,6 +518,46 @@ std::optional<WriteBehindQueue::Latest> WriteBehindQueue::latest_if_not(std::str
 }
 
 void WriteBehindQueue::count_cache_error() noexcept { state_->cache_errors.add(); }
+
+void WriteBehindQueue::cache_failed(std::string_view context,
+                                    const std::exception& error) noexcept {
+  count_cache_error();
+  report_error(state_->options.on_error, context, error);
+}
+
+void WriteBehindQueue::settle(std::string_view id, std::string applied,
+                              const CacheUpdates& cache) noexcept {
+  constexpr int kMaxSettleRounds = 16;
+  for (int round = 0; round < kMaxSettleRounds; ++round) {
+    try {
+      const std::optional<Latest> latest = latest_if_not(id, applied);
+      if (!latest) return;
+      if (latest->op && latest->op->kind == WriteKind::kUpsert) {
+        cache.set(id, latest->op->payload);
+      } else {
+        // A remove, or an entry already written and deleted from the queue: the database holds
+        // the latest state, so a miss reads it.
+        cache.invalidate(id);
+      }
+      applied = latest->entry_id;
+    } catch (const std::exception& e) {
+      cache_failed("write-behind settle", e);
+      return;
+    }
+  }
+}
+
+void WriteBehindQueue::invalidate_removed(const std::vector<RawWriteOp>& written,
+                                          const CacheUpdates& cache) noexcept {
+  for (const RawWriteOp& op : written) {
+    if (op.kind != WriteKind::kRemove) continue;
+    try {
+      if (!latest_if_not(op.id, op.entry_id)) cache.invalidate(op.id);
+    } catch (const std::exception& e) {
+      cache_failed("write-behind invalidation after remove", e);
+    }
+  }
+}
 
 bool WriteBehindQueue::flush(std::chrono::milliseconds timeout) {
   detail::require_non_negative(timeout, "WriteBehind::flush timeout");
@@ -767,7 +587,7 @@ std::size_t WriteBehindQueue::replay_dead_letters(std::size_t max_entries) {
   std::size_t moved = 0;
   while (moved < max_entries) {
     const std::size_t chunk = std::min<std::size_t>(max_entries - moved, 500);
-    const Reply r = s.client.eval(kReplay, {s.stream, s.dead},
+    const Reply r = s.client.eval(wb::scripts().replay, {s.stream, s.dead},
                                   {std::to_string(chunk), ms_text(s.options.queue_ttl)});
     moved += static_cast<std::size_t>(r.integer);
     if (static_cast<std::size_t>(r.integer) < chunk) break;

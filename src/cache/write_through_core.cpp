@@ -11,6 +11,7 @@
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -74,7 +75,7 @@ WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::st
   set.ttl = s.options.lock_ttl;
   set.condition = SetCondition::kIfNotExists;
   const auto deadline = detail::saturating_deadline(Clock::now(), s.options.lock_wait);
-  milliseconds pause = s.options.initial_backoff;
+  Backoff backoff(s.options.initial_backoff, s.options.max_backoff, Backoff::Jitter::kNone);
   while (true) {
     try {
       if (s.client.set(key, token, set)) return Lock::kHeld;
@@ -88,8 +89,7 @@ WriteThroughCore::Lock WriteThroughCore::lock(std::string_view id, const std::st
       s.lock_busy.add();
       return Lock::kBusy;
     }
-    std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
-    pause = std::min(pause * 2, s.options.max_backoff);
+    sleep_before(backoff.next(), deadline);
   }
 }
 
@@ -146,11 +146,7 @@ void WriteThroughCore::count(Event event) noexcept {
 }
 
 void WriteThroughCore::report(std::string_view context, const std::exception& error) noexcept {
-  if (!state_->options.on_error) return;
-  try {
-    state_->options.on_error(context, error);
-  } catch (...) {  // NOLINT(bugprone-empty-catch): a handler must not break the write
-  }
+  report_error(state_->options.on_error, context, error);
 }
 
 WriteThroughStats WriteThroughCore::stats() const {

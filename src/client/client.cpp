@@ -102,22 +102,20 @@ Reply Client::eval(const Script& script, ArgList keys, ArgList args) {
   detail::check_one_slot(*core_, keys, "EVALSHA");
   const detail::IntText numkeys(static_cast<long long>(keys.size()));
   const std::string_view route = keys.empty() ? std::string_view{} : keys[0];
-  detail::Argv argv(keys.size() + args.size() + 3);
-  argv.add("EVALSHA");
-  argv.add(script.sha1());
-  argv.add(numkeys);
-  argv.add_all(keys);
-  argv.add_all(args);
-  Reply reply = core_->run_allow_error(route, argv.view());
+  // EVALSHA <sha1>, or EVAL <source>, then the same numkeys, keys and args.
+  const auto run = [&](std::string_view verb, std::string_view script_arg) {
+    detail::Argv argv(keys.size() + args.size() + 3);
+    argv.add(verb);
+    argv.add(script_arg);
+    argv.add(numkeys);
+    argv.add_all(keys);
+    argv.add_all(args);
+    return core_->run_allow_error(route, argv.view());
+  };
+  Reply reply = run("EVALSHA", script.sha1());
   if (reply.is_error() && reply.str.compare(0, 8, "NOSCRIPT") == 0) {
     // The server lost or never had the script (restart, SCRIPT FLUSH): EVAL loads it.
-    detail::Argv full(keys.size() + args.size() + 3);
-    full.add("EVAL");
-    full.add(script.source());
-    full.add(numkeys);
-    full.add_all(keys);
-    full.add_all(args);
-    reply = core_->run_allow_error(route, full.view());
+    reply = run("EVAL", script.source());
   }
   if (reply.is_error())
     detail::throw_reply_error(core_->pool_for(route).endpoint(), "EVALSHA", reply);

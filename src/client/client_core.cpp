@@ -98,8 +98,26 @@ void check_one_slot(const ClientCore& core, ArgList keys, std::string_view comma
 }
 
 void throw_unexpected(const Call& call, const Reply& reply) {
+  if (reply.is_error()) throw_reply_error(call.endpoint, call.command, reply);
   throw ProtocolError("redis " + call.endpoint + ": " + std::string(call.command) +
                       ": unexpected " + to_string(reply.type) + " reply");
+}
+
+void throw_if_error(const Reply& reply, const Call& call) {
+  if (reply.is_error()) throw_reply_error(call.endpoint, call.command, reply);
+}
+
+void expect_integers(const Reply& reply, std::size_t count, const Call& call) {
+  if (!reply.is_array() || reply.elements.size() != count) throw_unexpected(call, reply);
+  for (const Reply& element : reply.elements) {
+    if (!element.is_integer()) throw_unexpected(call, element);
+  }
+}
+
+std::optional<std::string> to_optional_string(const Reply& reply, const Call& call) {
+  if (reply.is_nil()) return std::nullopt;
+  if (!reply.is_string() && !reply.is_status()) throw_unexpected(call, reply);
+  return reply.str;
 }
 
 long long to_integer(const Reply& reply, const Call& call) {

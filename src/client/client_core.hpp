@@ -129,8 +129,17 @@ struct Call {
   std::string_view command;
 };
 
-/// Checked conversions; a reply of the wrong type throws ProtocolError naming server and command.
+/// The one family of reply checks (the client's commands, the helpers, the recipes, the cache).
+/// Messages are "redis host:port: COMMAND: ...": an error reply throws ReplyError with the
+/// server's message (arguments it echoes cut off), a reply of the wrong type ProtocolError.
+/// Never keys or values.
 [[noreturn]] void throw_unexpected(const Call& call, const Reply& reply);
+/// Throws as throw_unexpected when `reply` is an error reply; nothing otherwise.
+void throw_if_error(const Reply& reply, const Call& call);
+/// Checks that `reply` is an array of `count` integers (a script's result).
+void expect_integers(const Reply& reply, std::size_t count, const Call& call);
+/// nil or a bulk string (a copy; the Reply&& overload below moves).
+std::optional<std::string> to_optional_string(const Reply& reply, const Call& call);
 long long to_integer(const Reply& reply, const Call& call);
 bool to_bool(const Reply& reply, const Call& call);
 double to_double(const Reply& reply, const Call& call);

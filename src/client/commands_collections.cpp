@@ -14,6 +14,22 @@ using detail::IntText;
 
 namespace {
 
+// The one body of both hset overloads of many fields (a vector of strings, a braced list of
+// views).
+template <class Pairs>
+long long hset_pairs(detail::ClientCore& core, const std::string& endpoint, std::string_view key,
+                     const Pairs& fields) {
+  if (fields.size() == 0) throw std::invalid_argument("fields must not be empty");
+  Argv argv(fields.size() * 2 + 2);
+  argv.add("HSET");
+  argv.add(key);
+  for (const auto& [field, value] : fields) {
+    argv.add(field);
+    argv.add(value);
+  }
+  return detail::to_integer(core.run(key, argv.view()), Call{endpoint, "HSET"});
+}
+
 std::string_view end_name(ListEnd end) { return end == ListEnd::kLeft ? "LEFT" : "RIGHT"; }
 
 void require_positive(std::chrono::milliseconds timeout) {
@@ -50,29 +66,13 @@ long long Client::hset(std::string_view key, std::string_view field, std::string
 
 long long Client::hset(std::string_view key,
                        const std::vector<std::pair<std::string, std::string>>& fields) {
-  if (fields.empty()) throw std::invalid_argument("fields must not be empty");
-  Argv argv(fields.size() * 2 + 2);
-  argv.add("HSET");
-  argv.add(key);
-  for (const auto& [field, value] : fields) {
-    argv.add(field);
-    argv.add(value);
-  }
-  return detail::to_integer(core_->run(key, argv.view()), Call{endpoint(), "HSET"});
+  return hset_pairs(*core_, endpoint(), key, fields);
 }
 
 long long Client::hset(
     std::string_view key,
     std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
-  if (fields.size() == 0) throw std::invalid_argument("fields must not be empty");
-  Argv argv(fields.size() * 2 + 2);
-  argv.add("HSET");
-  argv.add(key);
-  for (const auto& [field, value] : fields) {
-    argv.add(field);
-    argv.add(value);
-  }
-  return detail::to_integer(core_->run(key, argv.view()), Call{endpoint(), "HSET"});
+  return hset_pairs(*core_, endpoint(), key, fields);
 }
 
 std::optional<std::string> Client::hget(std::string_view key, std::string_view field) {

@@ -28,6 +28,15 @@ std::vector<ScoredMember> to_scored(Reply&& reply, const Call& call) {
   return out;
 }
 
+// ZRANGE / ZREVRANGE key start stop [WITHSCORES].
+Reply run_range(detail::ClientCore& core, std::string_view verb, std::string_view key,
+                long long start, long long stop, bool with_scores) {
+  const IntText from(start);
+  const IntText to(stop);
+  if (with_scores) return core.run(key, {verb, key, from, to, "WITHSCORES"});
+  return core.run(key, {verb, key, from, to});
+}
+
 }  // namespace
 
 // --- Sorted sets -------------------------------------------------------------------------
@@ -74,31 +83,23 @@ double Client::zincrby(std::string_view key, double increment, std::string_view 
 }
 
 std::vector<std::string> Client::zrange(std::string_view key, long long start, long long stop) {
-  const IntText from(start);
-  const IntText to(stop);
-  return detail::to_strings(core_->run(key, {"ZRANGE", key, from, to}), Call{endpoint(), "ZRANGE"});
+  return detail::to_strings(run_range(*core_, "ZRANGE", key, start, stop, false),
+                            Call{endpoint(), "ZRANGE"});
 }
 
 std::vector<ScoredMember> Client::zrange_with_scores(std::string_view key, long long start,
                                                      long long stop) {
-  const IntText from(start);
-  const IntText to(stop);
-  return to_scored(core_->run(key, {"ZRANGE", key, from, to, "WITHSCORES"}),
-                   Call{endpoint(), "ZRANGE"});
+  return to_scored(run_range(*core_, "ZRANGE", key, start, stop, true), Call{endpoint(), "ZRANGE"});
 }
 
 std::vector<std::string> Client::zrevrange(std::string_view key, long long start, long long stop) {
-  const IntText from(start);
-  const IntText to(stop);
-  return detail::to_strings(core_->run(key, {"ZREVRANGE", key, from, to}),
+  return detail::to_strings(run_range(*core_, "ZREVRANGE", key, start, stop, false),
                             Call{endpoint(), "ZREVRANGE"});
 }
 
 std::vector<ScoredMember> Client::zrevrange_with_scores(std::string_view key, long long start,
                                                         long long stop) {
-  const IntText from(start);
-  const IntText to(stop);
-  return to_scored(core_->run(key, {"ZREVRANGE", key, from, to, "WITHSCORES"}),
+  return to_scored(run_range(*core_, "ZREVRANGE", key, start, stop, true),
                    Call{endpoint(), "ZREVRANGE"});
 }
 

@@ -94,6 +94,26 @@ bool sharded_mset(const Client& client, const std::string& endpoint, std::size_t
   return true;
 }
 
+// The one body of both mset overloads (owned strings in a vector, views in a braced list).
+template <class Pairs>
+void mset_pairs(const Client& client, detail::ClientCore& core, const Pairs& items) {
+  if (items.size() == 0) return;
+  const auto first = items.begin();
+  if (core.sharded() && sharded_mset(
+                            client, client.endpoint(), items.size(),
+                            [&](std::size_t i) { return std::string_view(first[i].first); },
+                            [&](std::size_t i) { return std::string_view(first[i].second); })) {
+    return;
+  }
+  Argv argv(items.size() * 2 + 1);
+  argv.add("MSET");
+  for (const auto& [key, value] : items) {
+    argv.add(key);
+    argv.add(value);
+  }
+  detail::expect_ok(core.run(first->first, argv.view()), Call{client.endpoint(), "MSET"});
+}
+
 }  // namespace
 
 namespace detail {
@@ -160,37 +180,11 @@ std::vector<std::optional<std::string>> Client::mget(ArgList keys) {
 }
 
 void Client::mset(const std::vector<std::pair<std::string, std::string>>& items) {
-  if (items.empty()) return;
-  if (core_->sharded() && sharded_mset(
-                              *this, endpoint(), items.size(),
-                              [&](std::size_t i) { return std::string_view(items[i].first); },
-                              [&](std::size_t i) { return std::string_view(items[i].second); })) {
-    return;
-  }
-  Argv argv(items.size() * 2 + 1);
-  argv.add("MSET");
-  for (const auto& [key, value] : items) {
-    argv.add(key);
-    argv.add(value);
-  }
-  detail::expect_ok(core_->run(items.front().first, argv.view()), Call{endpoint(), "MSET"});
+  mset_pairs(*this, *core_, items);
 }
 
 void Client::mset(std::initializer_list<std::pair<std::string_view, std::string_view>> items) {
-  if (items.size() == 0) return;
-  if (core_->sharded() &&
-      sharded_mset(
-          *this, endpoint(), items.size(), [&](std::size_t i) { return items.begin()[i].first; },
-          [&](std::size_t i) { return items.begin()[i].second; })) {
-    return;
-  }
-  Argv argv(items.size() * 2 + 1);
-  argv.add("MSET");
-  for (const auto& [key, value] : items) {
-    argv.add(key);
-    argv.add(value);
-  }
-  detail::expect_ok(core_->run(items.begin()->first, argv.view()), Call{endpoint(), "MSET"});
+  mset_pairs(*this, *core_, items);
 }
 
 long long Client::incr(std::string_view key) {

@@ -11,6 +11,7 @@
 #include "helpers/scripts.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/background_loop.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -34,7 +35,7 @@ namespace detail {
 /// What a DistributedLock and its guards share; guards keep it alive.
 class LockCore {
  public:
-  LockCore(Client client, std::string name, LockOptions options, LockErrorHandler on_error)
+  LockCore(Client client, std::string name, LockOptions options, ErrorHandler on_error)
       : client(std::move(client)),
         name(std::move(name)),
         options(std::move(options)),
@@ -45,7 +46,7 @@ class LockCore {
 
   bool release(std::string_view token) {
     const Reply reply = client.eval(lock_release_script(), {key}, {token});
-    const bool released = expect_integer(reply, "lock release script") == 1;
+    const bool released = to_integer(reply, Call{client.endpoint(), "lock release script"}) == 1;
     (released ? releases : releases_not_held).add();
     return released;
   }
@@ -54,26 +55,23 @@ class LockCore {
     detail::require_positive(ttl, "DistributedLock::extend ttl");
     const std::string ttl_arg = to_arg(ttl);
     const Reply reply = client.eval(lock_extend_script(), {key}, {token, ttl_arg});
-    const bool extended = expect_integer(reply, "lock extend script") == 1;
+    const bool extended = to_integer(reply, Call{client.endpoint(), "lock extend script"}) == 1;
     (extended ? extensions : extensions_not_held).add();
     return extended;
   }
 
-  // Never throws (building the message included): called from destructors and the watchdog.
-  void report(std::string_view what, const char* detail = nullptr) const noexcept {
-    if (!on_error) return;
-    try {
-      std::string message(what);
-      if (detail != nullptr) message.append(": ").append(detail);
-      on_error(message);
-    } catch (...) {  // NOLINT(bugprone-empty-catch): a failing handler must not kill the caller
-    }
+  // Never throws: called from destructors and the watchdog.
+  void report(std::string_view context, const std::exception& error) const noexcept {
+    report_error(on_error, context, error);
+  }
+  void report(std::string_view context, std::string_view message) const noexcept {
+    report_error(on_error, context, message);
   }
 
   Client client;
   std::string name;
   LockOptions options;
-  LockErrorHandler on_error;
+  ErrorHandler on_error;
   std::string key;
   std::string fence_key;
 
@@ -120,16 +118,16 @@ struct LockGuardState {
     try {
       if (!core->extend(token, ttl)) {
         mark_lost();
-        core->report("lock watchdog: the lock expired or has another holder; stopped");
+        core->report("lock watchdog", "the lock expired or has another holder; stopped");
         return false;
       }
       last_extended = sent;
     } catch (const std::exception& e) {
       core->errors.add();
-      core->report("lock watchdog: extend failed", e.what());
+      core->report("lock watchdog: extend", e);
       if (std::chrono::steady_clock::now() - last_extended >= ttl) {
         mark_lost();
-        core->report("lock watchdog: no extension succeeded for a whole ttl; stopped");
+        core->report("lock watchdog", "no extension succeeded for a whole ttl; stopped");
         return false;
       }
     }
@@ -174,7 +172,7 @@ void LockGuard::release_noexcept() noexcept {
       static_cast<void>(state_->core->release(state_->token));
     } catch (const std::exception& e) {
       state_->core->errors.add();
-      state_->core->report("lock release failed (the lock expires by its ttl)", e.what());
+      state_->core->report("lock release (the lock expires by its ttl)", e);
     }
   }
   state_.reset();
@@ -208,7 +206,7 @@ bool LockGuard::extend(std::chrono::milliseconds ttl) {
 // --- DistributedLock -----------------------------------------------------------------------
 
 DistributedLock::DistributedLock(Client client, std::string name, LockOptions options,
-                                 LockErrorHandler on_error) {
+                                 ErrorHandler on_error) {
   detail::require_non_empty(name, "DistributedLock name");
   options.validate();
   core_ = std::make_shared<detail::LockCore>(std::move(client), std::move(name), std::move(options),
@@ -221,7 +219,7 @@ std::optional<LockGuard> DistributedLock::attempt(long long* holder_pttl) {
   const Reply reply =
       core_->client.eval(detail::lock_acquire_script(), {core_->key, core_->fence_key},
                          {token, ttl_arg, core_->options.fencing ? "1" : "0"});
-  detail::expect_integers(reply, 2, "lock acquire script");
+  detail::expect_integers(reply, 2, detail::Call{core_->client.endpoint(), "lock acquire script"});
   if (reply.elements[0].integer != 1) {
     core_->failed_attempts.add();
     if (holder_pttl != nullptr) *holder_pttl = reply.elements[1].integer;
@@ -262,7 +260,7 @@ std::optional<LockGuard> DistributedLock::lock(std::chrono::milliseconds wait_ti
       pause = std::min(
           pause, std::chrono::steady_clock::duration(std::chrono::milliseconds(holder_pttl + 1)));
     }
-    std::this_thread::sleep_for(std::min(pause, deadline - now));
+    detail::sleep_before(pause, deadline);
   }
 }
 

@@ -30,8 +30,8 @@ std::string micros(std::chrono::milliseconds duration) {
   return std::to_string(std::chrono::microseconds(duration).count());
 }
 
-Decision to_decision(const Reply& reply, std::string_view what) {
-  detail::expect_integers(reply, 4, what);
+Decision to_decision(const Reply& reply, const detail::Call& call) {
+  detail::expect_integers(reply, 4, call);
   Decision decision;
   decision.allowed = reply.elements[0].integer == 1;
   decision.remaining = reply.elements[1].integer;
@@ -104,9 +104,10 @@ Decision SlidingWindowLogLimiter::check(std::string_view key, long long cost) {
   const std::string limit = std::to_string(options_.limit);
   const std::string window = micros(options_.window);
   const std::string cost_arg = std::to_string(cost);
-  const Decision decision = to_decision(client_.eval(detail::sliding_log_script(), {redis_key},
-                                                     {limit, window, cost_arg, request_id}),
-                                        "sliding-window log script");
+  const Decision decision =
+      to_decision(client_.eval(detail::sliding_log_script(), {redis_key},
+                               {limit, window, cost_arg, request_id}),
+                  detail::Call{client_.endpoint(), "sliding-window log script"});
   record(decision, timer.elapsed());
   return decision;
 }
@@ -137,7 +138,7 @@ Decision SlidingWindowCounterLimiter::check(std::string_view key, long long cost
   const std::string cost_arg = std::to_string(cost);
   const Decision decision = to_decision(
       client_.eval(detail::sliding_counter_script(), {redis_key}, {limit, window, cost_arg}),
-      "sliding-window counter script");
+      detail::Call{client_.endpoint(), "sliding-window counter script"});
   record(decision, timer.elapsed());
   return decision;
 }
@@ -171,7 +172,7 @@ Decision GcraLimiter::check(std::string_view key, long long cost) {
   const std::string cost_arg = std::to_string(cost);
   const Decision decision =
       to_decision(client_.eval(detail::gcra_script(), {redis_key}, {interval_arg, burst, cost_arg}),
-                  "GCRA script");
+                  detail::Call{client_.endpoint(), "GCRA script"});
   record(decision, timer.elapsed());
   return decision;
 }

@@ -8,6 +8,7 @@
 #include "helpers/scripts.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -67,7 +68,8 @@ class RedlockCore {
     std::size_t count = 0;
     for (Client& server : servers) {
       try {
-        if (expect_integer(server.eval(script, {key}, args), "redlock script") == 1) ++count;
+        const Reply reply = server.eval(script, {key}, args);
+        if (to_integer(reply, Call{server.endpoint(), "redlock script"}) == 1) ++count;
       } catch (const std::exception&) {
         server_errors.add();
       }
@@ -191,8 +193,7 @@ std::optional<RedlockGuard> Redlock::lock(std::string_view name,
     if (guard) return guard;
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(backoff.next(), deadline - now));
+    detail::sleep_before(backoff.next(), deadline);
   }
 }
 

@@ -21,9 +21,10 @@ constexpr std::size_t kMaxFieldsCap = 1000;
 // a second draw already means something other than chance is at work.
 constexpr int kIdAttempts = 3;
 
-std::unordered_map<std::string, std::string> to_fields(const Reply& reply) {
+std::unordered_map<std::string, std::string> to_fields(const Reply& reply,
+                                                       const std::string& endpoint) {
   if (!reply.is_array() || reply.elements.size() % 2 != 0) {
-    detail::throw_unexpected(reply, "HGETALL");
+    detail::throw_unexpected(detail::Call{endpoint, "HGETALL"}, reply);
   }
   std::unordered_map<std::string, std::string> fields;
   fields.reserve(reply.elements.size() / 2);
@@ -154,7 +155,7 @@ std::string SessionStore::create(const SessionFields& fields,
     std::string id = new_id();
     const std::string session_key = key(id);
     const Reply reply = client_.eval(detail::session_create_script(), {session_key}, args);
-    if (detail::expect_integer(reply, "session create script") == 1) {
+    if (detail::to_integer(reply, detail::Call{client_.endpoint(), "session create script"}) == 1) {
       created_.add();
       return id;
     }
@@ -171,8 +172,8 @@ std::optional<Session> SessionStore::get(std::string_view id, SessionExpiry expi
     Pipeline pipeline = client_.pipeline();
     pipeline.command({"HGETALL", session_key}).pexpire(session_key, options_.ttl);
     const std::vector<Reply> replies = pipeline.exec();
-    fields = to_fields(replies.at(0));
-    detail::expect_integer(replies.at(1), "PEXPIRE");
+    fields = to_fields(replies.at(0), client_.endpoint());
+    detail::to_integer(replies.at(1), detail::Call{client_.endpoint(), "PEXPIRE"});
   } else {
     fields = client_.hgetall(session_key);
   }
@@ -197,8 +198,9 @@ bool SessionStore::update(std::string_view id, const SessionFields& fields, ArgL
   for (std::size_t i = 0; i < remove.size(); ++i) args.push_back(remove[i]);
   for (const std::string& item : encoded) args.emplace_back(item);
   const std::string session_key = key(id);
-  const long long result = detail::expect_integer(
-      client_.eval(detail::session_update_script(), {session_key}, args), "session update script");
+  const long long result =
+      detail::to_integer(client_.eval(detail::session_update_script(), {session_key}, args),
+                         detail::Call{client_.endpoint(), "session update script"});
   if (result == -1) throw std::invalid_argument("fields: more than SessionOptions::max_fields");
   if (result == -2) throw std::invalid_argument("fields: the session would have no field left");
   return result == 1;
@@ -227,9 +229,9 @@ std::optional<std::string> SessionStore::regenerate(std::string_view id,
   for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
     std::string new_id = this->new_id();
     const std::string new_key = key(new_id);
-    const long long result = detail::expect_integer(
+    const long long result = detail::to_integer(
         client_.eval(detail::session_regenerate_script(), {old_key, new_key}, {ttl_arg}),
-        "session regenerate script");
+        detail::Call{client_.endpoint(), "session regenerate script"});
     if (result == 0) return std::nullopt;
     if (result == 1) {
       regenerated_.add();

@@ -8,16 +8,17 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <utility>
 
 #include "client/client_core.hpp"
+#include "near/invalidation_message.hpp"
 #include "net/connection.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "rediscache/client/subscriber.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/backoff.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -101,11 +102,7 @@ struct InvalidationListener::State {
 
   void report(std::string_view context, const std::exception& error) noexcept {
     errors.add();
-    if (!options.on_error) return;
-    try {
-      options.on_error(context, error);
-    } catch (...) {  // NOLINT(bugprone-empty-catch): a throwing handler must not end the thread
-    }
+    detail::report_error(options.on_error, context, error);
   }
 
   void set_up(bool value) {
@@ -118,15 +115,14 @@ struct InvalidationListener::State {
   }
 
   void run() noexcept {
-    std::mt19937_64 jitter(random_u64());
-    std::chrono::milliseconds backoff = options.initial_backoff;
+    detail::Backoff backoff(options.initial_backoff, options.max_backoff);
     while (!should_stop()) {
       bool was_up = false;
       bool lost = false;
       try {
         connect_once();
         was_up = true;
-        backoff = options.initial_backoff;
+        backoff.reset();
         serve();  // returns only when a stop is requested
       } catch (const std::exception& e) {
         lost = was_up;
@@ -138,11 +134,8 @@ struct InvalidationListener::State {
       }
       go_down(lost);
       if (should_stop()) break;
-      // Sleep backoff * [0.5, 1.0), then double it; a stop request wakes the sleep.
-      const auto pause = std::chrono::milliseconds(
-          static_cast<long long>(static_cast<double>(backoff.count()) *
-                                 std::uniform_real_distribution<double>(0.5, 1.0)(jitter)));
-      backoff = std::min(options.max_backoff, backoff * 2);
+      // A jittered, doubling pause; a stop request wakes the sleep.
+      const auto pause = backoff.next();
       std::unique_lock<std::mutex> lock(mu);
       cv.wait_for(lock, pause, [this] { return stopping; });
     }
@@ -306,24 +299,20 @@ struct InvalidationListener::State {
       keys_invalidated.add(m.payload_items.size() + (m.payload.empty() ? 0 : 1));
       return;
     }
-    const std::string_view text = m.payload;
-    if (text.empty()) {
-      malformed.add();
-      return;
-    }
-    switch (text.front()) {
-      case 'k':
-        cache->invalidate(text.substr(1));
+    const detail::InvalidationMessage message = detail::decode_invalidation(m.payload);
+    switch (message.kind) {
+      case detail::InvalidationKind::kKey:
+        cache->invalidate(message.subject);
         keys_invalidated.add();
         return;
-      case 'p':
-        cache->invalidate_prefix(text.substr(1));
+      case detail::InvalidationKind::kPrefix:
+        cache->invalidate_prefix(message.subject);
         return;
-      case '*':
+      case detail::InvalidationKind::kFlush:
         flushes.add();
         cache->clear();
         return;
-      default:
+      case detail::InvalidationKind::kMalformed:
         malformed.add();
         return;
     }
@@ -423,22 +412,14 @@ InvalidationPublisher::InvalidationPublisher(Client client, std::string channel)
 }
 
 std::string InvalidationPublisher::key_message(std::string_view key) {
-  std::string m;
-  m.reserve(key.size() + 1);
-  m.push_back('k');
-  m.append(key);
-  return m;
+  return detail::encode_key_invalidation(key);
 }
 
 std::string InvalidationPublisher::prefix_message(std::string_view prefix) {
-  std::string m;
-  m.reserve(prefix.size() + 1);
-  m.push_back('p');
-  m.append(prefix);
-  return m;
+  return detail::encode_prefix_invalidation(prefix);
 }
 
-std::string InvalidationPublisher::flush_message() { return "*"; }
+std::string InvalidationPublisher::flush_message() { return detail::encode_flush_invalidation(); }
 
 void InvalidationPublisher::keys(ArgList keys) {
   if (keys.empty()) return;

@@ -37,37 +37,9 @@ class Figures {
 
 void write_metrics(MetricsWriter& out, const CacheStats& s, const MetricLabels& labels) {
   Figures f(out, labels);
-  f.counter("rediscache_cache_hits_total", "Reads served from Redis with a value", s.hits);
-  f.counter("rediscache_cache_negative_hits_total", "Reads served from a cached \"not found\"",
-            s.negative_hits);
-  f.counter("rediscache_cache_misses_total", "Reads that found no usable entry", s.misses);
-  f.counter("rediscache_cache_loads_total", "Loader calls", s.loads);
-  f.counter("rediscache_cache_load_errors_total", "Loader calls that threw", s.load_errors);
-  f.counter("rediscache_cache_stale_served_total", "Expired values served because the loader threw",
-            s.stale_served);
-  f.counter("rediscache_cache_stampede_waits_total", "Reads that waited for another caller's load",
-            s.stampede_waits);
-  f.counter("rediscache_cache_lock_timeouts_total",
-            "Waits for another process's load that gave up and loaded", s.lock_timeouts);
-  f.counter("rediscache_cache_lease_lost_total",
-            "Loaded values not cached because the lease was lost", s.lease_lost);
-  f.counter("rediscache_cache_refreshes_total", "Early refreshes started", s.refreshes);
-  f.counter("rediscache_cache_refresh_dropped_total", "Early refreshes dropped", s.refresh_dropped);
-  f.counter("rediscache_cache_redis_errors_total", "Redis calls that failed", s.redis_errors);
-  f.counter("rediscache_cache_breaker_opens_total", "Times the circuit breaker opened",
-            s.breaker_opens);
-  f.counter("rediscache_cache_breaker_rejections_total",
-            "Redis calls skipped because the breaker was open", s.breaker_rejections);
-  f.counter("rediscache_cache_decode_errors_total", "Entries that could not be decoded",
-            s.decode_errors);
-  f.counter("rediscache_cache_oversize_total", "Values not cached because too large", s.oversize);
-  f.counter("rediscache_cache_encode_errors_total", "Values the codec could not encode",
-            s.encode_errors);
-  f.counter("rediscache_cache_writes_total", "Entries written to Redis", s.writes);
-  f.counter("rediscache_cache_invalidations_total", "Successful invalidations", s.invalidations);
-  f.counter("rediscache_cache_read_bytes_total", "Entry bytes read from Redis", s.bytes_read);
-  f.counter("rediscache_cache_written_bytes_total", "Entry bytes written to Redis",
-            s.bytes_written);
+#define REDISCACHE_CACHE_METRIC(field, metric, help) f.counter(metric, help, s.field);
+  REDISCACHE_CACHE_COUNTERS(REDISCACHE_CACHE_METRIC)
+#undef REDISCACHE_CACHE_METRIC
   const std::uint64_t reads = s.hits + s.negative_hits + s.misses;
   if (reads > 0) {
     f.gauge("rediscache_cache_hit_ratio", "(hits + negative hits) / reads",

@@ -38,7 +38,7 @@ bool DailyActiveUsers::mark_active(Day day, std::uint64_t user_id) {
   tx.queue({"SETBIT", key, offset, "1"});
   tx.queue({"PEXPIRE", key, ttl});
   const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[0], client_.endpoint(), "SETBIT") != 0;
+  return detail::to_integer(replies[0], detail::Call{client_.endpoint(), "SETBIT"}) != 0;
 }
 
 void DailyActiveUsers::mark_active(Day day, const std::vector<std::uint64_t>& user_ids) {
@@ -87,7 +87,7 @@ long long DailyActiveUsers::count_combined(BitOp operation, const std::vector<Da
   tx.queue({"BITCOUNT", scratch});
   tx.queue({"DEL", scratch});
   const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[1], client_.endpoint(), "BITCOUNT");
+  return detail::to_integer(replies[1], detail::Call{client_.endpoint(), "BITCOUNT"});
 }
 
 }  // namespace rediscache::recipes

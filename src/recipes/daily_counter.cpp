@@ -33,7 +33,7 @@ long long DailyCounter::increment(std::string_view name, Day day, long long by) 
   tx.queue({"INCRBY", counter, amount});
   tx.queue({"PEXPIRE", counter, ttl});
   const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[0], client_.endpoint(), "INCRBY");
+  return detail::to_integer(replies[0], detail::Call{client_.endpoint(), "INCRBY"});
 }
 
 namespace {

@@ -7,6 +7,22 @@
 
 namespace rediscache::recipes {
 
+namespace {
+
+// SADD or SREM of both directions of one edge, in one MULTI/EXEC (one round trip); true when
+// the first set changed.
+bool change_edge(const Client& client, std::string_view verb, const std::string& following,
+                 std::string_view followee, const std::string& followers,
+                 std::string_view follower) {
+  detail::RecipeTransaction tx(client);
+  tx.queue({verb, following, followee});
+  tx.queue({verb, followers, follower});
+  const std::vector<Reply> replies = tx.exec();
+  return detail::to_integer(replies[0], detail::Call{client.endpoint(), verb}) > 0;
+}
+
+}  // namespace
+
 FollowGraph::FollowGraph(Client client, FollowGraphOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
   detail::require_non_empty(options_.prefix, "FollowGraphOptions::prefix");
@@ -25,23 +41,13 @@ std::string FollowGraph::following_key(std::string_view user) const {
 }
 
 bool FollowGraph::follow(std::string_view follower, std::string_view followee) {
-  const std::string following = following_key(follower);
-  const std::string followers = followers_key(followee);
-  detail::RecipeTransaction tx(client_);
-  tx.queue({"SADD", following, followee});
-  tx.queue({"SADD", followers, follower});
-  const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[0], client_.endpoint(), "SADD") > 0;
+  return change_edge(client_, "SADD", following_key(follower), followee, followers_key(followee),
+                     follower);
 }
 
 bool FollowGraph::unfollow(std::string_view follower, std::string_view followee) {
-  const std::string following = following_key(follower);
-  const std::string followers = followers_key(followee);
-  detail::RecipeTransaction tx(client_);
-  tx.queue({"SREM", following, followee});
-  tx.queue({"SREM", followers, follower});
-  const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[0], client_.endpoint(), "SREM") > 0;
+  return change_edge(client_, "SREM", following_key(follower), followee, followers_key(followee),
+                     follower);
 }
 
 bool FollowGraph::is_following(std::string_view follower, std::string_view followee) {
@@ -72,8 +78,8 @@ long long FollowGraph::common_follower_count(std::string_view a, std::string_vie
   // Client has no SINTERCARD (Redis 7); the generic command keeps argv binary-safe all the same.
   const std::string first = followers_key(a);
   const std::string second = followers_key(b);
-  return detail::reply_integer(client_.command({"SINTERCARD", "2", first, second}),
-                               client_.endpoint(), "SINTERCARD");
+  return detail::to_integer(client_.command({"SINTERCARD", "2", first, second}),
+                            detail::Call{client_.endpoint(), "SINTERCARD"});
 }
 
 std::vector<std::string> FollowGraph::followers_of_either(std::string_view a, std::string_view b) {

@@ -69,7 +69,7 @@ double Leaderboard::add_score(std::string_view player, double delta) {
   tx.queue({"PEXPIRE", key_, ttl});
   const std::vector<Reply> replies = tx.exec();
   const std::optional<std::string> score =
-      detail::reply_optional_string(replies[0], client_.endpoint(), "ZINCRBY");
+      detail::to_optional_string(replies[0], detail::Call{client_.endpoint(), "ZINCRBY"});
   if (!score)
     throw ProtocolError("redis " + client_.endpoint() + ": ZINCRBY: unexpected nil reply");
   return detail::parse_score(*score, client_.endpoint(), "ZINCRBY");
@@ -100,11 +100,11 @@ std::optional<RankedPlayer> Leaderboard::find(std::string_view player) {
   tx.queue({"ZREVRANK", key_, player});
   const std::vector<Reply> replies = tx.exec();
   const std::optional<std::string> score =
-      detail::reply_optional_string(replies[0], client_.endpoint(), "ZSCORE");
+      detail::to_optional_string(replies[0], detail::Call{client_.endpoint(), "ZSCORE"});
   if (!score || replies[1].is_nil()) return std::nullopt;
   return RankedPlayer{std::string(player),
                       detail::parse_score(*score, client_.endpoint(), "ZSCORE"),
-                      detail::reply_integer(replies[1], client_.endpoint(), "ZREVRANK")};
+                      detail::to_integer(replies[1], detail::Call{client_.endpoint(), "ZREVRANK"})};
 }
 
 std::vector<RankedPlayer> Leaderboard::top(std::size_t n) {
@@ -130,7 +130,8 @@ std::vector<RankedPlayer> Leaderboard::around(std::string_view player, std::size
     throw ProtocolError("redis " + client_.endpoint() + ": EVALSHA: unexpected " +
                         to_string(reply.type) + " reply");
   }
-  const long long first = detail::reply_integer(reply.elements[0], client_.endpoint(), "EVALSHA");
+  const long long first =
+      detail::to_integer(reply.elements[0], detail::Call{client_.endpoint(), "EVALSHA"});
   return ranked_from_flat(reply.elements[1], first, client_.endpoint(), "EVALSHA");
 }
 

@@ -16,8 +16,6 @@ namespace rediscache::recipes {
 
 namespace {
 
-using detail::reply_integer;
-
 // Moves every message of a processing list back to the front (right end) of the queue, oldest
 // first, and unregisters the consumer; with ARGV[2] == "if-dead" only when its heartbeat is
 // gone. One script, so a consumer renewing its heartbeat concurrently either keeps all of its
@@ -115,7 +113,7 @@ std::size_t ReliableQueue::recover_stale() {
         requeue_script(), {alive, processing, pending_key_, consumers_key_, deaths_key_, dead_key_},
         {id, "if-dead",
          detail::decimal(static_cast<long long>(options_.max_deliveries.value_or(0)))});
-    const long long moved = reply_integer(reply, client_.endpoint(), "EVALSHA");
+    const long long moved = detail::to_integer(reply, detail::Call{client_.endpoint(), "EVALSHA"});
     if (moved > 0) requeued += static_cast<std::size_t>(moved);
   }
   return requeued;
@@ -129,7 +127,7 @@ std::vector<std::string> ReliableQueue::dead_letters() {
 
 std::size_t ReliableQueue::requeue_dead_letters() {
   const Reply reply = client_.eval(requeue_dead_script(), {dead_key_, pending_key_});
-  const long long moved = reply_integer(reply, client_.endpoint(), "EVALSHA");
+  const long long moved = detail::to_integer(reply, detail::Call{client_.endpoint(), "EVALSHA"});
   return moved > 0 ? static_cast<std::size_t>(moved) : 0;
 }
 
@@ -174,7 +172,7 @@ std::optional<std::string> QueueConsumer::pop(std::chrono::milliseconds timeout)
   if (set.is_error()) detail::throw_reply_error(lease.endpoint(), "SET", set);
   if (sadd.is_error()) detail::throw_reply_error(lease.endpoint(), "SADD", sadd);
   if (moved.is_error()) detail::throw_reply_error(lease.endpoint(), "BLMOVE", moved);
-  return detail::reply_optional_string(moved, lease.endpoint(), "BLMOVE");
+  return detail::to_optional_string(moved, detail::Call{lease.endpoint(), "BLMOVE"});
 }
 
 bool QueueConsumer::ack(std::string_view message) {
@@ -184,7 +182,7 @@ bool QueueConsumer::ack(std::string_view message) {
   tx.queue({"SET", alive_key_, "1", "PX", ttl});
   if (max_deliveries_ > 0) tx.queue({"HDEL", deaths_key_, message});
   const std::vector<Reply> replies = tx.exec();
-  return reply_integer(replies[0], client_.endpoint(), "LREM") > 0;
+  return detail::to_integer(replies[0], detail::Call{client_.endpoint(), "LREM"}) > 0;
 }
 
 void QueueConsumer::heartbeat() { client_.set(alive_key_, "1", SetOptions{consumer_timeout_}); }
@@ -201,7 +199,7 @@ std::size_t QueueConsumer::leave() {
       requeue_script(),
       {alive_key_, processing_key_, pending_key_, consumers_key_, deaths_key_, dead_key_},
       {id_, "always", "0"});
-  const long long moved = reply_integer(reply, client_.endpoint(), "EVALSHA");
+  const long long moved = detail::to_integer(reply, detail::Call{client_.endpoint(), "EVALSHA"});
   return moved > 0 ? static_cast<std::size_t>(moved) : 0;
 }
 

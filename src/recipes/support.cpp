@@ -10,15 +10,6 @@
 
 namespace rediscache::detail {
 
-namespace {
-
-[[noreturn]] void throw_unexpected_reply(const std::string& endpoint, std::string_view command,
-                                         const Reply& reply) {
-  throw ProtocolError("redis " + endpoint + ": " + std::string(command) + ": unexpected " +
-                      to_string(reply.type) + " reply");
-}
-
-}  // namespace
 
 std::string decimal(long long value) { return std::to_string(value); }
 std::string decimal(std::uint64_t value) { return std::to_string(value); }
@@ -44,18 +35,6 @@ std::vector<Reply> RecipeTransaction::exec() {
     if ((*replies)[i].is_error()) throw_reply_error(endpoint_, names_[i], (*replies)[i]);
   }
   return std::move(*replies);
-}
-
-long long reply_integer(const Reply& reply, const std::string& endpoint, std::string_view command) {
-  if (!reply.is_integer()) throw_unexpected_reply(endpoint, command, reply);
-  return reply.integer;
-}
-
-std::optional<std::string> reply_optional_string(const Reply& reply, const std::string& endpoint,
-                                                 std::string_view command) {
-  if (reply.is_nil()) return std::nullopt;
-  if (!reply.is_string()) throw_unexpected_reply(endpoint, command, reply);
-  return reply.str;
 }
 
 double parse_score(const std::string& text, const std::string& endpoint, std::string_view command) {

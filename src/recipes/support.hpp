@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/client_core.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/client/transaction.hpp"
 #include "rediscache/net/args.hpp"
@@ -39,10 +40,7 @@ class RecipeTransaction {
   std::vector<std::string> names_;  // command name per slot, for error messages
 };
 
-/// Checked conversions that name the command in messages.
-long long reply_integer(const Reply& reply, const std::string& endpoint, std::string_view command);
-std::optional<std::string> reply_optional_string(const Reply& reply, const std::string& endpoint,
-                                                 std::string_view command);
+/// Reply checks are the client's (client/client_core.hpp: to_integer, to_optional_string, ...).
 /// A score as Redis writes it ("1.5", "inf", "-inf"); ProtocolError when it is not a number.
 double parse_score(const std::string& text, const std::string& endpoint, std::string_view command);
 

@@ -36,7 +36,7 @@ bool UniqueVisitors::add(Day day, ArgList visitor_ids) {
   tx.queue(pfadd);
   tx.queue({"PEXPIRE", key, ttl});
   const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[0], client_.endpoint(), "PFADD") != 0;
+  return detail::to_integer(replies[0], detail::Call{client_.endpoint(), "PFADD"}) != 0;
 }
 
 long long UniqueVisitors::count(Day day) { return client_.pfcount({day_key(day)}); }
@@ -61,7 +61,7 @@ long long UniqueVisitors::merge(Day first, Day last) {
   tx.queue({"PEXPIRE", destination, ttl});
   tx.queue({"PFCOUNT", destination});
   const std::vector<Reply> replies = tx.exec();
-  return detail::reply_integer(replies[2], client_.endpoint(), "PFCOUNT");
+  return detail::to_integer(replies[2], detail::Call{client_.endpoint(), "PFCOUNT"});
 }
 
 }  // namespace rediscache::recipes

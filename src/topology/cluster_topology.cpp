@@ -141,15 +141,7 @@ ClusterTopology::ClusterTopology(ClusterOptions options)
     throw IoError("redis cluster: no seed node answered with a usable slot map (seeds: " + seeds +
                   ")");
   }
-  refresher_.emplace([this] { return next_interval(); },
-                     [this] {
-                       try {
-                         refresh(false);
-                       } catch (...) {
-                         // Background work never throws; the next round tries again.
-                       }
-                       return true;
-                     });
+  refresher_.emplace([this] { return next_interval(); }, every_round([this] { refresh(false); }));
 }
 
 std::chrono::milliseconds ClusterTopology::next_interval() {
@@ -210,101 +202,109 @@ std::vector<ConnectionPool*> ClusterTopology::masters() {
   return masters_;
 }
 
+// execute() in phases: send the command once to the route's target (send_once), then follow
+// what a redirection or a retryable error says (follow). Each phase updates the route.
 Reply ClusterTopology::execute(int slot, const Command& command,
                                std::optional<std::chrono::milliseconds> block,
                                const std::string** endpoint) {
-  bool read_only = options_.read_from_replicas && is_read_only_command(command.name);
-  bool replica = false;
-  ConnectionPool* target = &pick(slot, read_only, &replica);
-  bool asking = false;
-  int redirects = 0;
-  int attempt = 0;
-  std::optional<Clock::time_point> deadline;
-  // Retries of TRYAGAIN, CLUSTERDOWN and unreachable nodes share one time budget per command.
-  const auto may_retry = [&] {
-    const auto now = Clock::now();
-    if (!deadline) deadline = detail::saturating_deadline(now, options_.retry_timeout);
-    return now < *deadline;
-  };
-  const auto retry_later = [&] {
-    backoff_sleep(attempt++, *deadline);
-    target = &pick(slot, read_only, &replica);
-    asking = false;
-  };
-
+  Route route;
+  route.slot = slot;
+  route.read_only = options_.read_from_replicas && is_read_only_command(command.name);
+  route.target = &pick(slot, route.read_only, &route.replica);
   for (;;) {
-    *endpoint = &target->endpoint();
-    std::optional<Lease> lease;
-    try {
-      lease.emplace(target->lease());
-    } catch (const IoError&) {
-      // Nothing was sent: safe to retry once the map shows who serves the slot now. A replica
-      // that fails is dropped for this command.
-      refresh(false);
-      if (!may_retry()) throw;
-      if (replica) read_only = false;
-      retry_later();
-      continue;
-    }
-    Reply reply;
-    try {
-      Connection& connection = LeaseAccess::connection(*lease);
-      if (block) {
-        lease->set_read_timeout(
-            blocking_read_timeout(*block, target->connection_options().command_timeout));
-      }
-      if (replica) connection.append({"READONLY"});
-      if (asking) connection.append({"ASKING"});
-      command.append_to(connection);
-      if (replica) connection.read_reply("READONLY");
-      if (asking) connection.read_reply("ASKING");
-      reply = command.read_from(connection);
-      if (block) lease->set_read_timeout(std::nullopt);
-    } catch (const IoError&) {
-      lease.reset();
-      note_stale(nullptr);
-      // A write may have been applied: only reads are sent again.
-      if (!is_read_only_command(command.name) || !may_retry()) throw;
-      if (replica) read_only = false;
-      retry_later();
-      continue;
-    }
-    lease.reset();
-    if (!reply.is_error()) return reply;
-
-    Redirect redirect = parse_redirect(reply);
-    switch (redirect.kind) {
-      case Redirect::kMoved:
-      case Redirect::kAsk: {
-        if (++redirects > options_.max_redirects) return reply;
-        if (redirect.host.empty()) redirect.host = target->connection_options().host;
-        ConnectionPool& to = pools_.get(redirect.host, redirect.port);
-        if (redirect.kind == Redirect::kMoved) {
-          if (redirect.slot >= 0 && redirect.slot < kSlotCount) {
-            slots_[static_cast<std::size_t>(redirect.slot)].store(intern(&to, {}),
-                                                                  std::memory_order_release);
-          }
-          note_stale(&reply);
-        }
-        asking = redirect.kind == Redirect::kAsk;
-        replica = false;
-        target = &to;
-        continue;
-      }
-      case Redirect::kTryAgain:
-      case Redirect::kClusterDown:
-      case Redirect::kLoading:
-      case Redirect::kReadOnly:
-        // The command was not applied. A migration in progress, a failover under way, or a
-        // node that is still loading: wait a little and ask again.
-        if (redirect.kind != Redirect::kTryAgain) refresh(false);
-        if (!may_retry()) return reply;
-        retry_later();
-        continue;
-      case Redirect::kNone:
-        return reply;
-    }
+    *endpoint = &route.target->endpoint();
+    std::optional<Reply> reply = send_once(route, command, block);
+    if (!reply) continue;  // an I/O failure that may be retried: the route says where next
+    if (!reply->is_error() || !follow(route, *reply)) return std::move(*reply);
   }
+}
+
+bool ClusterTopology::may_retry(Route& route) const {
+  // Retries of TRYAGAIN, CLUSTERDOWN and unreachable nodes share one time budget per command.
+  const auto now = Clock::now();
+  if (!route.deadline) route.deadline = detail::saturating_deadline(now, options_.retry_timeout);
+  return now < *route.deadline;
+}
+
+void ClusterTopology::retry_later(Route& route) {
+  backoff_sleep(route.attempt++, *route.deadline);
+  route.target = &pick(route.slot, route.read_only, &route.replica);
+  route.asking = false;
+}
+
+std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& command,
+                                                std::optional<std::chrono::milliseconds> block) {
+  std::optional<Lease> lease;
+  try {
+    lease.emplace(route.target->lease());
+  } catch (const IoError&) {
+    // Nothing was sent: safe to retry once the map shows who serves the slot now. A replica
+    // that fails is dropped for this command.
+    refresh(false);
+    if (!may_retry(route)) throw;
+    if (route.replica) route.read_only = false;
+    retry_later(route);
+    return std::nullopt;
+  }
+  try {
+    Connection& connection = LeaseAccess::connection(*lease);
+    if (block) {
+      lease->set_read_timeout(
+          blocking_read_timeout(*block, route.target->connection_options().command_timeout));
+    }
+    if (route.replica) connection.append({"READONLY"});
+    if (route.asking) connection.append({"ASKING"});
+    command.append_to(connection);
+    if (route.replica) connection.read_reply("READONLY");
+    if (route.asking) connection.read_reply("ASKING");
+    Reply reply = command.read_from(connection);
+    if (block) lease->set_read_timeout(std::nullopt);
+    return reply;
+  } catch (const IoError&) {
+    lease.reset();
+    note_stale(nullptr);
+    // A write may have been applied: only reads are sent again.
+    if (!is_read_only_command(command.name) || !may_retry(route)) throw;
+    if (route.replica) route.read_only = false;
+    retry_later(route);
+    return std::nullopt;
+  }
+}
+
+bool ClusterTopology::follow(Route& route, const Reply& reply) {
+  Redirect redirect = parse_redirect(reply);
+  switch (redirect.kind) {
+    case Redirect::kMoved:
+    case Redirect::kAsk: {
+      if (++route.redirects > options_.max_redirects) return false;
+      if (redirect.host.empty()) redirect.host = route.target->connection_options().host;
+      ConnectionPool& to = pools_.get(redirect.host, redirect.port);
+      if (redirect.kind == Redirect::kMoved) {
+        if (redirect.slot >= 0 && redirect.slot < kSlotCount) {
+          slots_[static_cast<std::size_t>(redirect.slot)].store(intern(&to, {}),
+                                                                std::memory_order_release);
+        }
+        note_stale(&reply);
+      }
+      route.asking = redirect.kind == Redirect::kAsk;
+      route.replica = false;
+      route.target = &to;
+      return true;
+    }
+    case Redirect::kTryAgain:
+    case Redirect::kClusterDown:
+    case Redirect::kLoading:
+    case Redirect::kReadOnly:
+      // The command was not applied. A migration in progress, a failover under way, or a
+      // node that is still loading: wait a little and ask again.
+      if (redirect.kind != Redirect::kTryAgain) refresh(false);
+      if (!may_retry(route)) return false;
+      retry_later(route);
+      return true;
+    case Redirect::kNone:
+      return false;
+  }
+  return false;
 }
 
 void ClusterTopology::note_stale(const Reply* /*redirect*/) noexcept {

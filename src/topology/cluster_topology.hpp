@@ -74,6 +74,30 @@ class ClusterTopology final : public Topology {
   };
   using Range = ClusterRange;
 
+  /// One command's way through the cluster: where it goes next, and what it has used of its
+  /// redirection and retry budgets.
+  struct Route {
+    int slot = kNoSlot;
+    bool read_only = false;  // may go to a replica
+    bool replica = false;    // target is a replica (send READONLY first)
+    bool asking = false;     // after ASK: send ASKING first
+    ConnectionPool* target = nullptr;
+    int redirects = 0;
+    int attempt = 0;
+    std::optional<std::chrono::steady_clock::time_point> deadline;  // set by the first retry
+  };
+  /// Phase 1: sends the command once to route.target. Returns nullopt after an I/O failure
+  /// that may be retried (the route then names the next target); rethrows the others.
+  std::optional<Reply> send_once(Route& route, const Command& command,
+                                 std::optional<std::chrono::milliseconds> block);
+  /// Phase 2, for an error reply: follows MOVED/ASK or waits out TRYAGAIN, CLUSTERDOWN,
+  /// LOADING and READONLY. True when the command goes again along the updated route.
+  bool follow(Route& route, const Reply& reply);
+  /// Starts the retry budget on first use; false once it is spent.
+  bool may_retry(Route& route) const;
+  /// Backs off, then picks the slot's node again.
+  void retry_later(Route& route);
+
   const Shard* intern(ConnectionPool* master, std::vector<ConnectionPool*> replicas);
   ConnectionPool& pick(int slot, bool read_only, bool* replica);
   bool load_from(ConnectionPool& pool, std::vector<Range>& ranges);

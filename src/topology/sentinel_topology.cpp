@@ -17,14 +17,7 @@ SentinelTopology::SentinelTopology(SentinelOptions options)
     throw IoError("redis sentinel: no sentinel named a reachable master '" + options_.master_name +
                   "'");
   }
-  refresher_.emplace(options_.refresh_interval, [this] {
-    try {
-      resolve(false);
-    } catch (...) {
-      // Background work never throws; the next round tries again.
-    }
-    return true;
-  });
+  refresher_.emplace(options_.refresh_interval, every_round([this] { resolve(false); }));
 }
 
 SentinelTopology::~SentinelTopology() {

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <thread>
 
+#include "util/backoff.hpp"
+
 namespace rediscache::detail {
 
 namespace {
@@ -159,11 +161,20 @@ bool split_host_port(std::string_view text, std::string& host, int& port) {
   return true;
 }
 
+std::function<bool()> every_round(std::function<void()> step) {
+  return [step = std::move(step)] {
+    try {
+      step();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the next round tries again
+    }
+    return true;
+  };
+}
+
 void backoff_sleep(int attempt, std::chrono::steady_clock::time_point deadline) {
-  const auto step = std::chrono::milliseconds(std::min(200, 5 << std::min(attempt, 6)));
-  const auto now = std::chrono::steady_clock::now();
-  if (now >= deadline) return;
-  std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(step, deadline - now));
+  sleep_before(Backoff::step_for(std::chrono::milliseconds(5), std::chrono::milliseconds(200),
+                                 static_cast<std::size_t>(attempt)),
+               deadline);
 }
 
 }  // namespace rediscache::detail

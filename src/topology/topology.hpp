@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,10 @@ struct Redirect {
 
 /// "host" and port from "host:port" (the last colon), for redirections and sentinel replies.
 [[nodiscard]] bool split_host_port(std::string_view text, std::string& host, int& port);
+
+/// A refresher's round for BackgroundLoop: runs `step` and keeps the loop going whatever it
+/// throws (background work never throws; the next round tries again).
+std::function<bool()> every_round(std::function<void()> step);
 
 /// Sleeps for attempt n's backoff: 5 ms doubling up to 200 ms, but never past `deadline`.
 void backoff_sleep(int attempt, std::chrono::steady_clock::time_point deadline);

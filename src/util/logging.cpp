@@ -3,6 +3,8 @@
 #include "rediscache/util/logging.hpp"
 
 #include <atomic>
+#include <cstddef>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -28,17 +30,9 @@ SinkState& state() {
 }  // namespace
 
 const char* to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warning";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "unknown";
+  constexpr const char* kNames[] = {"debug", "info", "warning", "error"};  // in LogLevel order
+  const auto index = static_cast<std::size_t>(level);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
 void set_log_sink(LogSink sink, LogLevel min_level) {

@@ -261,7 +261,7 @@ TEST(DistributedLockIntegration, GuardDestroyedWithServerGone_NoThrowCountedAndR
   Client client = helpers_client(server.endpoint());
   std::atomic<int> reports{0};
   DistributedLock lock(client, "lock", LockOptions{},
-                       [&](std::string_view) { reports.fetch_add(1); });
+                       [&](std::string_view, const std::exception&) { reports.fetch_add(1); });
   {
     auto guard = lock.try_lock();
     ASSERT_TRUE(guard.has_value());

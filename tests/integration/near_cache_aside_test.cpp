@@ -25,24 +25,9 @@ using StringCache = CacheAside<std::string>;
 
 constexpr milliseconds kEventually{5000};
 
-/// A client of the shared servers: the redis-server at `ep`, or the cluster in the cluster rerun.
-Client make_client(const test::Endpoint& ep) {
-  if (test::cluster_mode()) return *test::make_client();
-  ConnectionOptions o;
-  o.host = ep.host;
-  o.port = ep.port;
-  return Client(o);
-}
-
-std::string unique_namespace() {
-  std::string name;
-  for (const char c : test::unique_prefix()) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-    name.push_back(ok ? c : '.');
-  }
-  return name;
-}
+// The shared test support (tests/support/client_factory.hpp).
+using test::make_client;
+using test::unique_namespace;
 
 CacheOptions near_options(const std::string& name, InvalidationMode mode) {
   CacheOptions o;

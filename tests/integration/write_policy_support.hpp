@@ -33,18 +33,6 @@ inline std::string unique_name(std::string_view tag) {
   return name;
 }
 
-inline Client make_client(const Endpoint& ep, std::size_t pool_size = 8) {
-  ConnectionOptions connection;
-  connection.host = ep.host;
-  connection.port = ep.port;
-  PoolOptions pool;
-  pool.size = pool_size;
-  // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the
-  // cluster; private servers stay single. Raw inspection goes through node_for_key().
-  if (is_shared_redis(ep) && cluster_mode()) return Client::cluster(cluster_options(pool));
-  return Client(connection, pool);
-}
-
 /// A table `name (id text primary key, value text not null)`, created empty and dropped at the
 /// end. Not thread-safe (one connection); writers use their own connections.
 class PgTable {

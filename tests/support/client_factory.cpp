@@ -27,6 +27,39 @@ std::optional<Client> make_client(PoolOptions pool) {
   return Client(options, pool);
 }
 
+Client make_client(const Endpoint& ep, PoolOptions pool,
+                   std::optional<std::chrono::milliseconds> timeout) {
+  ConnectionOptions connection;
+  connection.host = ep.host;
+  connection.port = ep.port;
+  if (timeout) {
+    connection.connect_timeout = *timeout;
+    connection.command_timeout = *timeout;
+  }
+  if (is_shared_redis(ep) && cluster_mode()) {
+    ClusterOptions cluster = cluster_options(pool);
+    cluster.connection = connection;
+    return Client::cluster(std::move(cluster));
+  }
+  return Client(connection, pool);
+}
+
+Client make_client(const Endpoint& ep, std::size_t pool_size) {
+  PoolOptions pool;
+  pool.size = pool_size;
+  return make_client(ep, pool);
+}
+
+std::string unique_namespace() {
+  std::string name;
+  for (const char c : unique_prefix()) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    name.push_back(ok ? c : '.');
+  }
+  return name;
+}
+
 bool is_shared_redis(const Endpoint& ep) {
   const auto shared = shared_redis();
   return shared && shared->host == ep.host && shared->port == ep.port;

@@ -2,6 +2,8 @@
 // against the Redis Cluster (scripts/test's cluster rerun sets REDISCACHE_TEST_TOPOLOGY=cluster).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,18 @@ ClusterOptions cluster_options(PoolOptions pool = {});
 /// A client of the shared servers: of the cluster when cluster_mode(), else of shared_redis().
 /// nullopt when the needed variables are unset. Throws what Client's constructors throw.
 std::optional<Client> make_client(PoolOptions pool = {});
+
+/// The client of `ep` every integration test builds: of `ep` alone, except in the cluster rerun
+/// when `ep` is the shared server, whose tests then run on the cluster (private servers stay
+/// single; raw inspection goes through node_for_key()). `timeout`, when set, is the connect and
+/// command timeout (else ConnectionOptions' defaults). Throws what Client's constructors throw.
+Client make_client(const Endpoint& ep, PoolOptions pool = {},
+                   std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+/// The same with a pool of `pool_size` connections.
+Client make_client(const Endpoint& ep, std::size_t pool_size);
+
+/// unique_prefix() as a cache namespace: characters outside [A-Za-z0-9_.-] become '.'.
+std::string unique_namespace();
 
 /// True when `ep` is the shared redis-server (shared_redis()).
 bool is_shared_redis(const Endpoint& ep);

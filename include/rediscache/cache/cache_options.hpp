@@ -10,9 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "rediscache/cache/detail/cache_counters.hpp"
 #include "rediscache/export.hpp"
 #include "rediscache/near/invalidation.hpp"
 #include "rediscache/near/near_cache.hpp"
+#include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/stats.hpp"
 
 namespace rediscache {
@@ -118,7 +120,7 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// report otherwise: Redis failures on reads, refresh-ahead loader failures, values too large to
   /// cache. `context` names the operation; messages never contain keys or values. Must not throw
   /// (exceptions are caught and dropped). Unset: errors are only counted.
-  std::function<void(std::string_view context, const std::exception& error)> on_error;
+  ErrorHandler on_error;
   /// An in-process tier in front of Redis for hot keys (see near_cache.hpp and docs/near-cache.md):
   /// get_or_load and get_many read it first (get_many then reads the rest with GET + PTTL in one
   /// pipeline instead of one MGET), and set / invalidate / invalidate_all drop the key in every
@@ -131,32 +133,18 @@ struct REDISCACHE_EXPORT CacheOptions {
 
 /// A snapshot of a cache's counters and latencies (CacheAside::stats()).
 struct CacheStats {
-  std::uint64_t hits = 0;                ///< Reads served from Redis with a value.
-  std::uint64_t negative_hits = 0;       ///< Reads served from a cached "not found".
-  std::uint64_t misses = 0;              ///< Reads that found no usable entry.
-  std::uint64_t loads = 0;               ///< Loader calls (a batch loader call counts once).
-  std::uint64_t load_errors = 0;         ///< Loader calls that threw.
-  std::uint64_t stale_served = 0;        ///< Expired values served because the loader threw.
-  std::uint64_t stampede_waits = 0;      ///< Reads that waited for another caller's load, in this
-                                         ///< process (single flight) or another (lock).
-  std::uint64_t lock_timeouts = 0;       ///< Waits for another process that gave up and loaded.
-  std::uint64_t lease_lost = 0;          ///< Loaded values not cached: lock expired or invalidated.
-  std::uint64_t refreshes = 0;           ///< Early refreshes started (XFetch or threshold).
-  std::uint64_t refresh_dropped = 0;     ///< Threshold refreshes dropped (queue full, shut down).
-  std::uint64_t redis_errors = 0;        ///< Redis calls that failed.
-  std::uint64_t breaker_opens = 0;       ///< Times the circuit breaker opened.
-  std::uint64_t breaker_rejections = 0;  ///< Redis calls skipped because the breaker was open.
-  std::uint64_t decode_errors = 0;       ///< Entries that could not be decoded (deleted, missed).
-  std::uint64_t oversize = 0;            ///< Values not cached because they exceed max_value_bytes.
-  std::uint64_t encode_errors = 0;       ///< Values not cached because the codec's encode threw.
-  std::uint64_t writes = 0;              ///< Entries written to Redis.
-  std::uint64_t invalidations = 0;  ///< invalidate() and invalidate_all() calls that succeeded.
-  std::uint64_t bytes_read = 0;     ///< Entry bytes read from Redis.
-  std::uint64_t bytes_written = 0;  ///< Entry bytes written to Redis.
-  LatencySummary get_latency;       ///< Whole get_or_load / get_many calls.
-  LatencySummary load_latency;      ///< Loader calls.
-  LatencySummary write_latency;     ///< Round trips that write entries.
-  NearCacheStats near;              ///< The near tier's counters (all zero without one).
+  // One std::uint64_t per entry of REDISCACHE_CACHE_COUNTERS (cache/detail/cache_counters.hpp),
+  // which says what each counts: hits, negative_hits, misses, loads, load_errors, stale_served,
+  // stampede_waits, lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors,
+  // breaker_opens, breaker_rejections, decode_errors, oversize, encode_errors, writes,
+  // invalidations, bytes_read, bytes_written.
+#define REDISCACHE_CACHE_STATS_FIELD(field, metric, help) std::uint64_t field = 0;
+  REDISCACHE_CACHE_COUNTERS(REDISCACHE_CACHE_STATS_FIELD)
+#undef REDISCACHE_CACHE_STATS_FIELD
+  LatencySummary get_latency;    ///< Whole get_or_load / get_many calls.
+  LatencySummary load_latency;   ///< Loader calls.
+  LatencySummary write_latency;  ///< Round trips that write entries.
+  NearCacheStats near;           ///< The near tier's counters (all zero without one).
 };
 
 }  // namespace rediscache

@@ -17,6 +17,7 @@
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/cache/detail/write_behind_queue.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/errors.hpp"
 
 namespace rediscache {
@@ -78,7 +79,7 @@ struct WriteBehindOptions {
   /// Called (from the flusher thread, or from write() when the cache update fails) with an
   /// error that is not thrown to anyone: writer failures, Redis failures. `context` names the
   /// operation. Must not throw (exceptions are swallowed). Unset: errors are only counted.
-  std::function<void(std::string_view context, const std::exception& error)> on_error;
+  ErrorHandler on_error;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
@@ -163,7 +164,10 @@ class WriteBehind {
   WriteBehind(CacheAside<T, C>& cache, BatchWriter writer, WriteBehindOptions options = {})
       : cache_(cache),
         writer_(std::move(writer)),
-        on_error_(options.on_error),
+        updates_{[this](std::string_view id, const std::string& payload) {
+                   cache_.set(id, C::decode(payload));
+                 },
+                 [this](std::string_view id) { cache_.invalidate(id); }},
         queue_(cache.client(), options.queue.empty() ? cache.options().name : options.queue,
                make_raw_writer(), validated(options, writer_)) {}
 
@@ -183,9 +187,9 @@ class WriteBehind {
     try {
       cache_.set(id, value);
     } catch (const std::exception& e) {
-      cache_failed("write-behind cache update", e);
+      queue_.cache_failed("write-behind cache update", e);
     }
-    settle(id, std::move(queued.entry_id));
+    queue_.settle(id, std::move(queued.entry_id), updates_);
     if (queued.not_replicated) std::rethrow_exception(queued.not_replicated);
   }
 
@@ -196,9 +200,9 @@ class WriteBehind {
     try {
       cache_.invalidate(id);
     } catch (const std::exception& e) {
-      cache_failed("write-behind cache invalidation", e);
+      queue_.cache_failed("write-behind cache invalidation", e);
     }
-    settle(id, std::move(queued.entry_id));
+    queue_.settle(id, std::move(queued.entry_id), updates_);
     if (queued.not_replicated) std::rethrow_exception(queued.not_replicated);
   }
 
@@ -258,64 +262,14 @@ class WriteBehind {
         ops.push_back(std::move(op));
       }
       writer_(ops);
-      // A read that missed between remove() and now may have cached the row the database still
-      // had; drop it, unless a newer operation of the id is queued (its own cache update stands).
-      for (const detail::RawWriteOp& op : raw) {
-        if (op.kind != WriteKind::kRemove) continue;
-        try {
-          if (!queue_.latest_if_not(op.id, op.entry_id)) cache_.invalidate(op.id);
-        } catch (const std::exception& e) {
-          cache_failed("write-behind invalidation after remove", e);
-        }
-      }
+      queue_.invalidate_removed(raw, updates_);
     };
   }
 
-  // Concurrent write()s of one id from several processes can update the cache in the other
-  // order than they entered the stream. The stream order decides what the database ends with,
-  // so after its own cache update each call re-applies the latest queued operation of the id
-  // until the cache holds it (one round trip when nobody raced).
-  void settle(std::string_view id, std::string applied) {
-    for (int round = 0; round < kMaxSettleRounds; ++round) {
-      std::optional<detail::WriteBehindQueue::Latest> latest;
-      try {
-        latest = queue_.latest_if_not(id, applied);
-      } catch (const std::exception& e) {
-        cache_failed("write-behind settle", e);
-        return;
-      }
-      if (!latest) return;
-      try {
-        if (latest->op && latest->op->kind == WriteKind::kUpsert) {
-          cache_.set(id, C::decode(latest->op->payload));
-        } else {
-          // A remove, or an entry already written and deleted from the queue: the database
-          // holds the latest state, so a miss reads it.
-          cache_.invalidate(id);
-        }
-      } catch (const std::exception& e) {
-        cache_failed("write-behind settle", e);
-        return;
-      }
-      applied = std::move(latest->entry_id);
-    }
-  }
-
-  void cache_failed(std::string_view context, const std::exception& e) noexcept {
-    queue_.count_cache_error();
-    if (on_error_) {
-      try {
-        on_error_(context, e);
-      } catch (...) {  // NOLINT(bugprone-empty-catch): a handler must not break the caller
-      }
-    }
-  }
-
-  static constexpr int kMaxSettleRounds = 16;
-
   CacheAside<T, C>& cache_;
   BatchWriter writer_;
-  std::function<void(std::string_view, const std::exception&)> on_error_;
+  // How the queue's settle and after-remove steps reach this typed cache.
+  detail::WriteBehindQueue::CacheUpdates updates_;
   detail::WriteBehindQueue queue_;  // last: its flusher calls writer_, so it must stop first
 };
 

@@ -15,6 +15,7 @@
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/cache/detail/write_through_core.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/errors.hpp"
 
 namespace rediscache {
@@ -38,7 +39,7 @@ struct WriteThroughOptions {
   /// Called when a cache update or invalidation after a successful database write failed (the
   /// write itself succeeded; see WriteOutcome::kCacheFailed). `context` names the operation.
   /// Must not throw (exceptions are swallowed). Unset: failures are only counted.
-  std::function<void(std::string_view context, const std::exception& error)> on_error;
+  ErrorHandler on_error;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;

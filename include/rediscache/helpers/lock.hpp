@@ -12,6 +12,7 @@
 
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/stats.hpp"
 
 namespace rediscache {
@@ -20,12 +21,6 @@ namespace detail {
 class LockCore;
 struct LockGuardState;
 }  // namespace detail
-
-/// Called from the watchdog thread and from destructors with a description of an error they
-/// could not throw (an I/O error while extending or releasing, or a lost lock). It may be
-/// called from several threads at once, must not block for long, and exceptions it throws are
-/// caught and ignored. Messages never contain keys or tokens.
-using LockErrorHandler = std::function<void(std::string_view message)>;
 
 /// How a DistributedLock behaves. Validated by the constructor (std::invalid_argument naming
 /// the field).
@@ -131,7 +126,7 @@ class REDISCACHE_EXPORT DistributedLock {
  public:
   /// Throws std::invalid_argument naming "name" (empty) or the invalid option.
   DistributedLock(Client client, std::string name, LockOptions options = {},
-                  LockErrorHandler on_error = {});
+                  ErrorHandler on_error = {});
 
   /// One attempt (one round trip). An empty result means another holder has the lock.
   /// Throws the Client's errors (IoError, TimeoutError, PoolExhausted, ReplyError).

@@ -19,6 +19,7 @@
 #include "rediscache/near/near_cache.hpp"
 #include "rediscache/net/args.hpp"
 #include "rediscache/net/connection_pool.hpp"
+#include "rediscache/util/error_handler.hpp"
 
 namespace rediscache {
 
@@ -63,7 +64,7 @@ struct InvalidationOptions {
   /// Called on the listener thread when it swallows an error (a connect that failed, a lost
   /// connection, a malformed message). `context` names the step; messages never contain keys.
   /// Must not throw (exceptions are caught and dropped). Unset: errors are only counted.
-  std::function<void(std::string_view context, const std::exception& error)> on_error;
+  ErrorHandler on_error;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;

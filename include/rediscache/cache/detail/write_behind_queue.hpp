@@ -89,6 +89,25 @@ class REDISCACHE_EXPORT WriteBehindQueue {
   /// when nothing is known (one round trip).
   std::optional<Latest> latest_if_not(std::string_view id, std::string_view entry_id);
   void count_cache_error() noexcept;
+
+  /// What the queue does to the typed cache in front of it, untyped: store an id's codec
+  /// payload, or drop the id. WriteBehind<T> supplies both; they may throw.
+  struct CacheUpdates {
+    std::function<void(std::string_view id, const std::string& payload)> set;
+    std::function<void(std::string_view id)> invalidate;
+  };
+  /// A failure to update the cache after the operation was queued: counted (cache_errors) and
+  /// reported to WriteBehindOptions::on_error (or the log sink). Never throws.
+  void cache_failed(std::string_view context, const std::exception& error) noexcept;
+  /// After a caller's own cache update for the entry `applied` of `id`: re-applies the latest
+  /// queued operation of the id until the cache holds it (concurrent writers of one id may
+  /// update the cache in another order than they entered the stream; the stream decides). One
+  /// round trip when nobody raced, at most 16 rounds. Failures go to cache_failed().
+  void settle(std::string_view id, std::string applied, const CacheUpdates& cache) noexcept;
+  /// After a batch was written: drops from the cache each removed id that has no newer queued
+  /// operation (a read between remove() and the database delete may have cached the old row).
+  void invalidate_removed(const std::vector<RawWriteOp>& written,
+                          const CacheUpdates& cache) noexcept;
   bool flush(std::chrono::milliseconds timeout);
   std::size_t replay_dead_letters(std::size_t max_entries);
   std::vector<DeadLetter> dead_letters(std::size_t max_entries);
