@@ -81,8 +81,9 @@ class Connection {
   void send_queued(std::string_view command_name);
   // Reads what the socket has (waiting against the command's deadline) into the reader.
   void fill(std::string_view command_name);
-  // One read into read_buf_ and the reader; false when nothing was available (would block).
-  bool read_some(std::string_view command_name);
+  // One read into read_buf_ and the reader; false when nothing was available (would block, or
+  // a blocking read ended by SO_RCVTIMEO or a signal). `block`: a plain socket's recv may wait.
+  bool read_some(std::string_view command_name, bool block);
   [[noreturn]] void fail_io(std::string_view command_name, const std::string& reason);
   [[noreturn]] void fail_timeout(std::string_view command_name);
   [[noreturn]] void fail_protocol(std::string_view command_name);
@@ -96,7 +97,10 @@ class Connection {
   std::unique_ptr<char[]> read_buf_;  // kReadBufferSize bytes, reused
   std::chrono::milliseconds command_timeout_;
   std::chrono::milliseconds timeout_;  // command_timeout_ unless set_timeout
-  Clock::time_point deadline_{};       // of the command in progress, when armed_
+  // SO_RCVTIMEO of a plain socket (blocking mode); negative when the socket is non-blocking
+  // (TLS, or the switch failed), so the blocking first read is never used.
+  std::chrono::milliseconds recv_timeout_{-1};
+  Clock::time_point deadline_{};  // of the command in progress, when armed_
   bool armed_ = false;
   bool full_read_ = false;  // the last read filled read_buf_: more may be waiting
   std::size_t pending_ = 0;

@@ -173,7 +173,8 @@ ReplyReader::~ReplyReader() = default;
 
 bool ReplyReader::feed(const char* data, std::size_t len) noexcept {
   if (redisReaderFeed(reader_.get(), data, len) == REDIS_OK) return true;
-  error_ = "out of memory buffering the reply";
+  // A reader that already failed refuses more bytes; keep the reason next() gave.
+  if (error_.empty()) error_ = "out of memory buffering the reply";
   return false;
 }
 

@@ -1,11 +1,11 @@
 // The transport against peers no honest Redis is (a loopback FakeServer thread): a reply
 // dripped one byte at a time, hostile reply headers, a status where a bulk string is due. And
 // against the real server: IPv4/IPv6 resolution of "localhost", pipelines in one write.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "fake_server.hpp"
 #include "net/connection.hpp"
@@ -185,7 +185,8 @@ TEST(Transport, LargePipeline_RoundTripsInOrder) {
   const std::string value(1000, 'v');
   Pipeline pipeline = client.pipeline();
   constexpr int kCount = 2000;  // ~2 MB out, ~2 MB back: many reads and partial writes
-  for (int i = 0; i < kCount; ++i) pipeline.set(prefix + std::to_string(i), value + std::to_string(i));
+  for (int i = 0; i < kCount; ++i)
+    pipeline.set(prefix + std::to_string(i), value + std::to_string(i));
   for (int i = 0; i < kCount; ++i) pipeline.get(prefix + std::to_string(i));
   auto replies = pipeline.exec();
   ASSERT_EQ(replies.size(), 2U * kCount);

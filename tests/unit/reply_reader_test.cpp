@@ -1,9 +1,9 @@
 // ReplyReader: RESP2 bytes in, Reply out, with the limits untrusted bytes need. No server.
 #include "net/reply_reader.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace rediscache::detail {
 namespace {
@@ -129,7 +129,12 @@ TEST(ReplyReader, GarbageTypeByte_IsProtocolErrorAndStaysFailed) {
   ReplyReader reader;
   Reply r;
   EXPECT_EQ(parse(reader, "?what\r\n", r), Result::kError);
-  EXPECT_EQ(parse(reader, "+OK\r\n", r), Result::kError);
+  const std::string reason = reader.error();
+  EXPECT_FALSE(reason.empty());
+  const std::string more = "+OK\r\n";
+  EXPECT_FALSE(reader.feed(more.data(), more.size()));
+  EXPECT_EQ(reader.next(r), Result::kError);
+  EXPECT_EQ(reader.error(), reason);
 }
 
 }  // namespace
