@@ -340,6 +340,8 @@ bool Connection::wait_readable(std::chrono::milliseconds timeout) {
   }
 }
 
+bool Connection::tls_resumed() const noexcept { return tls_ && tls_->resumed(); }
+
 void Connection::set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
 
 void Connection::restore_timeout() { timeout_ = command_timeout_; }

@@ -75,6 +75,8 @@ class Connection {
   void touch(Clock::time_point now) noexcept { last_used_ = now; }
   /// True when this connection speaks TLS.
   [[nodiscard]] bool tls() const noexcept { return tls_ != nullptr; }
+  /// True when this TLS connection resumed a session the pool's context had cached.
+  [[nodiscard]] bool tls_resumed() const noexcept;
 
  private:
   void handshake(const ConnectionOptions& options);

@@ -276,6 +276,8 @@ std::size_t TlsStream::pending() const noexcept {
 
 std::string TlsStream::last_error() const { return impl_->error; }
 
+bool TlsStream::resumed() const noexcept { return SSL_session_reused(impl_->ssl.get()) == 1; }
+
 void TlsStream::shutdown() noexcept {
   ERR_clear_error();
   SSL_shutdown(impl_->ssl.get());

@@ -43,6 +43,8 @@ class TlsStream {
   [[nodiscard]] std::size_t pending() const noexcept;
   /// OpenSSL's reason for the last kError ("... : unexpected eof while reading", ...).
   [[nodiscard]] std::string last_error() const;
+  /// True when the handshake resumed a cached session (no full handshake).
+  [[nodiscard]] bool resumed() const noexcept;
   /// Sends close_notify without waiting for the peer's (for an orderly close).
   void shutdown() noexcept;
 

@@ -1,6 +1,8 @@
 // TLS against a real redis-server with --tls-port: GET/SET, pipelines, mutual TLS, pub/sub, idle
 // connections that received TLS 1.3 session tickets, and the errors of a wrong CA or file. The
 // certificates are made with the openssl command line in a temporary directory.
+#include "net/tls.hpp"
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_server.hpp"
+#include "net/connection.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "rediscache/client/subscriber.hpp"
@@ -187,6 +190,20 @@ TEST_F(Tls, Reconnect_AfterDrain_Works) {
   pool->drain();
   EXPECT_EQ(client.ping(), "PONG");  // a new handshake (offering the cached session)
   EXPECT_EQ(pool->stats().created, 2U);
+}
+
+TEST_F(Tls, SecondConnection_ResumesTheCachedSession) {
+  const ConnectionOptions o = tls_options(tls_port_);
+  const auto context = detail::make_tls_context(o.tls);
+  {
+    detail::Connection first(o, context);
+    EXPECT_FALSE(first.tls_resumed());
+    // TLS 1.3 tickets arrive after the handshake; a round trip makes sure they were read.
+    EXPECT_EQ(first.command({"PING"}).str, "PONG");
+  }
+  detail::Connection second(o, context);
+  EXPECT_TRUE(second.tls_resumed());
+  EXPECT_EQ(second.command({"PING"}).str, "PONG");
 }
 
 TEST_F(Tls, MutualTls_WithClientCertificate_Works) {
