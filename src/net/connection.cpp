@@ -12,6 +12,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <system_error>
 
 #include "net/resp.hpp"
 #include "net/tls.hpp"
@@ -24,7 +25,7 @@ namespace {
 using Clock = Connection::Clock;
 
 // An output buffer that grew past this for one huge batch is released afterwards.
-constexpr std::size_t kMaxKeptOutput = 1024 * 1024;
+constexpr std::size_t kMaxKeptOutput = std::size_t{1024} * 1024;
 
 // A reply's first wait may block in recv() under SO_RCVTIMEO (see fill) only while at least the
 // timeout minus this is left of the deadline: the kernel's timer then ends at most this late.
@@ -49,15 +50,7 @@ timeval to_timeval(std::chrono::milliseconds ms) noexcept {
   return tv;
 }
 
-std::string errno_text(int err) {
-  char buf[128];
-  const auto result = ::strerror_r(err, buf, sizeof buf);
-  if constexpr (std::is_same_v<decltype(result), int>) {
-    return result == 0 ? std::string(buf) : "error " + std::to_string(err);
-  } else {
-    return std::string(result);
-  }
-}
+std::string errno_text(int err) { return std::system_category().message(err); }
 
 // A write to a socket the server has reset raises SIGPIPE, whose default action kills the
 // process. Plain sockets use send(MSG_NOSIGNAL), but OpenSSL writes with write(2). Once, and only

@@ -112,7 +112,7 @@ class Connection {
 };
 
 /// Size of a connection's read buffer: one read takes up to this much off the socket.
-inline constexpr std::size_t kReadBufferSize = 16 * 1024;
+inline constexpr std::size_t kReadBufferSize = std::size_t{16} * 1024;
 
 /// The text of an error reply with anything after ", with args beginning with" removed, so
 /// server messages that echo arguments never reach exception messages.

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "rediscache/util/errors.hpp"
 
@@ -31,16 +32,7 @@ int poll_timeout(Deadline deadline) noexcept {
   return static_cast<int>(std::min<long long>(ms, 1 << 30));
 }
 
-std::string errno_text(int err) {
-  char buf[128];
-  // GNU strerror_r returns the message (maybe not in buf); XSI returns 0 and fills buf.
-  const auto result = ::strerror_r(err, buf, sizeof buf);
-  if constexpr (std::is_same_v<decltype(result), int>) {
-    return result == 0 ? std::string(buf) : "error " + std::to_string(err);
-  } else {
-    return std::string(result);
-  }
-}
+std::string errno_text(int err) { return std::system_category().message(err); }
 
 [[noreturn]] void throw_connect(const std::string& endpoint, const std::string& reason,
                                 bool timed_out) {
