@@ -41,7 +41,7 @@ bool valid_range(long long first, long long last) {
 
 }  // namespace
 
-ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host) {
+ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host, bool tls) {
   ClusterMapParse out;
   if (!reply.is_array()) return out;
   for (const Reply& shard : reply.elements) {
@@ -55,7 +55,8 @@ ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host
     for (const Reply& node : nodes->elements) {
       const Reply* role = field(node, "role");
       const Reply* health = field(node, "health");
-      const Reply* port = field(node, "port");
+      const Reply* tls_port = tls ? field(node, "tls-port") : nullptr;
+      const Reply* port = tls_port != nullptr ? tls_port : field(node, "port");
       const Reply* ip = field(node, "ip");
       if (role == nullptr || port == nullptr || !port->is_integer() || ip == nullptr) continue;
       if (!valid_port(port->integer)) {
@@ -342,7 +343,8 @@ bool ClusterTopology::refresh(bool force) {
 bool ClusterTopology::load_from(ConnectionPool& pool, std::vector<Range>& ranges) {
   Lease lease = pool.lease();
   const std::string& host = pool.connection_options().host;
-  ClusterMapParse parsed = parse_cluster_shards(lease.command({"CLUSTER", "SHARDS"}), host);
+  ClusterMapParse parsed = parse_cluster_shards(lease.command({"CLUSTER", "SHARDS"}), host,
+                                                pool.connection_options().tls.enabled);
   if (!parsed.understood) {
     // Before Redis 7 (or a node that refuses SHARDS): the older reply.
     parsed = parse_cluster_slots(lease.command({"CLUSTER", "SLOTS"}), host);

@@ -38,7 +38,9 @@ struct ClusterMapParse {
 
 /// Parses a CLUSTER SHARDS reply (Redis 7+). `understood` is false when it is not a shard list
 /// (an error reply from an older server: ask CLUSTER SLOTS). `host` replaces empty or "?" IPs.
-ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host);
+/// With `tls`, a node's `tls-port` is used where it reports one (a tls-cluster node reports its
+/// TLS port there, and `port` only for a plain one).
+ClusterMapParse parse_cluster_shards(const Reply& reply, const std::string& host, bool tls = false);
 
 /// Parses a CLUSTER SLOTS reply: [[first, last, [ip, port, id], [replica ip, port, id]...], ...].
 ClusterMapParse parse_cluster_slots(const Reply& reply, const std::string& host);

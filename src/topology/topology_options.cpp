@@ -57,6 +57,7 @@ void SentinelOptions::validate() const {
     invalid("SentinelOptions::sentinel_user", "needs a sentinel_password");
   }
   validate_template(connection, "SentinelOptions::connection");
+  if (sentinel_tls) sentinel_tls->validate();
   pool.validate();
   detail::require_positive(refresh_interval, "SentinelOptions::refresh_interval");
   detail::require_non_negative(retry_timeout, "SentinelOptions::retry_timeout");
