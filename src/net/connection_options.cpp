@@ -29,6 +29,28 @@ void ConnectionOptions::validate() const {
   if (!user.empty() && password.empty()) {
     invalid("ConnectionOptions::user", "needs a password (AUTH user password)");
   }
+  if (tls.enabled && !unix_socket.empty()) {
+    invalid("ConnectionOptions::tls", "cannot be enabled with unix_socket");
+  }
+  tls.validate();
+}
+
+void TlsOptions::validate() const {
+  if (!enabled) return;
+  if (!cert_file.empty() && key_file.empty()) {
+    invalid("TlsOptions::cert_file", "needs key_file (the client certificate's private key)");
+  }
+  if (!key_file.empty() && cert_file.empty()) {
+    invalid("TlsOptions::key_file", "needs cert_file (the client certificate)");
+  }
+  if (min_version != TlsVersion::kTls12 && min_version != TlsVersion::kTls13) {
+    invalid("TlsOptions::min_version", "must be TlsVersion::kTls12 or kTls13");
+  }
+  for (const char c : server_name) {
+    if (c == '\0' || c == ' ' || c == '/') {
+      invalid("TlsOptions::server_name", "must be a host name or an IP address");
+    }
+  }
 }
 
 void PoolOptions::validate() const {

@@ -56,6 +56,7 @@ void SentinelOptions::validate() const {
     invalid("SentinelOptions::sentinel_user", "needs a sentinel_password");
   }
   validate_template(connection, "SentinelOptions::connection");
+  if (sentinel_tls) sentinel_tls->validate();
   pool.validate();
   if (refresh_interval.count() <= 0) {
     invalid("SentinelOptions::refresh_interval", "must be positive");

@@ -1,5 +1,6 @@
-// ConnectionPool: a bounded, thread-safe pool of hiredis connections to one Redis server, with
-// timeouts, liveness checks, transparent reconnect and statistics. Lease is its RAII handle.
+// ConnectionPool: a bounded, thread-safe pool of connections (TCP, TLS or Unix socket) to one
+// Redis server, with timeouts, liveness checks, transparent reconnect and statistics. Lease is
+// its RAII handle.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "rediscache/export.hpp"
 #include "rediscache/net/args.hpp"
 #include "rediscache/net/reply.hpp"
+#include "rediscache/net/tls_options.hpp"
 
 namespace rediscache {
 
@@ -36,9 +38,11 @@ struct REDISCACHE_EXPORT ConnectionOptions {
   std::string password;
   /// Logical database selected on connect, 0..(databases-1).
   int db = 0;
-  /// Longest time a connect (TCP handshake, AUTH, SELECT) may take.
+  /// Longest time a connect may take: name resolution, the TCP connect (each address in turn,
+  /// within this one deadline), the TLS handshake, AUTH, SELECT and CLIENT SETNAME.
   std::chrono::milliseconds connect_timeout{1000};
-  /// Longest time a command may wait for its reply. Blocking commands (BRPOP, BLMOVE, ...) wait
+  /// Longest time a command may take, from the first byte written to the last byte of its reply
+  /// (a bound on the whole command, not on each read). Blocking commands (BRPOP, BLMOVE, ...) wait
   /// for their own timeout plus this plus 500 ms, because Redis answers a blocking timeout from
   /// its event loop up to 1000/hz ms late.
   std::chrono::milliseconds command_timeout{1000};
@@ -46,6 +50,8 @@ struct REDISCACHE_EXPORT ConnectionOptions {
   bool keep_alive = true;
   /// Name given with CLIENT SETNAME on connect (visible in CLIENT LIST); empty sends none.
   std::string client_name;
+  /// TLS (off by default). Not allowed with `unix_socket`.
+  TlsOptions tls;
 
   /// "host:port" or "unix:/path", as used in error messages.
   [[nodiscard]] std::string endpoint() const;

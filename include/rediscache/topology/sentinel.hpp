@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct REDISCACHE_EXPORT SentinelOptions {
   std::string sentinel_user;
   /// Password for the sentinels (empty: no AUTH).
   std::string sentinel_password;
+  /// TLS towards the sentinels when it differs from the data nodes' (`connection.tls`), for
+  /// example sentinels on a plain port in front of TLS data nodes, or another CA. Unset: the
+  /// sentinels use `connection.tls`. `server_name`, when empty, defaults to each sentinel's host.
+  std::optional<TlsOptions> sentinel_tls;
   /// Connections to the data nodes (master): credentials, db, timeouts, client name. `host` and
   /// `port` are replaced by the resolved master's address; `unix_socket` must be empty.
   ConnectionOptions connection;
