@@ -47,9 +47,7 @@ using namespace std::chrono_literals;
 using StringCache = CacheAside<std::string>;
 
 Client make_client(const Endpoint& ep, milliseconds timeout = 1000ms) {
-  ConnectionOptions options;
-  options.host = ep.host;
-  options.port = ep.port;
+  ConnectionOptions options = rediscache::test::connection_options(ep);
   options.connect_timeout = timeout;
   options.command_timeout = timeout;
   // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the

@@ -35,10 +35,7 @@ using rediscache::test::Endpoint;
 using rediscache::test::raw_command;
 
 Client cluster_client(const std::vector<Endpoint>& seeds, rediscache::PoolOptions pool = {}) {
-  rediscache::ClusterOptions options;
-  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
-  options.pool = pool;
-  return Client::cluster(options);
+  return Client::cluster(rediscache::test::cluster_options_for(seeds, pool));
 }
 
 void delete_keys(Client& c, const std::vector<std::string>& keys) {
@@ -465,6 +462,8 @@ TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
   }
   rediscache::SentinelOptions options;
   for (const Endpoint& s : sentinels) options.sentinels.push_back({s.host, s.port});
+  // Over TLS (REDISCACHE_TEST_TLS) the sentinels and the data nodes share one TLS set-up.
+  options.connection = rediscache::test::connection_options(sentinels.front());
   options.master_name = rediscache::test::sentinel_master_name();
   options.refresh_interval = 200ms;
   options.retry_timeout = 3s;
@@ -499,7 +498,9 @@ TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
   }
   ASSERT_TRUE(followed) << "still on " << c.endpoint() << " (" << failures << " failures)";
   const std::string role =
-      raw_command(Endpoint{c.connection_options().host, c.connection_options().port}, {"ROLE"});
+      raw_command(Endpoint{c.connection_options().host, c.connection_options().port,
+                           c.connection_options().tls.enabled},
+                  {"ROLE"});
   EXPECT_EQ(role.substr(0, 6), "master");
   c.del({key});
 }

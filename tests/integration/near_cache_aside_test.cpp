@@ -28,10 +28,7 @@ constexpr milliseconds kEventually{5000};
 /// A client of the shared servers: the redis-server at `ep`, or the cluster in the cluster rerun.
 Client make_client(const test::Endpoint& ep) {
   if (test::cluster_mode()) return *test::make_client();
-  ConnectionOptions o;
-  o.host = ep.host;
-  o.port = ep.port;
-  return Client(o);
+  return Client(test::connection_options(ep));
 }
 
 std::string unique_namespace() {

@@ -34,9 +34,7 @@ inline std::string unique_name(std::string_view tag) {
 }
 
 inline Client make_client(const Endpoint& ep, std::size_t pool_size = 8) {
-  ConnectionOptions connection;
-  connection.host = ep.host;
-  connection.port = ep.port;
+  ConnectionOptions connection = connection_options(ep);
   PoolOptions pool;
   pool.size = pool_size;
   // The cluster rerun (REDISCACHE_TEST_TOPOLOGY=cluster) runs the shared server's tests on the
