@@ -112,8 +112,8 @@ void expect_bad_file(ConnectionOptions options, const std::string& field, const 
 }
 
 std::string write_temp_file(const std::string& name, const std::string& content) {
-  const std::string path = std::string(::testing::TempDir()) + "rediscache-tls-" +
-                           std::to_string(::getpid()) + "-" + name;
+  std::string path = std::string(::testing::TempDir()) + "rediscache-tls-" +
+                     std::to_string(::getpid()) + "-" + name;
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
@@ -506,6 +506,7 @@ TEST(Tls, Pipeline_RepliesInOrder) {
   ASSERT_EQ(replies.size(), 1000U);
   for (int i = 0; i < 500; ++i) EXPECT_EQ(replies[500 + i].str, std::to_string(i));
   std::vector<std::string> keys;
+  keys.reserve(500);
   for (int i = 0; i < 500; ++i) keys.push_back(prefix + std::to_string(i));
   c.del(keys);
 }
@@ -560,6 +561,7 @@ TEST(Tls, Cluster_EveryNodeOverTls) {
   Client c = Client::cluster(options);
   const std::string prefix = rediscache::test::untagged_prefix();
   std::vector<std::string> keys;
+  keys.reserve(100);
   for (int i = 0; i < 100; ++i) keys.push_back(prefix + std::to_string(i));
   for (const auto& key : keys) c.set(key, key, rediscache::SetOptions{60s});
   for (const auto& key : keys) EXPECT_EQ(c.get(key), key);

@@ -20,7 +20,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -125,7 +124,7 @@ std::string ssl_errors() {
 
 // One SSL_CTX for every raw TLS connection of the process: the test CA and client certificate.
 SSL_CTX* raw_tls_context() {
-  static const std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx = [] {
+  static const std::unique_ptr<SSL_CTX, SslCtxDeleter> kContext = [] {
     const auto files = tls_files();
     if (!files) throw std::runtime_error("raw_command over TLS: REDISCACHE_TEST_TLS_CA_FILE unset");
     std::unique_ptr<SSL_CTX, SslCtxDeleter> c(SSL_CTX_new(TLS_client_method()));
@@ -144,7 +143,7 @@ SSL_CTX* raw_tls_context() {
     }
     return c;
   }();
-  return ctx.get();
+  return kContext.get();
 }
 
 // A connected, blocking TCP socket with send/receive timeouts, or -1 with *error set.
@@ -175,12 +174,12 @@ int tcp_connect(const Endpoint& ep, std::chrono::milliseconds connect_timeout,
           so_error == 0) {
         rc = 0;
       } else {
-        *error =
-            rc == 0 ? std::string("connect timed out") : std::strerror(so_error ? so_error : errno);
+        *error = rc == 0 ? std::string("connect timed out")
+                         : std::generic_category().message(so_error != 0 ? so_error : errno);
         rc = -1;
       }
     } else if (rc != 0) {
-      *error = std::strerror(errno);
+      *error = std::generic_category().message(errno);
     }
     if (rc == 0) {
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
