@@ -32,9 +32,9 @@ endforeach()
 find_path(Hiredis_INCLUDE_DIR NAMES hiredis/hiredis.h HINTS ${_hiredis_include_hints})
 find_library(Hiredis_LIBRARY NAMES hiredis HINTS ${PC_Hiredis_LIBDIR} ${PC_Hiredis_LIBRARY_DIRS})
 
-if(PC_Hiredis_VERSION)
-  set(Hiredis_VERSION "${PC_Hiredis_VERSION}")
-elseif(Hiredis_INCLUDE_DIR AND EXISTS "${Hiredis_INCLUDE_DIR}/hiredis/hiredis.h")
+# The version comes from hiredis.h itself (the header we compile against), not from pkg-config,
+# which may describe another installation.
+if(Hiredis_INCLUDE_DIR AND EXISTS "${Hiredis_INCLUDE_DIR}/hiredis/hiredis.h")
   file(STRINGS "${Hiredis_INCLUDE_DIR}/hiredis/hiredis.h" _hiredis_version_lines
        REGEX "^#define HIREDIS_(MAJOR|MINOR|PATCH) [0-9]+")
   foreach(_part MAJOR MINOR PATCH)
@@ -42,6 +42,23 @@ elseif(Hiredis_INCLUDE_DIR AND EXISTS "${Hiredis_INCLUDE_DIR}/hiredis/hiredis.h"
            "${_hiredis_version_lines}")
   endforeach()
   set(Hiredis_VERSION "${_hiredis_MAJOR}.${_hiredis_MINOR}.${_hiredis_PATCH}")
+  set(Hiredis_VERSION_MAJOR "${_hiredis_MAJOR}")
+  set(Hiredis_VERSION_MINOR "${_hiredis_MINOR}")
+elseif(PC_Hiredis_VERSION)
+  set(Hiredis_VERSION "${PC_Hiredis_VERSION}")
+endif()
+
+# rediscache uses only hiredis's RESP parser (redisReader) with its own reply-object hooks, whose
+# signatures differ between 0.14 (createArray takes int) and 1.x (size_t; createDouble and
+# createBool added). src/net/reply_reader.cpp supports exactly those two; fail here, clearly,
+# rather than with a compile error in the hooks.
+if(Hiredis_INCLUDE_DIR AND DEFINED Hiredis_VERSION_MAJOR)
+  if(NOT ((Hiredis_VERSION_MAJOR EQUAL 0 AND Hiredis_VERSION_MINOR EQUAL 14) OR
+          Hiredis_VERSION_MAJOR EQUAL 1))
+    message(FATAL_ERROR
+      "hiredis ${Hiredis_VERSION} found at ${Hiredis_INCLUDE_DIR}: rediscache supports hiredis "
+      "0.14.x and 1.x only (the redisReader reply-object hooks differ in other versions)")
+  endif()
 endif()
 
 find_package_handle_standard_args(Hiredis

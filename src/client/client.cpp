@@ -125,7 +125,7 @@ Reply Client::eval(const Script& script, ArgList keys, ArgList args) {
 }
 
 std::string Client::ping() {
-  auto reply = detail::to_optional_string(core_->run({}, {"PING"}), Call{endpoint(), "PING"});
+  auto reply = detail::to_optional_text(core_->run({}, {"PING"}), Call{endpoint(), "PING"});
   return reply.value_or("");
 }
 
@@ -164,7 +164,7 @@ std::optional<long long> Client::memory_usage(std::string_view key, bool exact) 
 }
 
 std::string Client::type(std::string_view key) {
-  return detail::to_optional_string(core_->run(key, {"TYPE", key}), Call{endpoint(), "TYPE"})
+  return detail::to_optional_text(core_->run(key, {"TYPE", key}), Call{endpoint(), "TYPE"})
       .value_or("none");
 }
 

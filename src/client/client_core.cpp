@@ -131,6 +131,14 @@ std::optional<long long> to_optional_integer(const Reply& reply, const Call& cal
 
 std::optional<std::string> to_optional_string(Reply&& reply, const Call& call) {
   if (reply.is_nil()) return std::nullopt;
+  // A status line where a bulk string is due (+OK to a GET) is not a value: a server (or
+  // something posing as one) that answers so is out of step or hostile.
+  if (!reply.is_string()) throw_unexpected(call, reply);
+  return std::move(reply.str);
+}
+
+std::optional<std::string> to_optional_text(Reply&& reply, const Call& call) {
+  if (reply.is_nil()) return std::nullopt;
   if (!reply.is_string() && !reply.is_status()) throw_unexpected(call, reply);
   return std::move(reply.str);
 }

@@ -136,7 +136,10 @@ bool to_bool(const Reply& reply, const Call& call);
 double to_double(const Reply& reply, const Call& call);
 std::optional<double> to_optional_double(const Reply& reply, const Call& call);
 std::optional<long long> to_optional_integer(const Reply& reply, const Call& call);
+/// Bulk string or nil; anything else (a status line included) is a ProtocolError.
 std::optional<std::string> to_optional_string(Reply&& reply, const Call& call);
+/// Bulk string, status line or nil (for PING, TYPE: commands that answer with a status).
+std::optional<std::string> to_optional_text(Reply&& reply, const Call& call);
 std::vector<std::string> to_strings(Reply&& reply, const Call& call);
 std::vector<std::optional<std::string>> to_optional_strings(Reply&& reply, const Call& call);
 void expect_ok(const Reply& reply, const Call& call);

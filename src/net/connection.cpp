@@ -3,107 +3,49 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <new>
 #include <string>
 
-#include <hiredis/hiredis.h>
-
 #include "net/resp.hpp"
+#include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
 
 namespace rediscache::detail {
 
 namespace {
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
-  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
-  return tv;
+using Clock = Connection::Clock;
+
+// An output buffer that grew past this for one huge batch is released afterwards.
+constexpr std::size_t kMaxKeptOutput = 1024 * 1024;
+
+// now + timeout, saturating instead of overflowing for huge timeouts.
+Clock::time_point deadline_after(std::chrono::milliseconds timeout) noexcept {
+  const auto now = Clock::now();
+  const auto room =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  return timeout >= room ? Clock::time_point::max() : now + timeout;
 }
 
-// hiredis hands every parsed element to these functions. The top-level reply lives in the
-// Connection (reader privdata) and nested elements live inside their parent's vector, so a
-// reply costs no allocation beyond its strings and arrays, and no second copy.
-Reply* slot_for(const redisReadTask* task) {
-  if (task->parent == nullptr) {
-    auto* root = static_cast<Reply*>(task->privdata);
-    *root = Reply{};
-    return root;
-  }
-  auto* parent = static_cast<Reply*>(task->parent->obj);
-  return &parent->elements[static_cast<std::size_t>(task->idx)];
-}
-
-void* create_string(const redisReadTask* task, char* str, size_t len) {
-  try {
-    Reply* reply = slot_for(task);
-    switch (task->type) {
-      case REDIS_REPLY_ERROR:
-        reply->type = ReplyType::kError;
-        break;
-      case REDIS_REPLY_STATUS:
-        reply->type = ReplyType::kStatus;
-        break;
-      default:
-        reply->type = ReplyType::kString;
-        break;
-    }
-    reply->str.assign(str, len);
-    return reply;
-  } catch (...) {
-    return nullptr;  // hiredis reports an out-of-memory error
+std::string errno_text(int err) {
+  char buf[128];
+  const auto result = ::strerror_r(err, buf, sizeof buf);
+  if constexpr (std::is_same_v<decltype(result), int>) {
+    return result == 0 ? std::string(buf) : "error " + std::to_string(err);
+  } else {
+    return std::string(result);
   }
 }
 
-void* create_array(const redisReadTask* task, int elements) {
-  try {
-    Reply* reply = slot_for(task);
-    reply->type = ReplyType::kArray;
-    reply->elements.resize(static_cast<std::size_t>(elements));
-    return reply;
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-void* create_integer(const redisReadTask* task, long long value) {
-  Reply* reply = slot_for(task);
-  reply->type = ReplyType::kInteger;
-  reply->integer = value;
-  return reply;
-}
-
-void* create_nil(const redisReadTask* task) {
-  Reply* reply = slot_for(task);
-  reply->type = ReplyType::kNil;
-  return reply;
-}
-
-// Replies are owned by the Connection, never by hiredis.
-void free_object(void* /*reply*/) {}
-
-// Not const: hiredis takes a non-const pointer to it.
-redisReplyObjectFunctions g_reply_functions = {create_string, create_array, create_integer,
-                                               create_nil, free_object};
-
-bool is_timeout(int saved_errno, const char* errstr) {
-  if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT) {
-    return true;
-  }
-  return std::strstr(errstr, "timed out") != nullptr ||
-         std::strstr(errstr, "temporarily unavailable") != nullptr;
-}
-
-// hiredis writes with write(2), so a write to a socket the server has reset raises SIGPIPE, whose
-// default action kills the process. A cache client must turn that into an error instead. Once,
-// and only if the application left SIGPIPE at its default, it is ignored process-wide (the
-// write then fails with EPIPE); an application's own handler or mask is never replaced.
+// A write to a socket the server has reset raises SIGPIPE, whose default action kills the
+// process. Plain sockets use send(MSG_NOSIGNAL), but OpenSSL writes with write(2). Once, and only
+// if the application left SIGPIPE at its default, it is ignored process-wide (the write then
+// fails with EPIPE); an application's own handler or mask is never replaced.
 void ignore_sigpipe_once() noexcept {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -117,38 +59,42 @@ void ignore_sigpipe_once() noexcept {
   });
 }
 
-}  // namespace
-
-void Connection::ContextDeleter::operator()(redisContext* context) const noexcept {
-  redisFree(context);
+// Command name for messages: upper case, at most 32 characters (never keys or values).
+std::string command_name_text(std::string_view name) {
+  std::string text(name.substr(0, 32));
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
 }
 
-Connection::Connection(const ConnectionOptions& options)
-    : endpoint_(options.endpoint()), command_timeout_(options.command_timeout) {
+}  // namespace
+
+Connection::Connection(const ConnectionOptions& options, std::shared_ptr<TlsContext> tls)
+    : endpoint_(options.endpoint()),
+      read_buf_(new char[kReadBufferSize]),
+      command_timeout_(options.command_timeout),
+      timeout_(options.command_timeout) {
   ignore_sigpipe_once();
-  const timeval connect_tv = to_timeval(options.connect_timeout);
-  redisContext* raw = options.unix_socket.empty()
-                          ? redisConnectWithTimeout(options.host.c_str(), options.port, connect_tv)
-                          : redisConnectUnixWithTimeout(options.unix_socket.c_str(), connect_tv);
-  if (raw == nullptr) throw std::bad_alloc();
-  context_.reset(raw);
-  if (context_->err != 0) {
-    const int saved_errno = errno;
-    const std::string what = "redis " + endpoint_ + ": connect: " + context_->errstr;
-    if (is_timeout(saved_errno, context_->errstr)) throw TimeoutError(what);
-    throw IoError(what);
+  const auto deadline = deadline_after(options.connect_timeout);
+  socket_ = options.unix_socket.empty()
+                ? connect_tcp(options.host, options.port, options.keep_alive, deadline, endpoint_)
+                : connect_unix(options.unix_socket, deadline, endpoint_);
+  if (options.tls.enabled) {
+    if (!tls) tls = make_tls_context(options.tls);
+    tls_ = std::make_unique<TlsStream>(std::move(tls), socket_.get(), options.host, deadline,
+                                       endpoint_);
   }
-  context_->reader->fn = &g_reply_functions;
-  context_->reader->privdata = &root_;
-  if (options.keep_alive && options.unix_socket.empty()) redisEnableKeepAlive(context_.get());
-  // The handshake is part of connecting, so it is bounded by the connect timeout.
-  redisSetTimeout(context_.get(), connect_tv);
+  // The handshake is part of connecting, so it gets what is left of the connect timeout.
+  timeout_ =
+      std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+               std::chrono::milliseconds(1));
   handshake(options);
-  restore_timeout();
+  timeout_ = command_timeout_;
   created_at_ = last_used_ = Clock::now();
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (tls_ && !broken_) tls_->shutdown();
+}
 
 void Connection::handshake(const ConnectionOptions& options) {
   std::size_t sent = 0;
@@ -187,98 +133,210 @@ void Connection::handshake(const ConnectionOptions& options) {
 }
 
 void Connection::append(ArgList argv) {
-  out_.clear();
   append_resp(out_, argv);
-  if (redisAppendFormattedCommand(context_.get(), out_.data(), out_.size()) != REDIS_OK) {
-    fail(command_name(argv), errno);
-  }
   ++pending_;
 }
 
 void Connection::append_encoded(std::string_view resp, std::size_t commands) {
-  if (redisAppendFormattedCommand(context_.get(), resp.data(), resp.size()) != REDIS_OK) {
-    fail("pipeline", errno);
-  }
+  out_.append(resp);
   pending_ += commands;
 }
 
 Reply Connection::read_reply(std::string_view command_name) {
-  void* raw = nullptr;
-  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-    fail(command_name, errno);
+  if (!out_.empty()) send_queued(command_name);
+  Reply reply;
+  for (;;) {
+    switch (reader_.next(reply)) {
+      case ReplyReader::Result::kReply:
+        if (pending_ > 0) --pending_;
+        armed_ = false;  // the next reply's wait starts its own deadline
+        return reply;
+      case ReplyReader::Result::kError:
+        fail_protocol(command_name);
+      case ReplyReader::Result::kIncomplete:
+        fill(command_name);
+        break;
+    }
   }
-  if (pending_ > 0) --pending_;
-  return std::move(root_);
 }
 
 Reply Connection::command(ArgList argv) {
   append(argv);
-  void* raw = nullptr;
-  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-    fail(command_name(argv), errno);
-  }
-  --pending_;
-  return std::move(root_);
+  // argv[0] only labels errors; upper-cased only when one is thrown (no allocation here).
+  return read_reply(argv.empty() ? std::string_view() : argv[0]);
 }
 
 void Connection::flush() {
-  int done = 0;
-  while (done == 0) {
-    if (redisBufferWrite(context_.get(), &done) != REDIS_OK) fail("write", errno);
+  if (!out_.empty()) send_queued("write");
+}
+
+void Connection::send_queued(std::string_view command_name) {
+  deadline_ = deadline_after(timeout_);
+  armed_ = true;
+  const int fd = socket_.get();
+  std::size_t offset = 0;
+  // One send for the whole queue (a pipeline's commands are contiguous in out_); more only when
+  // the socket buffer is full.
+  while (offset < out_.size()) {
+    short wait = POLLOUT;
+    if (tls_) {
+      std::size_t put = 0;
+      switch (tls_->write(out_.data() + offset, out_.size() - offset, &put)) {
+        case TlsIo::kDone:
+          offset += put;
+          continue;
+        case TlsIo::kWantRead:
+          wait = POLLIN;
+          break;
+        case TlsIo::kWantWrite:
+          break;
+        case TlsIo::kClosed:
+          fail_io(command_name, "server closed the connection");
+        case TlsIo::kError:
+          fail_io(command_name, "TLS: " + tls_->last_error());
+      }
+    } else {
+      const ssize_t n = ::send(fd, out_.data() + offset, out_.size() - offset, MSG_NOSIGNAL);
+      if (n >= 0) {
+        offset += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) fail_io(command_name, errno_text(errno));
+    }
+    if (wait_for(fd, wait, deadline_, endpoint_, "write") == WaitResult::kTimedOut) {
+      fail_timeout(command_name);
+    }
+  }
+  if (out_.capacity() > kMaxKeptOutput) {
+    std::string().swap(out_);
+  } else {
+    out_.clear();
+  }
+}
+
+bool Connection::read_some(std::string_view command_name) {
+  std::size_t got = 0;
+  if (tls_) {
+    switch (tls_->read(read_buf_.get(), kReadBufferSize, &got)) {
+      case TlsIo::kDone:
+        break;
+      case TlsIo::kWantRead:
+        return false;
+      case TlsIo::kWantWrite:
+        // Only a renegotiation makes a read write; wait for room, then read again.
+        if (wait_for(socket_.get(), POLLOUT, deadline_, endpoint_, "read") ==
+            WaitResult::kTimedOut) {
+          fail_timeout(command_name);
+        }
+        return false;
+      case TlsIo::kClosed:
+        fail_io(command_name, "server closed the connection");
+      case TlsIo::kError:
+        fail_io(command_name, "TLS: " + tls_->last_error());
+    }
+  } else {
+    for (;;) {
+      const ssize_t n = ::recv(socket_.get(), read_buf_.get(), kReadBufferSize, 0);
+      if (n > 0) {
+        got = static_cast<std::size_t>(n);
+        break;
+      }
+      if (n == 0) fail_io(command_name, "server closed the connection");
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+      fail_io(command_name, errno_text(errno));
+    }
+  }
+  full_read_ = got == kReadBufferSize;
+  if (!reader_.feed(read_buf_.get(), got)) fail_protocol(command_name);
+  return true;
+}
+
+void Connection::fill(std::string_view command_name) {
+  if (!armed_) {
+    deadline_ = deadline_after(timeout_);
+    armed_ = true;
+  } else if (Clock::now() >= deadline_) {
+    // Checked here, not only in poll: a server streaming a reply fast enough never lets poll
+    // wait, and must not hold the command past its deadline either.
+    fail_timeout(command_name);
+  }
+  // Bytes are likely waiting when the last read filled the buffer or OpenSSL holds some: read
+  // first. Otherwise (a reply to a request just sent) wait first, saving an empty read.
+  if ((full_read_ || (tls_ && tls_->pending() > 0)) && read_some(command_name)) return;
+  for (;;) {
+    if (wait_for(socket_.get(), POLLIN, deadline_, endpoint_, "read") == WaitResult::kTimedOut) {
+      fail_timeout(command_name);
+    }
+    if (read_some(command_name)) return;
   }
 }
 
 bool Connection::try_read_buffered(Reply& out) {
-  void* raw = nullptr;
-  if (redisGetReplyFromReader(context_.get(), &raw) != REDIS_OK) fail("read", errno);
-  if (raw == nullptr) return false;
-  out = std::move(root_);
-  return true;
+  switch (reader_.next(out)) {
+    case ReplyReader::Result::kReply:
+      return true;
+    case ReplyReader::Result::kError:
+      fail_protocol("read");
+    case ReplyReader::Result::kIncomplete:
+      break;
+  }
+  return false;
 }
 
 bool Connection::wait_readable(std::chrono::milliseconds timeout) {
-  pollfd pfd{context_->fd, POLLIN, 0};
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    const int rc = ::poll(&pfd, 1, static_cast<int>(left.count() > 0 ? left.count() : 0));
-    if (rc > 0) break;
-    if (rc == 0) return false;
-    if (errno != EINTR) fail("read", errno);
+  if (tls_ && tls_->pending() > 0) {
+    deadline_ = deadline_after(timeout);
+    return read_some("read") || true;
   }
-  if (redisBufferRead(context_.get()) != REDIS_OK) fail("read", errno);
-  return true;
+  const auto deadline = deadline_after(timeout);
+  for (;;) {
+    if (wait_for(socket_.get(), POLLIN, deadline, endpoint_, "read") == WaitResult::kTimedOut) {
+      return false;
+    }
+    deadline_ = deadline;  // bounds a TLS read that must first write (renegotiation)
+    if (read_some("read")) return true;
+  }
 }
 
-void Connection::set_timeout(std::chrono::milliseconds timeout) {
-  if (redisSetTimeout(context_.get(), to_timeval(timeout)) != REDIS_OK) fail("timeout", errno);
-}
+void Connection::set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
 
-void Connection::restore_timeout() { set_timeout(command_timeout_); }
-
-int Connection::native_handle() const noexcept { return context_->fd; }
+void Connection::restore_timeout() { timeout_ = command_timeout_; }
 
 bool Connection::probe_alive() noexcept {
   if (broken_) return false;
   char byte = 0;
-  const ssize_t n = ::recv(context_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  // 0: the server closed the socket. >0: bytes nobody asked for; the stream is out of sync.
-  if (n >= 0) return false;
-  return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  const ssize_t n = ::recv(socket_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  // 0: the server closed the socket. >0 on a plain socket: bytes nobody asked for; the stream
+  // is out of sync.
+  if (n == 0 || !tls_) return false;
+  // With TLS the bytes may be post-handshake messages (TLS 1.3 session tickets), which OpenSSL
+  // consumes without returning data; application data or an alert means the connection is done.
+  if (tls_->pending() > 0) return false;
+  std::size_t got = 0;
+  const TlsIo io = tls_->read(read_buf_.get(), kReadBufferSize, &got);
+  if (io == TlsIo::kWantRead) return true;
+  broken_ = true;
+  return false;
 }
 
-void Connection::fail(std::string_view command_name, int saved_errno) {
+void Connection::fail_io(std::string_view command_name, const std::string& reason) {
   broken_ = true;
-  const int err = context_->err;
-  std::string what = "redis " + endpoint_ + ": " + std::string(command_name) + ": ";
-  if (err == REDIS_ERR_IO && is_timeout(saved_errno, context_->errstr)) {
-    throw TimeoutError(what + "timed out waiting for the server");
-  }
-  if (err == REDIS_ERR_EOF) throw IoError(what + "server closed the connection");
-  if (err == REDIS_ERR_PROTOCOL) throw ProtocolError(what + "protocol error: " + context_->errstr);
-  if (err == REDIS_ERR_OOM) throw std::bad_alloc();
-  throw IoError(what + (context_->errstr[0] != '\0' ? context_->errstr : "I/O error"));
+  throw IoError("redis " + endpoint_ + ": " + command_name_text(command_name) + ": " + reason);
+}
+
+void Connection::fail_timeout(std::string_view command_name) {
+  broken_ = true;
+  throw TimeoutError("redis " + endpoint_ + ": " + command_name_text(command_name) +
+                     ": timed out waiting for the server");
+}
+
+void Connection::fail_protocol(std::string_view command_name) {
+  broken_ = true;
+  throw ProtocolError("redis " + endpoint_ + ": " + command_name_text(command_name) +
+                      ": protocol error: " + reader_.error());
 }
 
 std::string redact_server_error(std::string_view message) {

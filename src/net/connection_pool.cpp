@@ -5,6 +5,7 @@
 
 #include "net/connection.hpp"
 #include "net/pool_state.hpp"
+#include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
 
 namespace rediscache {
@@ -25,7 +26,8 @@ PoolOptions validated(PoolOptions options) {
 PoolState::PoolState(ConnectionOptions connection, PoolOptions pool)
     : connection_options(validated(std::move(connection))),
       pool_options(validated(pool)),
-      endpoint(connection_options.endpoint()) {}
+      endpoint(connection_options.endpoint()),
+      tls(connection_options.tls.enabled ? make_tls_context(connection_options.tls) : nullptr) {}
 
 std::unique_ptr<Connection> PoolState::acquire() {
   using Clock = Connection::Clock;
@@ -52,7 +54,7 @@ std::unique_ptr<Connection> PoolState::acquire() {
       ++open_;
       lock.unlock();
       try {
-        auto connection = std::make_unique<Connection>(connection_options);
+        auto connection = std::make_unique<Connection>(connection_options, tls);
         created_.fetch_add(1, std::memory_order_relaxed);
         if (wait_started) record_wait(Clock::now() - *wait_started);
         leases_.fetch_add(1, std::memory_order_relaxed);

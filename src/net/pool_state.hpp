@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/connection.hpp"
+#include "net/tls.hpp"
 #include "rediscache/net/connection_pool.hpp"
 
 namespace rediscache::detail {
@@ -30,6 +31,9 @@ class PoolState {
   const ConnectionOptions connection_options;
   const PoolOptions pool_options;
   const std::string endpoint;
+  /// The pool's one TLS context (SSL_CTX and cached session), null without TLS. Built at
+  /// construction, so unreadable certificate files fail there.
+  const std::shared_ptr<TlsContext> tls;
 
  private:
   [[nodiscard]] bool reusable(Connection& connection, Connection::Clock::time_point now) noexcept;

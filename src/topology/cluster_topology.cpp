@@ -227,6 +227,7 @@ bool ClusterTopology::refresh(bool force) {
 bool ClusterTopology::load_from(ConnectionPool& pool, std::vector<Range>& ranges) {
   Lease lease = pool.lease();
   const std::string& host = pool.connection_options().host;
+  const bool tls = pool.connection_options().tls.enabled;
   Reply shards = lease.command({"CLUSTER", "SHARDS"});
   if (shards.is_array()) {
     for (const Reply& shard : shards.elements) {
@@ -240,7 +241,9 @@ bool ClusterTopology::load_from(ConnectionPool& pool, std::vector<Range>& ranges
       for (const Reply& node : nodes->elements) {
         const Reply* role = field(node, "role");
         const Reply* health = field(node, "health");
-        const Reply* port = field(node, "port");
+        // A tls-cluster node reports its TLS port as tls-port (and port only for a plain one).
+        const Reply* tls_port = tls ? field(node, "tls-port") : nullptr;
+        const Reply* port = tls_port != nullptr ? tls_port : field(node, "port");
         const Reply* ip = field(node, "ip");
         if (role == nullptr || port == nullptr || !port->is_integer() || ip == nullptr) continue;
         const bool online = health == nullptr || health->str == "online";

@@ -2,16 +2,25 @@
 
 #include <utility>
 
+#include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
 
 namespace rediscache::detail {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+const TlsOptions& sentinel_tls_options(const SentinelOptions& options) {
+  return options.sentinel_tls ? *options.sentinel_tls : options.connection.tls;
+}
 }  // namespace
 
 SentinelTopology::SentinelTopology(SentinelOptions options)
-    : options_(std::move(options)), pools_(options_.connection, options_.pool) {
+    : options_(std::move(options)),
+      sentinel_tls_(sentinel_tls_options(options_).enabled
+                        ? make_tls_context(sentinel_tls_options(options_))
+                        : nullptr),
+      pools_(options_.connection, options_.pool) {
   if (!resolve(true)) {
     throw IoError("redis sentinel: no sentinel named a reachable master '" + options_.master_name +
                   "'");
@@ -41,7 +50,8 @@ bool SentinelTopology::ask_sentinel(const ServerAddress& sentinel, std::string& 
   options.password = options_.sentinel_password;
   options.connect_timeout = options_.connection.connect_timeout;
   options.command_timeout = options_.connection.command_timeout;
-  Connection connection(options);
+  options.tls = sentinel_tls_options(options_);
+  Connection connection(options, sentinel_tls_);
   const Reply reply =
       connection.command({"SENTINEL", "get-master-addr-by-name", options_.master_name});
   if (!reply.is_array() || reply.elements.size() != 2) return false;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -38,6 +39,8 @@ class SentinelTopology final : public Topology {
   bool ask_sentinel(const ServerAddress& sentinel, std::string& host, int& port) const;
 
   const SentinelOptions options_;
+  // TLS towards the sentinels (sentinel_tls, else connection.tls); null for plain sentinels.
+  const std::shared_ptr<TlsContext> sentinel_tls_;
   PoolRegistry pools_;
   std::atomic<ConnectionPool*> master_{nullptr};
 

@@ -149,7 +149,9 @@ class REDISCACHE_EXPORT Lease {
 /// network I/O; never grows past `PoolOptions::size`. Connections are opened lazily.
 class REDISCACHE_EXPORT ConnectionPool {
  public:
-  /// Validates both option sets (std::invalid_argument naming the field); does not connect.
+  /// Validates both option sets (std::invalid_argument naming the field) and, with TLS, builds
+  /// the pool's one TLS context from `connection.tls` (std::invalid_argument naming the option and
+  /// the file when a certificate, key or CA file cannot be read or parsed); does not connect.
   explicit ConnectionPool(ConnectionOptions connection, PoolOptions pool = {});
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
