@@ -186,8 +186,7 @@ long long get_calls(const Endpoint& node) {
 
 TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
-  rediscache::ClusterOptions options;
-  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  rediscache::ClusterOptions options = rediscache::test::cluster_options_for(seeds);
   options.read_from_replicas = true;
   Client c = Client::cluster(options);
   const std::string key = rediscache::test::untagged_prefix() + "hot";
@@ -200,7 +199,7 @@ TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   const auto at = replication.find("slave0:");
   ASSERT_NE(at, std::string::npos) << replication;
   const auto port_at = replication.find("port=", at);
-  const Endpoint replica{master.host, std::stoi(replication.substr(port_at + 5))};
+  const Endpoint replica{master.host, std::stoi(replication.substr(port_at + 5)), master.tls};
 
   const long long master_before = get_calls(master);
   const long long replica_before = get_calls(replica);

@@ -4,16 +4,13 @@
 // KILL and a restart, and the things that must work over TLS (commands, pipelines, pub/sub, the
 // near cache's listener, cluster, sentinel). Skipped when the REDISCACHE_TEST_TLS_* variables are
 // unset; scripts/test runs it in every phase, sanitizers included.
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <functional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -23,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
+#include "fake_server.hpp"
 #include "near_cache_test_util.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/client/pipeline.hpp"
@@ -42,6 +40,7 @@ using rediscache::PoolOptions;
 using rediscache::TlsOptions;
 using rediscache::TlsVersion;
 using rediscache::test::Endpoint;
+using rediscache::test::FakeServer;
 using rediscache::test::RedisServer;
 using rediscache::test::TlsFiles;
 using Clock = std::chrono::steady_clock;
@@ -134,70 +133,16 @@ struct PrivateTlsServer {
   RedisServer server;
 };
 
-// A loopback TCP listener whose accepted connections get `serve(fd)` on a thread of its own,
-// for peers that break the TLS handshake. Stops (and closes every connection) in its destructor.
-class FakeServer {
- public:
-  explicit FakeServer(std::function<void(int fd, const std::atomic<bool>& stop)> serve)
-      : serve_(std::move(serve)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("FakeServer: cannot listen on loopback");
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~FakeServer() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  FakeServer(const FakeServer&) = delete;
-  FakeServer& operator=(const FakeServer&) = delete;
+// Waits up to `ms` for bytes from the peer and reads what is there once (the ClientHello).
+void read_some(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  char buf[4096];
+  if (::poll(&p, 1, ms) == 1) (void)::recv(fd, buf, sizeof buf, 0);
+}
 
-  [[nodiscard]] Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_, true}; }
-
-  // Reads what arrives for up to `for_ms`, or until the peer closes or `stop`; false on close.
-  static bool drain(int fd, const std::atomic<bool>& stop, int for_ms) {
-    char buf[4096];
-    const auto until = Clock::now() + std::chrono::milliseconds(for_ms);
-    while (!stop && Clock::now() < until) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 20) == 1) {
-        if (::recv(fd, buf, sizeof buf, 0) <= 0) return false;
-      }
-    }
-    return true;
-  }
-
- private:
-  void run() {
-    std::vector<std::thread> connections;
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) != 1) continue;
-      const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      connections.emplace_back([this, client] {
-        serve_(client, stop_);
-        ::close(client);
-      });
-    }
-    for (auto& t : connections) t.join();
-  }
-
-  std::function<void(int, const std::atomic<bool>&)> serve_;
-  std::atomic<bool> stop_{false};
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
+Endpoint tls_endpoint(const FakeServer& server) {
+  return Endpoint{"127.0.0.1", server.port(), true};
+}
 
 // --- What is verified -------------------------------------------------------------------------
 
@@ -348,37 +293,34 @@ TEST(Tls, PlainClientOnTlsPort_FailsWithinTimeouts) {
 
 TEST(Tls, ServerAcceptsAndNeverAnswersHandshake_TimesOutWithinConnectTimeout) {
   REDISCACHE_REQUIRE_TLS(files, servers);
-  FakeServer silent(
-      [](int fd, const std::atomic<bool>& stop) { FakeServer::drain(fd, stop, 60000); });
-  const Failure f = ping_failure(tls_to(silent.endpoint(), files));
+  // Reads until the client gives up and closes (or the server is destroyed); never answers.
+  FakeServer silent([](int fd) { (void)FakeServer::read_request(fd); });
+  const Failure f = ping_failure(tls_to(tls_endpoint(silent), files));
   EXPECT_TRUE(f.io_error) << f.message;
-  EXPECT_TRUE(contains(f.message, address(silent.endpoint()))) << f.message;
+  EXPECT_TRUE(contains(f.message, address(tls_endpoint(silent)))) << f.message;
   EXPECT_GE(f.took, kTimeout - 50ms) << "gave up before connect_timeout";
   EXPECT_LT(f.took, kTimeout + kSlack);
 }
 
 TEST(Tls, ServerAnswersHandshakeWithGarbage_IoErrorAtOnce) {
   REDISCACHE_REQUIRE_TLS(files, servers);
-  FakeServer garbage([](int fd, const std::atomic<bool>& stop) {
-    FakeServer::drain(fd, stop, 50);  // the ClientHello
-    const std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-    FakeServer::drain(fd, stop, 60000);  // and keep the connection open
+  FakeServer garbage([](int fd) {
+    read_some(fd, 1000);  // the ClientHello
+    (void)FakeServer::write_all(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    (void)FakeServer::read_request(fd);  // and keep the connection open until the client closes it
   });
-  const Failure f = ping_failure(tls_to(garbage.endpoint(), files));
+  const Failure f = ping_failure(tls_to(tls_endpoint(garbage), files));
   EXPECT_TRUE(f.io_error) << f.message;
-  EXPECT_TRUE(contains(f.message, address(garbage.endpoint()))) << f.message;
+  EXPECT_TRUE(contains(f.message, address(tls_endpoint(garbage)))) << f.message;
   EXPECT_LT(f.took, kTimeout + kSlack);
 }
 
 TEST(Tls, ServerClosesInTheMiddleOfTheHandshake_IoErrorAtOnce) {
   REDISCACHE_REQUIRE_TLS(files, servers);
-  FakeServer closes([](int fd, const std::atomic<bool>& stop) {
-    FakeServer::drain(fd, stop, 50);  // read the ClientHello, then hang up
-  });
-  const Failure f = ping_failure(tls_to(closes.endpoint(), files));
+  FakeServer closes([](int fd) { read_some(fd, 1000); });  // read the ClientHello, hang up
+  const Failure f = ping_failure(tls_to(tls_endpoint(closes), files));
   EXPECT_TRUE(f.io_error) << f.message;
-  EXPECT_TRUE(contains(f.message, address(closes.endpoint()))) << f.message;
+  EXPECT_TRUE(contains(f.message, address(tls_endpoint(closes)))) << f.message;
   EXPECT_LT(f.took, kTimeout + kSlack);
 }
 

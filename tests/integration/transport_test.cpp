@@ -1,12 +1,13 @@
 // The transport against peers no honest Redis is (a loopback FakeServer thread): a reply
 // dripped one byte at a time, hostile reply headers, a status where a bulk string is due. And
 // against the real server: IPv4/IPv6 resolution of "localhost", pipelines in one write.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "client_factory.hpp"
 #include "fake_server.hpp"
 #include "net/connection.hpp"
 #include "rediscache/client/client.hpp"
@@ -168,24 +169,21 @@ TEST(Transport, Localhost_ConnectsWhicheverFamilyTheServerListensOn) {
   if (ep.host != "127.0.0.1") GTEST_SKIP() << "needs the shared server on 127.0.0.1";
   // "localhost" resolves to ::1 and 127.0.0.1; the server listens on 127.0.0.1 only, so an
   // address that refuses must not end the attempt.
-  ConnectionOptions o;
+  ConnectionOptions o = test::connection_options(ep);  // TLS too in the TLS rerun
   o.host = "localhost";
-  o.port = ep.port;
   Client client(o, PoolOptions{});
   EXPECT_EQ(client.ping(), "PONG");
 }
 
 TEST(Transport, LargePipeline_RoundTripsInOrder) {
   REDISCACHE_REQUIRE_REDIS(ep);
-  ConnectionOptions o;
-  o.host = ep.host;
-  o.port = ep.port;
-  Client client(o, PoolOptions{});
+  Client client(test::connection_options(ep), PoolOptions{});
   const std::string prefix = test::unique_prefix();
   const std::string value(1000, 'v');
   Pipeline pipeline = client.pipeline();
   constexpr int kCount = 2000;  // ~2 MB out, ~2 MB back: many reads and partial writes
-  for (int i = 0; i < kCount; ++i) pipeline.set(prefix + std::to_string(i), value + std::to_string(i));
+  for (int i = 0; i < kCount; ++i)
+    pipeline.set(prefix + std::to_string(i), value + std::to_string(i));
   for (int i = 0; i < kCount; ++i) pipeline.get(prefix + std::to_string(i));
   auto replies = pipeline.exec();
   ASSERT_EQ(replies.size(), 2U * kCount);
