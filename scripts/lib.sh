@@ -379,7 +379,6 @@ rc_make_certs() {
       -startdate 20200101000000Z -enddate 20200102000000Z -out expired.crt
     cp ca.crt ca-dir/
     openssl rehash ca-dir
-    chmod 644 ./*.key  # private test servers run as root anyway; keep them readable
   ) || {
     cat "$d/openssl.log" >&2
     rc_die "creating the test certificates failed"
