@@ -17,6 +17,8 @@ RedisBenchmarkP100, ...) is a further baseline of BM_Lib_<Name>, shown in a seco
 the ratio lib/baseline (a speed-up when above 1); a baseline without arguments (redis-benchmark)
 also pairs with the one BM_Lib_<Name>/<args>. BM_Cluster_<Name> is compared with BM_Single_<Name>
 (the same library calls on a 3-master cluster and on one redis-server) in a third table.
+BM_Tls<Variant>_<Name> (Tls, TlsResumed, TlsFullHandshake, ...) is compared with
+BM_Plain_<Name> (the same library calls over plain TCP) in a fourth table.
 """
 
 import argparse
@@ -31,6 +33,7 @@ from datetime import datetime, timezone
 TIME_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 PAIR_RE = re.compile(r"^BM_(Raw|Lib)_(.+)$")
 BASELINE_RE = re.compile(r"^BM_([A-Za-z0-9]+)_(.+)$")
+TLS_RE = re.compile(r"^BM_Tls([A-Za-z0-9]*)_(.+)$")
 
 
 def ops_per_second(entry):
@@ -154,8 +157,8 @@ def render(programs):
         match = BASELINE_RE.match(name)
         # Lib* variants (LibNoProbe, ...) are the library measured another way, not baselines;
         # Single/Cluster have a table of their own.
-        if not match or match.group(1) in ("Raw", "Single", "Cluster") or \
-                match.group(1).startswith("Lib"):
+        if not match or match.group(1) in ("Raw", "Single", "Cluster", "Plain") or \
+                match.group(1).startswith("Lib") or match.group(1).startswith("Tls"):
             continue
         lib_ops = counterpart(medians, "Lib", match.group(2))
         if lib_ops and base_ops:
@@ -180,6 +183,21 @@ def render(programs):
         "redis-server): the same library calls, the same threads.",
         ["one node ops/s", "cluster ops/s", "cluster/one node"],
         [(name, [], single_ops, cluster_ops) for name, single_ops, cluster_ops in clusters])
+
+    tls = []
+    for name, tls_ops in medians.items():
+        match = TLS_RE.match(name)
+        if match:
+            plain_ops = medians.get(f"BM_Plain_{match.group(2)}")
+            if plain_ops and tls_ops:
+                variant = re.sub(r"(?<!^)(?=[A-Z])", " ", match.group(1)).lower() or "-"
+                tls.append((match.group(2), variant, plain_ops, tls_ops))
+    lines += comparison(
+        "TLS against plain TCP",
+        "`BM_Tls<Variant>_<Name>` against `BM_Plain_<Name>`: the same library calls over TLS "
+        "and over plain TCP, to redis-servers of the same build and settings.",
+        ["TLS variant", "plain ops/s", "TLS ops/s", "TLS/plain"],
+        [(name, [variant], plain_ops, tls_ops) for name, variant, plain_ops, tls_ops in tls])
     return "\n".join(lines)
 
 

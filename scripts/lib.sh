@@ -12,6 +12,7 @@ RC_PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   redis-server redis-tools postgresql postgresql-contrib
   libcpp-httplib-dev wrk prometheus
+  openssl libssl-dev
   python3 python3-redis
   clang-format clang-tidy clang libclang-rt-14-dev
   util-linux procps
@@ -188,13 +189,15 @@ rc_spawn_redis() {
     --logfile "$dir/redis.log" || rc_die "redis-server failed to start in $dir"
 }
 
-# rc_await_redis <dir> <port>: waits until the server spawned in <dir> answers PING on <port>,
-# and records its PID for cleanup.
+# rc_await_redis <dir> <port> [redis-cli args...]: waits until the server spawned in <dir>
+# answers PING on <port> (with the redis-cli args, e.g. the TLS ones of rc_tls_cli), and records
+# its PID for cleanup.
 rc_await_redis() {
   local dir="$1" port="$2" pid="" i
+  shift 2
   for ((i = 0; i < 200; i++)); do
     pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
-    if [[ -n $pid ]] && redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+    if [[ -n $pid ]] && redis-cli "$@" -p "$port" ping 2>/dev/null | grep -q PONG; then
       RC_EXTRA_PIDS+=("$pid")
       return 0
     fi
@@ -307,6 +310,233 @@ rc_start_sentinel() {
 rc_sentinel_sees_replica() {
   redis-cli -p "$1" sentinel replicas mymaster | grep -q '^slave$\|^flags$' &&
     [[ "$(redis-cli -p "$1" sentinel master mymaster | sed -n '/^num-other-sentinels$/{n;p}')" == 2 ]]
+}
+
+# ---- TLS -------------------------------------------------------------------------------------
+# Throw-away certificates (rc_make_certs) and TLS servers: a TLS redis-server, an mTLS one
+# (client certificates required), one with an expired certificate, one whose certificate names
+# another host, a TLS Redis Cluster and a TLS sentinel set-up. Every TLS server here has its plain
+# port off (--port 0), as hosted Redis services do. Addresses and certificate paths are exported
+# as REDISCACHE_TEST_TLS_*; tests/support/test_env.hpp reads them.
+
+# rc_tls_cli [--mtls]: redis-cli arguments for the TLS servers here (the test CA; with --mtls
+# also the client certificate).
+rc_tls_cli() {
+  local d="$RC_TMP/tls"
+  local args=(--tls --cacert "$d/ca.crt")
+  if [[ ${1:-} == --mtls ]]; then
+    args+=(--cert "$d/client.crt" --key "$d/client.key")
+  fi
+  printf '%s\n' "${args[@]}"
+}
+
+rc_tls_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1"; }
+
+# Creates in $RC_TMP/tls (once; about 0.3 s with EC P-256 keys): a CA (ca.crt); a server
+# certificate signed by it for DNS:localhost and IP:127.0.0.1 (server.crt, server.key); a client
+# certificate (client.crt, client.key); an expired server certificate (expired.crt, valid only
+# on 2020-01-01, made with `openssl ca` since `openssl x509` here sets no start date); one for
+# DNS:wrong.example only (wrong-host.crt); a self-signed one for localhost (self-signed.crt);
+# a second, unrelated CA (wrong-ca.crt); and ca-dir/, the CA as a hashed directory (ca_dir).
+# The server certificates share server.key. Exports their paths as REDISCACHE_TEST_TLS_*_FILE.
+rc_make_certs() {
+  rc_tmpdir
+  local d="$RC_TMP/tls"
+  if [[ -f $d/ca.crt ]]; then
+    return 0
+  fi
+  command -v openssl >/dev/null || rc_die "openssl not found"
+  mkdir -p "$d/ca-db" "$d/ca-dir"
+  (
+    set -e
+    cd "$d"
+    exec 2>"$d/openssl.log"
+    rc_tls_key ca.key
+    openssl req -x509 -new -key ca.key -out ca.crt -days 2 -subj /CN=rediscache-test-ca
+    rc_tls_key wrong-ca.key
+    openssl req -x509 -new -key wrong-ca.key -out wrong-ca.crt -days 2 -subj /CN=wrong-ca
+    rc_tls_key server.key
+    openssl req -new -key server.key -out server.csr -subj /CN=localhost
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >localhost.ext
+    printf 'subjectAltName=DNS:wrong.example\n' >wrong-host.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 2 \
+      -extfile localhost.ext -out server.crt
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 2 \
+      -extfile wrong-host.ext -out wrong-host.crt
+    openssl req -x509 -new -key server.key -out self-signed.crt -days 2 -subj /CN=localhost \
+      -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1'
+    rc_tls_key client.key
+    openssl req -new -key client.key -out client.csr -subj /CN=rediscache-test-client
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -set_serial 4 -days 2 \
+      -out client.crt
+    # The expired certificate: `openssl ca` takes explicit start and end dates.
+    : >ca-db/index.txt
+    echo 10 >ca-db/serial
+    printf '%s\n' '[ca]' 'default_ca = test_ca' '[test_ca]' 'database = ca-db/index.txt' \
+      'new_certs_dir = ca-db' 'serial = ca-db/serial' 'default_md = sha256' 'policy = any' \
+      'x509_extensions = server_ext' '[any]' 'commonName = supplied' '[server_ext]' \
+      'subjectAltName = DNS:localhost,IP:127.0.0.1' >ca.cnf
+    openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in server.csr -notext \
+      -startdate 20200101000000Z -enddate 20200102000000Z -out expired.crt
+    cp ca.crt ca-dir/
+    openssl rehash ca-dir
+  ) || {
+    cat "$d/openssl.log" >&2
+    rc_die "creating the test certificates failed"
+  }
+  export REDISCACHE_TEST_TLS_CA_FILE="$d/ca.crt"
+  export REDISCACHE_TEST_TLS_CA_DIR="$d/ca-dir"
+  export REDISCACHE_TEST_TLS_CERT_FILE="$d/server.crt"
+  export REDISCACHE_TEST_TLS_KEY_FILE="$d/server.key"
+  export REDISCACHE_TEST_TLS_CLIENT_CERT_FILE="$d/client.crt"
+  export REDISCACHE_TEST_TLS_CLIENT_KEY_FILE="$d/client.key"
+  export REDISCACHE_TEST_TLS_EXPIRED_CERT_FILE="$d/expired.crt"
+  export REDISCACHE_TEST_TLS_WRONG_HOST_CERT_FILE="$d/wrong-host.crt"
+  export REDISCACHE_TEST_TLS_SELF_SIGNED_CERT_FILE="$d/self-signed.crt"
+  export REDISCACHE_TEST_TLS_WRONG_CA_FILE="$d/wrong-ca.crt"
+  rc_log "test certificates in $d"
+}
+
+# rc_tls_server_args <cert> <auth-clients yes|no>: redis-server arguments for a TLS-only server.
+rc_tls_server_args() {
+  local d="$RC_TMP/tls"
+  printf '%s\n' --port 0 --tls-cert-file "$1" --tls-key-file "$d/server.key" \
+    --tls-ca-cert-file "$d/ca.crt" --tls-auth-clients "$2"
+}
+
+# rc_spawn_tls_redis <name> <port> <cert> <auth-clients>: spawns a TLS-only redis-server in
+# $RC_TMP/<name> (rc_await_tls_redis waits for it).
+rc_spawn_tls_redis() {
+  local args=()
+  mapfile -t args < <(rc_tls_server_args "$3" "$4")
+  rc_spawn_redis "$RC_TMP/$1" --tls-port "$2" "${args[@]}" --save '' --appendonly no \
+    --enable-debug-command local
+}
+
+# rc_await_tls_redis <dir> <port>: rc_await_redis through TLS (the client certificate is always
+# sent, so this works for mTLS servers too; --insecure because two of them have bad certificates
+# on purpose).
+rc_await_tls_redis() {
+  local d="$RC_TMP/tls"
+  rc_await_redis "$1" "$2" --tls --insecure --cert "$d/client.crt" --key "$d/client.key"
+}
+
+# Starts four TLS-only redis-servers and exports REDISCACHE_TEST_TLS_HOST (127.0.0.1) and
+#   REDISCACHE_TEST_TLS_PORT             valid certificate, client certificates not required
+#   REDISCACHE_TEST_TLS_MTLS_PORT        valid certificate, client certificates required
+#   REDISCACHE_TEST_TLS_EXPIRED_PORT     the expired certificate
+#   REDISCACHE_TEST_TLS_WRONG_HOST_PORT  a certificate for wrong.example only
+# (about 0.2 s after the certificates).
+rc_start_tls_redis() {
+  rc_make_certs
+  local d="$RC_TMP/tls" free=() names=(tls-server mtls-server tls-expired tls-wrong-host) i
+  mapfile -t free < <(rc_free_ports 4)
+  rc_spawn_tls_redis tls-server "${free[0]}" "$d/server.crt" no
+  rc_spawn_tls_redis mtls-server "${free[1]}" "$d/server.crt" yes
+  rc_spawn_tls_redis tls-expired "${free[2]}" "$d/expired.crt" no
+  rc_spawn_tls_redis tls-wrong-host "${free[3]}" "$d/wrong-host.crt" no
+  for i in 0 1 2 3; do
+    rc_await_tls_redis "$RC_TMP/${names[$i]}" "${free[$i]}"
+  done
+  export REDISCACHE_TEST_TLS_HOST=127.0.0.1
+  export REDISCACHE_TEST_TLS_PORT="${free[0]}"
+  export REDISCACHE_TEST_TLS_MTLS_PORT="${free[1]}"
+  export REDISCACHE_TEST_TLS_EXPIRED_PORT="${free[2]}"
+  export REDISCACHE_TEST_TLS_WRONG_HOST_PORT="${free[3]}"
+  rc_log "TLS redis-servers on 127.0.0.1: tls ${free[0]}, mtls ${free[1]}, expired ${free[2]}, wrong host ${free[3]}"
+}
+
+rc_tls_redis_cli() { redis-cli --tls --cacert "$RC_TMP/tls/ca.crt" "$@"; }
+rc_tls_cluster_ok() { rc_tls_redis_cli -p "$1" cluster info | grep -q '^cluster_state:ok'; }
+rc_tls_replica_up() { rc_tls_redis_cli -p "$1" info replication | grep -q '^master_link_status:up'; }
+
+# Starts a TLS Redis Cluster of 3 masters and 3 replicas (TLS-only: --port 0, tls-cluster and
+# tls-replication on, client certificates not required) and exports
+# REDISCACHE_TEST_TLS_CLUSTER_SEEDS="127.0.0.1:p1,...". Returns once every node reports
+# cluster_state:ok and every replica is in sync, as rc_start_cluster does (about 3 s).
+rc_start_tls_cluster() {
+  rc_make_certs
+  local d="$RC_TMP/tls" i port ports=() free=() addresses=() seeds="" args=()
+  mapfile -t args < <(rc_tls_server_args "$d/server.crt" no)
+  mapfile -t free < <(rc_free_ports 12)
+  for ((i = 0; i < 6; i++)); do
+    port="${free[$((2 * i))]}"
+    rc_spawn_redis "$RC_TMP/tls-cluster/$i" --tls-port "$port" "${args[@]}" --tls-cluster yes \
+      --tls-replication yes --cluster-enabled yes --cluster-port "${free[$((2 * i + 1))]}" \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' --appendonly no \
+      --repl-diskless-sync-delay 0 --enable-debug-command local
+    ports+=("$port")
+    addresses+=("127.0.0.1:$port")
+    seeds+="${seeds:+,}127.0.0.1:$port"
+  done
+  for ((i = 0; i < 6; i++)); do
+    rc_await_tls_redis "$RC_TMP/tls-cluster/$i" "${ports[$i]}"
+  done
+  rc_tls_redis_cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$RC_TMP/tls-cluster/create.log" 2>&1 || {
+    cat "$RC_TMP/tls-cluster/create.log" >&2
+    rc_die "redis-cli --tls --cluster create failed"
+  }
+  for port in "${ports[@]}"; do
+    rc_wait_for 20 rc_tls_cluster_ok "$port" ||
+      rc_die "TLS cluster node $port never reached cluster_state:ok"
+  done
+  for port in "${ports[@]}"; do
+    if rc_tls_redis_cli -p "$port" role | head -n 1 | grep -qx slave; then
+      rc_wait_for 20 rc_tls_replica_up "$port" || rc_die "TLS cluster replica $port never synced"
+    fi
+  done
+  export REDISCACHE_TEST_TLS_CLUSTER_SEEDS="$seeds"
+  rc_log "TLS redis cluster (3 masters + 3 replicas) on $seeds"
+}
+
+rc_tls_sentinel_sees_replica() {
+  rc_tls_redis_cli -p "$1" sentinel replicas mymaster | grep -q '^slave$\|^flags$' &&
+    [[ "$(rc_tls_redis_cli -p "$1" sentinel master mymaster | sed -n '/^num-other-sentinels$/{n;p}')" == 2 ]]
+}
+
+# Starts a TLS-only master, replica and three sentinels (sentinels listen on tls-port and reach
+# the data nodes and each other over TLS: tls-replication yes) monitoring them as "mymaster", and
+# exports REDISCACHE_TEST_TLS_SENTINELS="127.0.0.1:s1,...". Returns once every sentinel knows the
+# replica and the other sentinels (about 2 s).
+rc_start_tls_sentinel() {
+  rc_make_certs
+  local d="$RC_TMP/tls" master replica port i dir free=() sentinels="" args=()
+  mapfile -t args < <(rc_tls_server_args "$d/server.crt" no)
+  mapfile -t free < <(rc_free_ports 5)
+  master="${free[0]}"
+  replica="${free[1]}"
+  rc_spawn_redis "$RC_TMP/tls-sentinel/master" --tls-port "$master" "${args[@]}" \
+    --tls-replication yes --save '' --appendonly no --repl-diskless-sync-delay 0
+  rc_spawn_redis "$RC_TMP/tls-sentinel/replica" --tls-port "$replica" "${args[@]}" \
+    --tls-replication yes --save '' --appendonly no --repl-diskless-sync-delay 0 \
+    --replicaof 127.0.0.1 "$master"
+  rc_await_tls_redis "$RC_TMP/tls-sentinel/master" "$master"
+  rc_await_tls_redis "$RC_TMP/tls-sentinel/replica" "$replica"
+  rc_wait_for 20 rc_tls_replica_up "$replica" || rc_die "TLS sentinel replica never synced"
+  for ((i = 0; i < 3; i++)); do
+    port="${free[$((2 + i))]}"
+    dir="$RC_TMP/tls-sentinel/s$i"
+    mkdir -p "$dir"
+    printf '%s\n' "port 0" "tls-port $port" "bind 127.0.0.1" "tls-replication yes" \
+      "tls-cert-file $d/server.crt" "tls-key-file $d/server.key" "tls-ca-cert-file $d/ca.crt" \
+      "tls-auth-clients no" \
+      "sentinel monitor mymaster 127.0.0.1 $master 2" \
+      "sentinel down-after-milliseconds mymaster 1000" \
+      "sentinel failover-timeout mymaster 10000" >"$dir/sentinel.conf"
+    rc_spawn_redis "$dir" "$dir/sentinel.conf" --sentinel
+    sentinels+="${sentinels:+,}127.0.0.1:$port"
+  done
+  for ((i = 0; i < 3; i++)); do
+    rc_await_tls_redis "$RC_TMP/tls-sentinel/s$i" "${free[$((2 + i))]}"
+  done
+  for ((i = 0; i < 3; i++)); do
+    port="${free[$((2 + i))]}"
+    rc_wait_for 20 rc_tls_sentinel_sees_replica "$port" ||
+      rc_die "TLS sentinel $port never discovered the replica and the other sentinels"
+  done
+  export REDISCACHE_TEST_TLS_SENTINELS="$sentinels"
+  rc_log "TLS redis sentinel: master 127.0.0.1:$master, replica $replica, sentinels $sentinels"
 }
 
 # Runs a command as the postgres user when we are root (initdb refuses root), else as ourselves.

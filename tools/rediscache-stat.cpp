@@ -41,6 +41,8 @@ struct Options {
 
 const char* const kUsage =
     "usage: rediscache-stat [--host H] [--port P] [--user U] [--password P] [--db N]\n"
+    "                       [--tls [--cacert F] [--cacertdir D] [--cert F --key F] [--sni N]\n"
+    "                        [--insecure]]\n"
     "                       [--interval S] [--count N] [--json] [--audit [--sample N]]\n"
     "\n"
     "Shows a Redis server's health as a cache: hit rate, evictions, memory against maxmemory,\n"
@@ -52,6 +54,14 @@ const char* const kUsage =
     "  --user U        ACL user (default: the default user)\n"
     "  --password P    password (default: $REDISCLI_AUTH if set)\n"
     "  --db N          database for --audit (default 0)\n"
+    "  --tls           connect over TLS; the server's certificate is verified against the\n"
+    "                  system's CAs (or --cacert/--cacertdir) and must name the host (or --sni)\n"
+    "  --cacert F      trusted CA certificates (PEM file) instead of the system's\n"
+    "  --cacertdir D   directory of trusted CA certificates (OpenSSL hashed layout)\n"
+    "  --cert F        client certificate (PEM) for servers that require one; needs --key\n"
+    "  --key F         private key of --cert (PEM)\n"
+    "  --sni N         server name to send and to verify instead of --host\n"
+    "  --insecure      UNSAFE: do not verify the server's certificate or name\n"
     "  --interval S    seconds between samples (may be fractional); rates need two samples\n"
     "  --count N       number of samples (default 1, or until interrupted with --interval)\n"
     "  --json          one JSON object per sample, one per line\n"
@@ -114,6 +124,20 @@ Options parse_args(int argc, char** argv) {
       o.connection.password = value();
     } else if (flag == "--db") {
       o.connection.db = static_cast<int>(parse_integer(flag, value(), 0, 1 << 20));
+    } else if (flag == "--tls") {
+      o.connection.tls.enabled = true;
+    } else if (flag == "--cacert") {
+      o.connection.tls.ca_file = value();
+    } else if (flag == "--cacertdir") {
+      o.connection.tls.ca_dir = value();
+    } else if (flag == "--cert") {
+      o.connection.tls.cert_file = value();
+    } else if (flag == "--key") {
+      o.connection.tls.key_file = value();
+    } else if (flag == "--sni") {
+      o.connection.tls.server_name = value();
+    } else if (flag == "--insecure") {
+      o.connection.tls.insecure_skip_verify = true;
     } else if (flag == "--interval") {
       o.interval_seconds = parse_seconds(flag, value());
     } else if (flag == "--count") {
@@ -132,6 +156,12 @@ Options parse_args(int argc, char** argv) {
     usage_error("--count above 1 needs --interval");
   }
   if (!o.interval_seconds) o.count = 1;
+  const rediscache::TlsOptions& tls = o.connection.tls;
+  if (!tls.enabled &&
+      (!tls.ca_file.empty() || !tls.ca_dir.empty() || !tls.cert_file.empty() ||
+       !tls.key_file.empty() || !tls.server_name.empty() || tls.insecure_skip_verify)) {
+    usage_error("--cacert, --cacertdir, --cert, --key, --sni and --insecure need --tls");
+  }
   return o;
 }
 

@@ -35,10 +35,7 @@ using rediscache::test::Endpoint;
 using rediscache::test::raw_command;
 
 Client cluster_client(const std::vector<Endpoint>& seeds, rediscache::PoolOptions pool = {}) {
-  rediscache::ClusterOptions options;
-  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
-  options.pool = pool;
-  return Client::cluster(options);
+  return Client::cluster(rediscache::test::cluster_options_for(seeds, pool));
 }
 
 void delete_keys(Client& c, const std::vector<std::string>& keys) {
@@ -193,7 +190,7 @@ Endpoint replica_of(const Endpoint& master) {
   const auto at = replication.find("slave0:");
   if (at == std::string::npos) return {};
   const auto port_at = replication.find("port=", at);
-  return {master.host, std::stoi(replication.substr(port_at + 5))};
+  return {master.host, std::stoi(replication.substr(port_at + 5)), master.tls};
 }
 
 // Reads `key` through `c` until one read lands on `replica` (the client's slot map lists it),
@@ -213,8 +210,7 @@ bool wait_until_reads_reach(Client& c, const std::string& key, const Endpoint& r
 
 TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
-  rediscache::ClusterOptions options;
-  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  rediscache::ClusterOptions options = rediscache::test::cluster_options_for(seeds);
   options.read_from_replicas = true;
   Client c = Client::cluster(options);
   const std::string key = rediscache::test::untagged_prefix() + "hot";
@@ -506,6 +502,8 @@ TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
   }
   rediscache::SentinelOptions options;
   for (const Endpoint& s : sentinels) options.sentinels.push_back({s.host, s.port});
+  // Over TLS (REDISCACHE_TEST_TLS) the sentinels and the data nodes share one TLS set-up.
+  options.connection = rediscache::test::connection_options(sentinels.front());
   options.master_name = rediscache::test::sentinel_master_name();
   options.refresh_interval = 200ms;
   options.retry_timeout = 3s;
@@ -540,7 +538,9 @@ TEST(SentinelClient, Failover_ClientFollowsNewMaster) {
   }
   ASSERT_TRUE(followed) << "still on " << c.endpoint() << " (" << failures << " failures)";
   const std::string role =
-      raw_command(Endpoint{c.connection_options().host, c.connection_options().port}, {"ROLE"});
+      raw_command(Endpoint{c.connection_options().host, c.connection_options().port,
+                           c.connection_options().tls.enabled},
+                  {"ROLE"});
   EXPECT_EQ(role.substr(0, 6), "master");
   c.del({key});
 }

@@ -17,9 +17,7 @@
 namespace rediscache::test {
 
 inline Client helpers_client(const Endpoint& ep, std::size_t pool_size = 8) {
-  ConnectionOptions connection;
-  connection.host = ep.host;
-  connection.port = ep.port;
+  ConnectionOptions connection = connection_options(ep);
   connection.connect_timeout = std::chrono::milliseconds(500);
   connection.command_timeout = std::chrono::seconds(5);
   PoolOptions pool;

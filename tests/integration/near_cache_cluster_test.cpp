@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "near_cache_test_util.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/near/invalidation.hpp"
@@ -26,9 +27,7 @@ using Clock = std::chrono::steady_clock;
 constexpr milliseconds kEventually{5000};
 
 Client cluster_client(const std::vector<test::Endpoint>& seeds) {
-  ClusterOptions options;
-  for (const test::Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
-  return Client::cluster(options);
+  return Client::cluster(test::cluster_options_for(seeds));
 }
 
 /// Polls until every key reads `expected`; false after kEventually.

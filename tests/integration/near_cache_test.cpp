@@ -40,12 +40,7 @@ constexpr milliseconds kInvalidationBound{100 * kSlowdown};
 // Generous bound for things that must happen eventually (connects, reconnects).
 constexpr milliseconds kEventually{5000};
 
-ConnectionOptions options_for(const test::Endpoint& ep) {
-  ConnectionOptions o;
-  o.host = ep.host;
-  o.port = ep.port;
-  return o;
-}
+ConnectionOptions options_for(const test::Endpoint& ep) { return test::connection_options(ep); }
 
 template <class Predicate>
 bool eventually(milliseconds bound, Predicate done) {

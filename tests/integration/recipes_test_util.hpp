@@ -22,12 +22,9 @@ inline Client recipe_client(const Endpoint& ep, std::size_t pool_size = 8) {
     pool.size = pool_size;
     return *make_client(pool);
   }
-  ConnectionOptions connection;
-  connection.host = ep.host;
-  connection.port = ep.port;
   PoolOptions pool;
   pool.size = pool_size;
-  return Client(connection, pool);
+  return Client(connection_options(ep), pool);
 }
 
 /// Deletes every key under `prefix` when the test ends, pass or fail.

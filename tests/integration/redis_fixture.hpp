@@ -36,8 +36,7 @@ class RedisTest : public ::testing::Test {
       }
       endpoint_ = *ep;
     }
-    options_.host = endpoint_.host;
-    options_.port = endpoint_.port;
+    options_ = connection_options(endpoint_);
     if (!client_) client_.emplace(options_, PoolOptions{});
   }
 

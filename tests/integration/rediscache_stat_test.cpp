@@ -1,5 +1,5 @@
 // Runs the built rediscache-stat binary against real redis-servers and checks its output and
-// exit status: screen, JSON, rates, warnings, audit, unreachable server, failed auth.
+// exit status: screen, JSON, rates, warnings, audit, unreachable server, failed auth, TLS.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -83,7 +83,14 @@ int closed_port() {
 TEST(RediscacheStat, SharedServer_ScreenShowsHitRateMemoryClientsKeys) {
   REQUIRE_STAT_BINARY();
   REDISCACHE_REQUIRE_REDIS(ep);
-  const StatRun run = run_stat({"--host", ep.host, "--port", std::to_string(ep.port)});
+  std::vector<std::string> args = {"--host", ep.host, "--port", std::to_string(ep.port)};
+  if (ep.tls) {  // the TLS rerun (REDISCACHE_TEST_TLS): the shared server speaks only TLS
+    const auto files = rediscache::test::tls_files();
+    ASSERT_TRUE(files.has_value());
+    args.insert(args.end(), {"--tls", "--cacert", files->ca_file, "--cert", files->client_cert_file,
+                             "--key", files->client_key_file});
+  }
+  const StatRun run = run_stat(args);
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_TRUE(contains(run.output, "rediscache-stat " + ep.host + ":" + std::to_string(ep.port)))
       << run.output;
@@ -209,6 +216,79 @@ TEST(RediscacheStat, AuthFailure_ExitsFourWithClearError) {
   run = run_stat({"--port", port, "--password", "s3cret"});
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_TRUE(contains(run.output, "hit rate")) << run.output;
+}
+
+TEST(RediscacheStat, Tls_VerifiedServer_ShowsStats) {
+  REQUIRE_STAT_BINARY();
+  REDISCACHE_REQUIRE_TLS(files, servers);
+  const std::string port = std::to_string(servers.tls.port);
+  StatRun run = run_stat(
+      {"--host", servers.tls.host, "--port", port, "--tls", "--cacert", files.ca_file, "--json"},
+      false);
+  ASSERT_EQ(run.status, 0) << run.output;
+  const auto lines = json_lines(run.output);
+  ASSERT_EQ(lines.size(), 1U) << run.output;
+  EXPECT_FALSE(lines[0]["server"]["redis_version"].get<std::string>().empty());
+  // The same CA as a hashed directory.
+  run = run_stat({"--port", port, "--tls", "--cacertdir", files.ca_dir});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "hit rate ")) << run.output;
+}
+
+TEST(RediscacheStat, Tls_ClientCertificate_NeededByTheMtlsServer) {
+  REQUIRE_STAT_BINARY();
+  REDISCACHE_REQUIRE_TLS(files, servers);
+  const std::string port = std::to_string(servers.mutual.port);
+  StatRun run = run_stat({"--port", port, "--tls", "--cacert", files.ca_file, "--cert",
+                          files.client_cert_file, "--key", files.client_key_file});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "hit rate ")) << run.output;
+  run = run_stat({"--port", port, "--tls", "--cacert", files.ca_file});
+  EXPECT_EQ(run.status, 3) << run.output;
+  EXPECT_TRUE(contains(run.output, "cannot reach 127.0.0.1:" + port)) << run.output;
+}
+
+TEST(RediscacheStat, Tls_WrongCaOrName_ExitsThreeWithTheReason) {
+  REQUIRE_STAT_BINARY();
+  REDISCACHE_REQUIRE_TLS(files, servers);
+  StatRun run = run_stat(
+      {"--port", std::to_string(servers.tls.port), "--tls", "--cacert", files.wrong_ca_file});
+  EXPECT_EQ(run.status, 3) << run.output;
+  EXPECT_TRUE(contains(run.output, "certificate verify failed")) << run.output;
+  const std::string wrong_host = std::to_string(servers.wrong_host.port);
+  run = run_stat({"--port", wrong_host, "--tls", "--cacert", files.ca_file});
+  EXPECT_EQ(run.status, 3) << run.output;
+  EXPECT_TRUE(contains(run.output, "mismatch")) << run.output;
+  // --sni names the host the certificate is for.
+  run = run_stat(
+      {"--port", wrong_host, "--tls", "--cacert", files.ca_file, "--sni", "wrong.example"});
+  EXPECT_EQ(run.status, 0) << run.output;
+}
+
+TEST(RediscacheStat, Tls_Insecure_ConnectsToAnExpiredCertificate) {
+  REQUIRE_STAT_BINARY();
+  REDISCACHE_REQUIRE_TLS(files, servers);
+  const std::string port = std::to_string(servers.expired.port);
+  StatRun run = run_stat({"--port", port, "--tls", "--cacert", files.ca_file});
+  EXPECT_EQ(run.status, 3) << run.output;
+  EXPECT_TRUE(contains(run.output, "expired")) << run.output;
+  run = run_stat({"--port", port, "--tls", "--insecure"});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "hit rate ")) << run.output;
+}
+
+TEST(RediscacheStat, Tls_BadFlagsOrFiles_ExitTwo) {
+  REQUIRE_STAT_BINARY();
+  StatRun run = run_stat({"--cacert", "/etc/ssl/certs/ca-certificates.crt"});
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "need --tls")) << run.output;
+  run = run_stat({"--tls", "--cacert", "/nonexistent/ca.pem"});
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "TlsOptions::ca_file")) << run.output;
+  EXPECT_TRUE(contains(run.output, "/nonexistent/ca.pem")) << run.output;
+  run = run_stat({"--tls", "--cert", "/nonexistent/client.crt"});
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "TlsOptions::")) << run.output;  // --cert needs --key
 }
 
 TEST(RediscacheStat, BadArguments_ExitsTwoWithUsageHint) {

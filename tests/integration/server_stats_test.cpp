@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/observe/metrics.hpp"
 #include "test_env.hpp"
@@ -24,7 +25,7 @@ ConnectionOptions options_for(const std::string& host, int port) {
 
 TEST(ServerStatsLive, SharedServer_HitsAndMissesGrowWithOurLookups) {
   REDISCACHE_REQUIRE_REDIS(ep);
-  Client client(options_for(ep.host, ep.port));
+  Client client(test::connection_options(ep));
   const std::string key = unique_prefix() + "k";
   client.set(key, "v");
   const ServerStats before = server_stats(client);

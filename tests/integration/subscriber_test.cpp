@@ -86,7 +86,7 @@ TEST_F(SubscriberTest, ConnectionKilled_NextThrowsIoError) {
   // The subscriber's own server (on a cluster, the node subscriber() chose).
   const std::string& at = sub.endpoint();
   const rediscache::test::Endpoint server{at.substr(0, at.rfind(':')),
-                                          std::stoi(at.substr(at.rfind(':') + 1))};
+                                          std::stoi(at.substr(at.rfind(':') + 1)), endpoint_.tls};
   rediscache::test::raw_command(server, {"CLIENT", "KILL", "ID", std::to_string(sub.client_id())});
   EXPECT_THROW(
       {

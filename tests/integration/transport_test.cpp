@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "fake_server.hpp"
 #include "net/connection.hpp"
 #include "rediscache/client/client.hpp"
@@ -168,19 +169,15 @@ TEST(Transport, Localhost_ConnectsWhicheverFamilyTheServerListensOn) {
   if (ep.host != "127.0.0.1") GTEST_SKIP() << "needs the shared server on 127.0.0.1";
   // "localhost" resolves to ::1 and 127.0.0.1; the server listens on 127.0.0.1 only, so an
   // address that refuses must not end the attempt.
-  ConnectionOptions o;
+  ConnectionOptions o = test::connection_options(ep);  // TLS too in the TLS rerun
   o.host = "localhost";
-  o.port = ep.port;
   Client client(o, PoolOptions{});
   EXPECT_EQ(client.ping(), "PONG");
 }
 
 TEST(Transport, LargePipeline_RoundTripsInOrder) {
   REDISCACHE_REQUIRE_REDIS(ep);
-  ConnectionOptions o;
-  o.host = ep.host;
-  o.port = ep.port;
-  Client client(o, PoolOptions{});
+  Client client(test::connection_options(ep), PoolOptions{});
   const std::string prefix = test::unique_prefix();
   const std::string value(1000, 'v');
   Pipeline pipeline = client.pipeline();

@@ -6,11 +6,44 @@
 
 namespace rediscache::test {
 
-ClusterOptions cluster_options(PoolOptions pool) {
+TlsOptions tls_options(bool client_certificate) {
+  const auto files = tls_files();
+  if (!files) throw std::runtime_error("tls_options: REDISCACHE_TEST_TLS_CA_FILE is not set");
+  TlsOptions tls;
+  tls.enabled = true;
+  tls.ca_file = files->ca_file;
+  if (client_certificate) {
+    tls.cert_file = files->client_cert_file;
+    tls.key_file = files->client_key_file;
+  }
+  return tls;
+}
+
+namespace {
+bool is_mutual_server(const Endpoint& ep) {
+  const auto servers = tls_servers();
+  return servers && servers->mutual.host == ep.host && servers->mutual.port == ep.port;
+}
+}  // namespace
+
+ConnectionOptions connection_options(const Endpoint& ep) {
+  ConnectionOptions options;
+  options.host = ep.host;
+  options.port = ep.port;
+  if (ep.tls) options.tls = tls_options(tls_mode() == TlsMode::kMutual || is_mutual_server(ep));
+  return options;
+}
+
+ClusterOptions cluster_options_for(const std::vector<Endpoint>& seeds, PoolOptions pool) {
   ClusterOptions options;
-  for (const Endpoint& seed : cluster_seeds()) options.seeds.push_back({seed.host, seed.port});
+  for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
+  if (!seeds.empty()) options.connection.tls = connection_options(seeds.front()).tls;
   options.pool = pool;
   return options;
+}
+
+ClusterOptions cluster_options(PoolOptions pool) {
+  return cluster_options_for(cluster_seeds(), pool);
 }
 
 std::optional<Client> make_client(PoolOptions pool) {
@@ -21,17 +54,12 @@ std::optional<Client> make_client(PoolOptions pool) {
   }
   const auto ep = shared_redis();
   if (!ep) return std::nullopt;
-  ConnectionOptions options;
-  options.host = ep->host;
-  options.port = ep->port;
-  return Client(options, pool);
+  return Client(connection_options(*ep), pool);
 }
 
 Client make_client(const Endpoint& ep, PoolOptions pool,
                    std::optional<std::chrono::milliseconds> timeout) {
-  ConnectionOptions connection;
-  connection.host = ep.host;
-  connection.port = ep.port;
+  ConnectionOptions connection = connection_options(ep);
   if (timeout) {
     connection.connect_timeout = *timeout;
     connection.command_timeout = *timeout;
@@ -67,8 +95,16 @@ bool is_shared_redis(const Endpoint& ep) {
 
 Endpoint cluster_node_for(Client& cluster, const std::string& key) {
   // A transaction leases the connection of the key's master; a keyless INFO there says which
-  // node it is.
+  // node it is (its tls-port when we speak TLS: the TLS nodes' plain port is off).
+  const bool tls = cluster.connection_options().tls.enabled;
   auto tx = cluster.transaction({key});
+  if (tls) {
+    const Reply port = tx.command({"CONFIG", "GET", "tls-port"});
+    if (port.elements.size() != 2) {
+      throw std::runtime_error("cluster_node_for: unexpected CONFIG GET tls-port reply");
+    }
+    return Endpoint{cluster.connection_options().host, std::stoi(port.elements[1].str), true};
+  }
   const Reply info = tx.command({"INFO"});
   const auto at = info.str.find("\ntcp_port:");
   if (at == std::string::npos) throw std::runtime_error("cluster_node_for: no tcp_port in INFO");

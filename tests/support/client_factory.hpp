@@ -14,8 +14,19 @@
 
 namespace rediscache::test {
 
-/// Options of a client of the shared cluster (REDISCACHE_TEST_CLUSTER_SEEDS); seeds empty when
-/// the variable is unset.
+/// TLS options for the test servers: the test CA (tls_files()); with `client_certificate` also
+/// the test client certificate and key. Requires tls_files() (std::runtime_error otherwise).
+TlsOptions tls_options(bool client_certificate);
+
+/// Options of a connection to `ep`: its host and port, and when `ep.tls` TLS with the test CA
+/// (plus the client certificate in TlsMode::kMutual, and always for the mTLS server).
+ConnectionOptions connection_options(const Endpoint& ep);
+
+/// Options of a cluster client seeded with `seeds` (TLS as connection_options() of the first).
+ClusterOptions cluster_options_for(const std::vector<Endpoint>& seeds, PoolOptions pool = {});
+
+/// Options of a client of the shared cluster (cluster_seeds(): the TLS cluster in tls_mode());
+/// seeds empty when the variable is unset.
 ClusterOptions cluster_options(PoolOptions pool = {});
 
 /// A client of the shared servers: of the cluster when cluster_mode(), else of shared_redis().
@@ -37,7 +48,8 @@ std::string unique_namespace();
 /// True when `ep` is the shared redis-server (shared_redis()).
 bool is_shared_redis(const Endpoint& ep);
 
-/// The address of the cluster master that serves `key` now (asked through a cluster client).
+/// The address of the cluster master that serves `key` now (asked through a cluster client);
+/// tls when the client uses TLS.
 Endpoint cluster_node_for(Client& cluster, const std::string& key);
 
 /// Where a raw command about `key` goes (raw_command(node_for_key(ep, key), {"PTTL", key})):

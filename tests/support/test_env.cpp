@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -25,6 +29,7 @@
 #include <thread>
 
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 
 namespace rediscache::test {
 namespace {
@@ -83,6 +88,173 @@ ReplyPtr command_argv(redisContext* c, const std::vector<std::string>& argv) {
       redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data())));
 }
 
+std::string join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+// ---- raw commands over TLS ----------------------------------------------------------------
+// hiredis 0.14 has no TLS, so the raw TLS path is a blocking socket, OpenSSL and hiredis's RESP
+// reader: independent of the library under test, like the plain path.
+
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
+};
+struct SslDeleter {
+  void operator()(SSL* s) const noexcept { SSL_free(s); }
+};
+struct ReaderDeleter {
+  void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
+};
+
+std::string ssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? std::string("no OpenSSL error queued") : out;
+}
+
+// One SSL_CTX for every raw TLS connection of the process: the test CA and client certificate.
+SSL_CTX* raw_tls_context() {
+  static const std::unique_ptr<SSL_CTX, SslCtxDeleter> kContext = [] {
+    const auto files = tls_files();
+    if (!files) throw std::runtime_error("raw_command over TLS: REDISCACHE_TEST_TLS_CA_FILE unset");
+    std::unique_ptr<SSL_CTX, SslCtxDeleter> c(SSL_CTX_new(TLS_client_method()));
+    if (!c) throw std::runtime_error("raw_command over TLS: SSL_CTX_new: " + ssl_errors());
+    if (SSL_CTX_load_verify_locations(c.get(), files->ca_file.c_str(), nullptr) != 1) {
+      throw std::runtime_error("raw_command over TLS: cannot load " + files->ca_file + ": " +
+                               ssl_errors());
+    }
+    SSL_CTX_set_verify(c.get(), SSL_VERIFY_PEER, nullptr);
+    if (!files->client_cert_file.empty() &&
+        (SSL_CTX_use_certificate_chain_file(c.get(), files->client_cert_file.c_str()) != 1 ||
+         SSL_CTX_use_PrivateKey_file(c.get(), files->client_key_file.c_str(), SSL_FILETYPE_PEM) !=
+             1)) {
+      throw std::runtime_error("raw_command over TLS: cannot load the client certificate: " +
+                               ssl_errors());
+    }
+    return c;
+  }();
+  return kContext.get();
+}
+
+// A connected, blocking TCP socket with send/receive timeouts, or -1 with *error set.
+int tcp_connect(const Endpoint& ep, std::chrono::milliseconds connect_timeout,
+                std::chrono::milliseconds io_timeout, std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc =
+          ::getaddrinfo(ep.host.c_str(), std::to_string(ep.port).c_str(), &hints, &found);
+      rc != 0) {
+    *error = ::gai_strerror(rc);
+    return -1;
+  }
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
+  *error = "no address";
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, static_cast<int>(connect_timeout.count()));
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 &&
+          so_error == 0) {
+        rc = 0;
+      } else {
+        *error = rc == 0 ? std::string("connect timed out")
+                         : std::generic_category().message(so_error != 0 ? so_error : errno);
+        rc = -1;
+      }
+    } else if (rc != 0) {
+      *error = std::generic_category().message(errno);
+    }
+    if (rc == 0) {
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      const timeval tv = to_timeval(io_timeout);
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      return fd;
+    }
+    ::close(fd);
+  }
+  return -1;
+}
+
+std::string encode_command(const std::vector<std::string>& argv) {
+  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
+  for (const auto& a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+// A raw TLS connection: a socket, its SSL and a RESP reader. Not thread-safe.
+class TlsRawConnection {
+ public:
+  explicit TlsRawConnection(const Endpoint& ep) : where_(address(ep)) {
+    std::string error;
+    fd_ = tcp_connect(ep, std::chrono::seconds(5), std::chrono::seconds(60), &error);
+    if (fd_ < 0)
+      throw std::runtime_error("raw_command: cannot connect to " + where_ + ": " + error);
+    ssl_.reset(SSL_new(raw_tls_context()));
+    reader_.reset(redisReaderCreate());
+    if (!ssl_ || !reader_ || SSL_set_fd(ssl_.get(), fd_) != 1) {
+      throw std::runtime_error("raw_command: cannot set up TLS to " + where_ + ": " + ssl_errors());
+    }
+    if (SSL_connect(ssl_.get()) != 1) {
+      throw std::runtime_error("raw_command: TLS handshake with " + where_ +
+                               " failed: " + ssl_errors());
+    }
+  }
+  ~TlsRawConnection() {
+    if (ssl_) SSL_shutdown(ssl_.get());
+    ssl_.reset();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  TlsRawConnection(const TlsRawConnection&) = delete;
+  TlsRawConnection& operator=(const TlsRawConnection&) = delete;
+
+  ReplyPtr command(const std::vector<std::string>& argv) {
+    const std::string out = encode_command(argv);
+    if (SSL_write(ssl_.get(), out.data(), static_cast<int>(out.size())) !=
+        static_cast<int>(out.size())) {
+      throw std::runtime_error("raw_command: '" + join(argv) + "' on " + where_ +
+                               ": write failed: " + ssl_errors());
+    }
+    for (;;) {
+      void* reply = nullptr;
+      if (redisReaderGetReply(reader_.get(), &reply) != REDIS_OK) {
+        throw std::runtime_error("raw_command: protocol error from " + where_);
+      }
+      if (reply != nullptr) return ReplyPtr(static_cast<redisReply*>(reply));
+      char buf[16384];
+      const int n = SSL_read(ssl_.get(), buf, sizeof buf);
+      if (n <= 0) {
+        throw std::runtime_error("raw_command: '" + join(argv) + "' on " + where_ +
+                                 " failed: connection closed or timed out (" + ssl_errors() + ")");
+      }
+      redisReaderFeed(reader_.get(), buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  std::string where_;
+  int fd_ = -1;
+  std::unique_ptr<SSL, SslDeleter> ssl_;
+  std::unique_ptr<redisReader, ReaderDeleter> reader_;
+};
+
 std::string render(const redisReply* r) {
   switch (r->type) {
     case REDIS_REPLY_STATUS:
@@ -104,35 +276,6 @@ std::string render(const redisReply* r) {
     default:
       return "(unknown reply type " + std::to_string(r->type) + ")";
   }
-}
-
-std::string join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) {
-    if (!out.empty()) out += ' ';
-    out += a;
-  }
-  return out;
-}
-
-// Binding to port 0 lets the kernel pick a free port; another process may take it before
-// redis-server binds it, which the caller detects and retries.
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw std::system_error(err, std::generic_category(), "cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 std::string make_temp_dir() {
@@ -171,7 +314,32 @@ pid_t reap(pid_t pid, bool block) {
 
 }  // namespace
 
+// Binding to port 0 lets the kernel pick a free port; another process may take it before
+// redis-server binds it, which the caller detects and retries.
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::system_error(err, std::generic_category(), "cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 std::optional<Endpoint> shared_redis() {
+  if (tls_mode() != TlsMode::kOff) {
+    const auto servers = tls_servers();
+    if (!servers) return std::nullopt;
+    return tls_mode() == TlsMode::kMutual ? servers->mutual : servers->tls;
+  }
   const auto port = env("REDISCACHE_TEST_REDIS_PORT");
   if (!port) return std::nullopt;
   char* end = nullptr;
@@ -181,7 +349,16 @@ std::optional<Endpoint> shared_redis() {
 }
 
 namespace {
-std::vector<Endpoint> endpoint_list(const char* variable) {
+std::optional<int> port_from(const char* variable) {
+  const auto text = env(variable);
+  if (!text) return std::nullopt;
+  char* end = nullptr;
+  const long value = std::strtol(text->c_str(), &end, 10);
+  if (end == text->c_str() || *end != '\0' || value <= 0 || value > 65535) return std::nullopt;
+  return static_cast<int>(value);
+}
+
+std::vector<Endpoint> endpoint_list(const char* variable, bool tls = false) {
   std::vector<Endpoint> out;
   const auto text = env(variable);
   if (!text) return out;
@@ -192,7 +369,7 @@ std::vector<Endpoint> endpoint_list(const char* variable) {
     if (colon == std::string::npos) continue;
     const int port = std::atoi(item.c_str() + colon + 1);
     if (port <= 0 || port > 65535) continue;
-    out.push_back(Endpoint{item.substr(0, colon), port});
+    out.push_back(Endpoint{item.substr(0, colon), port, tls});
   }
   return out;
 }
@@ -200,9 +377,67 @@ std::vector<Endpoint> endpoint_list(const char* variable) {
 
 bool cluster_mode() { return env("REDISCACHE_TEST_TOPOLOGY").value_or("") == "cluster"; }
 
-std::vector<Endpoint> cluster_seeds() { return endpoint_list("REDISCACHE_TEST_CLUSTER_SEEDS"); }
+std::vector<Endpoint> cluster_seeds() {
+  if (tls_mode() != TlsMode::kOff) return tls_cluster_seeds();
+  return endpoint_list("REDISCACHE_TEST_CLUSTER_SEEDS");
+}
 
-std::vector<Endpoint> sentinel_endpoints() { return endpoint_list("REDISCACHE_TEST_SENTINELS"); }
+std::vector<Endpoint> sentinel_endpoints() {
+  if (tls_mode() != TlsMode::kOff) return tls_sentinel_endpoints();
+  return endpoint_list("REDISCACHE_TEST_SENTINELS");
+}
+
+TlsMode tls_mode() {
+  const std::string mode = env("REDISCACHE_TEST_TLS").value_or("0");
+  if (mode == "0") return TlsMode::kOff;
+  return mode == "mtls" ? TlsMode::kMutual : TlsMode::kTls;
+}
+
+std::optional<TlsFiles> tls_files() {
+  const auto ca = env("REDISCACHE_TEST_TLS_CA_FILE");
+  if (!ca) return std::nullopt;
+  auto get = [](const char* name) { return env(name).value_or(""); };
+  TlsFiles f;
+  f.ca_file = *ca;
+  f.ca_dir = get("REDISCACHE_TEST_TLS_CA_DIR");
+  f.cert_file = get("REDISCACHE_TEST_TLS_CERT_FILE");
+  f.key_file = get("REDISCACHE_TEST_TLS_KEY_FILE");
+  f.client_cert_file = get("REDISCACHE_TEST_TLS_CLIENT_CERT_FILE");
+  f.client_key_file = get("REDISCACHE_TEST_TLS_CLIENT_KEY_FILE");
+  f.expired_cert_file = get("REDISCACHE_TEST_TLS_EXPIRED_CERT_FILE");
+  f.wrong_host_cert_file = get("REDISCACHE_TEST_TLS_WRONG_HOST_CERT_FILE");
+  f.self_signed_cert_file = get("REDISCACHE_TEST_TLS_SELF_SIGNED_CERT_FILE");
+  f.wrong_ca_file = get("REDISCACHE_TEST_TLS_WRONG_CA_FILE");
+  return f;
+}
+
+std::optional<TlsServers> tls_servers() {
+  const auto tls = port_from("REDISCACHE_TEST_TLS_PORT");
+  const auto mutual = port_from("REDISCACHE_TEST_TLS_MTLS_PORT");
+  const auto expired = port_from("REDISCACHE_TEST_TLS_EXPIRED_PORT");
+  const auto wrong_host = port_from("REDISCACHE_TEST_TLS_WRONG_HOST_PORT");
+  if (!tls || !mutual || !expired || !wrong_host) return std::nullopt;
+  const std::string host = env("REDISCACHE_TEST_TLS_HOST").value_or("127.0.0.1");
+  return TlsServers{Endpoint{host, *tls, true}, Endpoint{host, *mutual, true},
+                    Endpoint{host, *expired, true}, Endpoint{host, *wrong_host, true}};
+}
+
+std::vector<Endpoint> tls_cluster_seeds() {
+  return endpoint_list("REDISCACHE_TEST_TLS_CLUSTER_SEEDS", true);
+}
+
+std::vector<Endpoint> tls_sentinel_endpoints() {
+  return endpoint_list("REDISCACHE_TEST_TLS_SENTINELS", true);
+}
+
+std::vector<std::string> tls_server_args(const TlsFiles& files, int tls_port,
+                                         const std::string& cert_file, bool require_client_cert) {
+  return {"--tls-port",         std::to_string(tls_port),
+          "--tls-cert-file",    cert_file,
+          "--tls-key-file",     files.key_file,
+          "--tls-ca-cert-file", files.ca_file,
+          "--tls-auth-clients", require_client_cert ? "yes" : "no"};
+}
 
 std::string sentinel_master_name() {
   return env("REDISCACHE_TEST_SENTINEL_MASTER").value_or("mymaster");
@@ -247,6 +482,17 @@ std::string untagged_prefix() {
 std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv,
                         const std::string& user, const std::string& password) {
   if (argv.empty()) throw std::invalid_argument("raw_command: empty argv");
+  if (ep.tls) {
+    TlsRawConnection c(ep);
+    if (!password.empty()) {
+      std::vector<std::string> auth{"AUTH"};
+      if (!user.empty()) auth.push_back(user);
+      auth.push_back(password);
+      ReplyPtr reply = c.command(auth);
+      if (reply->type == REDIS_REPLY_ERROR) return render(reply.get());
+    }
+    return render(c.command(argv).get());
+  }
   std::string error;
   ContextPtr c = connect(ep, std::chrono::seconds(5), &error);
   if (!c) throw std::runtime_error("raw_command: cannot connect to " + address(ep) + ": " + error);

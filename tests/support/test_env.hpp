@@ -13,14 +13,70 @@
 
 namespace rediscache::test {
 
-/// A TCP address of a server.
+/// A TCP address of a server; `tls` when it speaks only TLS (the REDISCACHE_TEST_TLS_* servers):
+/// raw_command() then talks TLS to it and connection_options() (client_factory.hpp) turns TLS on.
 struct Endpoint {
   std::string host;
   int port = 0;
+  bool tls = false;
 };
 
+/// Which servers the shared-server lookups below return (REDISCACHE_TEST_TLS):
+/// kOff (unset, empty or "0"): the plain ones; kTls ("1"): the TLS redis-server, cluster and
+/// sentinels of scripts/lib.sh, with the test CA and no client certificate; kMutual ("mtls"): the
+/// mTLS redis-server (client certificates required) with the test client certificate, and the
+/// TLS cluster and sentinels as for kTls.
+enum class TlsMode { kOff, kTls, kMutual };
+TlsMode tls_mode();
+
+/// The throw-away certificates of scripts/lib.sh (rc_make_certs), from
+/// REDISCACHE_TEST_TLS_*_FILE and REDISCACHE_TEST_TLS_CA_DIR.
+struct TlsFiles {
+  std::string ca_file;           ///< the test CA
+  std::string ca_dir;            ///< the test CA as a hashed directory
+  std::string cert_file;         ///< server certificate for localhost and 127.0.0.1
+  std::string key_file;          ///< key of every server certificate here
+  std::string client_cert_file;  ///< client certificate signed by the test CA
+  std::string client_key_file;
+  std::string expired_cert_file;      ///< server certificate that expired in 2020
+  std::string wrong_host_cert_file;   ///< server certificate for DNS:wrong.example only
+  std::string self_signed_cert_file;  ///< self-signed server certificate for localhost
+  std::string wrong_ca_file;          ///< a CA that signed none of the above
+};
+
+/// The test certificates; nullopt when REDISCACHE_TEST_TLS_CA_FILE is unset.
+std::optional<TlsFiles> tls_files();
+
+/// The shared TLS-only redis-servers of scripts/lib.sh (rc_start_tls_redis), every one with
+/// tls = true; nullopt when REDISCACHE_TEST_TLS_PORT is unset.
+struct TlsServers {
+  Endpoint tls;         ///< valid certificate; client certificates not required
+  Endpoint mutual;      ///< valid certificate; client certificates required
+  Endpoint expired;     ///< the expired certificate
+  Endpoint wrong_host;  ///< a certificate for wrong.example only
+};
+std::optional<TlsServers> tls_servers();
+
+/// Nodes of the shared TLS cluster (REDISCACHE_TEST_TLS_CLUSTER_SEEDS), tls = true.
+std::vector<Endpoint> tls_cluster_seeds();
+
+/// The shared TLS sentinels (REDISCACHE_TEST_TLS_SENTINELS), tls = true; they monitor
+/// sentinel_master_name() on TLS-only data nodes.
+std::vector<Endpoint> tls_sentinel_endpoints();
+
+/// redis-server arguments for a private RedisServer that also listens on `tls_port` with
+/// `cert_file` (and the test key and CA), requiring client certificates when `require_client_cert`.
+/// Its plain port stays open for RedisServer's own readiness checks and setup commands.
+std::vector<std::string> tls_server_args(const TlsFiles& files, int tls_port,
+                                         const std::string& cert_file,
+                                         bool require_client_cert = false);
+
+/// A TCP port free on 127.0.0.1 right now (another process may take it before it is used).
+int free_loopback_port();
+
 /// The shared redis-server from REDISCACHE_TEST_REDIS_HOST (default 127.0.0.1) and
-/// REDISCACHE_TEST_REDIS_PORT; empty when the port is unset or not a port number.
+/// REDISCACHE_TEST_REDIS_PORT; empty when the port is unset or not a port number. In tls_mode()
+/// the TLS (kTls) or mTLS (kMutual) server of tls_servers() instead.
 /// Tests sharing it must keep to keys under unique_prefix() and never FLUSHDB/FLUSHALL.
 std::optional<Endpoint> shared_redis();
 
@@ -30,11 +86,11 @@ std::optional<Endpoint> shared_redis();
 bool cluster_mode();
 
 /// Nodes of the shared Redis Cluster from REDISCACHE_TEST_CLUSTER_SEEDS ("host:port,..."); empty
-/// when unset.
+/// when unset. In tls_mode(), tls_cluster_seeds().
 std::vector<Endpoint> cluster_seeds();
 
 /// Sentinels of the shared sentinel setup from REDISCACHE_TEST_SENTINELS ("host:port,..."); empty
-/// when unset.
+/// when unset. In tls_mode(), tls_sentinel_endpoints().
 std::vector<Endpoint> sentinel_endpoints();
 
 /// The master name the shared sentinels monitor: REDISCACHE_TEST_SENTINEL_MASTER, else "mymaster".
@@ -118,10 +174,12 @@ class RedisServer {
 };
 
 /// One raw command on a new connection to `ep` (AUTH [user] password first when `password` is
-/// not empty). Returns the reply rendered as a string: status as is ("OK"), integer as decimal,
-/// bulk string as is, nil as "(nil)", error as its text ("ERR ...", "WRONGPASS ..."; an AUTH
-/// error is returned the same way), array as its rendered elements joined by '\n'. Throws
-/// std::runtime_error naming host:port when the connection fails or breaks. Times out after 60 s.
+/// not empty). Over TLS when `ep.tls` (through OpenSSL directly, not the library under test:
+/// the test CA is checked, the test client certificate is always offered, so mTLS servers work).
+/// Returns the reply rendered as a string: status as is ("OK"), integer as decimal, bulk string as
+/// is, nil as "(nil)", error as its text ("ERR ...", "WRONGPASS ..."; an AUTH error is returned the
+/// same way), array as its rendered elements joined by '\n'. Throws std::runtime_error naming
+/// host:port when the connection fails or breaks. Times out after 60 s.
 std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv,
                         const std::string& user = "", const std::string& password = "");
 
@@ -148,6 +206,22 @@ std::string raw_command(const Endpoint& ep, const std::vector<std::string>& argv
     if (::rediscache::test::servers_required()) FAIL() << "REDISCACHE_TEST_CLUSTER_SEEDS unset"; \
     GTEST_SKIP() << "no shared cluster: set REDISCACHE_TEST_CLUSTER_SEEDS or run scripts/test";  \
   }
+
+/// In a test body: binds `const TlsFiles files` and `const TlsServers servers` to the shared TLS
+/// set-up of scripts/lib.sh (rc_start_tls_redis), or skips the test with a message (fails it
+/// when servers_required()).
+#define REDISCACHE_REQUIRE_TLS(files, servers)                                              \
+  const auto files##_rediscache_opt_ = ::rediscache::test::tls_files();                     \
+  const auto servers##_rediscache_opt_ = ::rediscache::test::tls_servers();                 \
+  if (!files##_rediscache_opt_ || !servers##_rediscache_opt_) {                             \
+    if (::rediscache::test::servers_required()) {                                           \
+      FAIL() << "REDISCACHE_TEST_TLS_* are not set, but REDISCACHE_TEST_REQUIRE_SERVERS=1"; \
+    }                                                                                       \
+    GTEST_SKIP() << "no TLS servers: set REDISCACHE_TEST_TLS_* (scripts/lib.sh "            \
+                    "rc_start_tls_redis) or run scripts/test";                              \
+  }                                                                                         \
+  [[maybe_unused]] const ::rediscache::test::TlsFiles& files = *files##_rediscache_opt_;    \
+  [[maybe_unused]] const ::rediscache::test::TlsServers& servers = *servers##_rediscache_opt_
 
 /// In a test body: skips the test when the suite runs against the cluster (tests that need a
 /// single server of their own, or single-node behaviour).
