@@ -29,9 +29,9 @@ class Builder {
         break;
       case 1:
       case 2: {
-        static const char* const kWords[] = {"slots",  "nodes",  "ip",      "port", "role",
-                                             "health", "master", "replica", "online",
-                                             "failed", "127.0.0.1", "?", "",    "id"};
+        static const char* const kWords[] = {"slots",     "nodes",  "ip",      "port",   "role",
+                                             "health",    "master", "replica", "online", "failed",
+                                             "127.0.0.1", "?",      "",        "id"};
         r.type = ReplyType::kString;
         r.str = kWords[byte() % (sizeof kWords / sizeof kWords[0])];
         break;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <vector>
 
 namespace rediscache::detail {
@@ -16,12 +15,10 @@ class FrequencySketch {
   /// Sized for about `capacity` distinct hot keys.
   explicit FrequencySketch(std::size_t capacity) {
     std::size_t width = 64;
-    if (const char* e = std::getenv("X_SKETCH_MIN")) width = std::max<std::size_t>(64, std::strtoul(e, nullptr, 10));  // EXPERIMENT
     while (width < capacity * 2) width <<= 1;
     width_mask_ = width - 1;
     counters_.assign(width * kRows, 0);
     sample_ = std::max<std::size_t>(capacity, 8) * 10;
-    if (const char* e = std::getenv("X_SKETCH_MIN")) sample_ = std::max<std::size_t>(sample_, std::strtoul(e, nullptr, 10) * 5);  // EXPERIMENT
   }
 
   /// Counts one access of the key with this hash.

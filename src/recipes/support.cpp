@@ -10,7 +10,6 @@
 
 namespace rediscache::detail {
 
-
 std::string decimal(long long value) { return std::to_string(value); }
 std::string decimal(std::uint64_t value) { return std::to_string(value); }
 std::string score_text(double value) { return std::string(DoubleText(value).view()); }
