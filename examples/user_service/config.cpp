@@ -22,15 +22,20 @@ long long parse_integer(std::string_view text, std::string_view what, long long 
   return value;
 }
 
-// redis://[[user]:password@]host[:port][/db]: the form most hosting providers hand out.
-// (rediss:// is refused rather than silently downgraded to plain TCP: no TLS transport yet.)
+// redis[s]://[[user]:password@]host[:port][/db]: the form most hosting providers hand out;
+// rediss:// turns TLS on (verified against --redis-tls-ca or the system store).
 void apply_redis_url(Config& config, std::string_view url, std::string_view what) {
-  const std::string_view scheme = "redis://";
-  if (url.substr(0, scheme.size()) != scheme) {
-    throw std::invalid_argument(std::string(what) +
-                                " must start with redis:// (TLS, rediss://, is not supported yet)");
+  const std::string_view plain = "redis://";
+  const std::string_view tls = "rediss://";
+  std::string_view rest;
+  if (url.substr(0, plain.size()) == plain) {
+    rest = url.substr(plain.size());
+  } else if (url.substr(0, tls.size()) == tls) {
+    rest = url.substr(tls.size());
+    config.redis_tls = true;
+  } else {
+    throw std::invalid_argument(std::string(what) + " must start with redis:// or rediss://");
   }
-  std::string_view rest = url.substr(scheme.size());
   if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
     const std::string_view credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);
@@ -107,6 +112,24 @@ const std::vector<Setting>& settings() {
          c.max_body_bytes = static_cast<std::size_t>(parse_integer(v, w, 1, 64LL << 20));
        },
        "larger request bodies get 413 (default 16384)"},
+      {"--redis-tls", "USER_SERVICE_REDIS_TLS", false,
+       [](Config& c, std::string_view, std::string_view) { c.redis_tls = true; },
+       "TLS to Redis, the peer verified (also implied by rediss://)"},
+      {"--redis-tls-ca", "USER_SERVICE_REDIS_TLS_CA", true,
+       [](Config& c, std::string_view v, std::string_view) { c.redis_tls_ca = std::string(v); },
+       "PEM bundle of CAs to trust (default: the system store)"},
+      {"--redis-tls-cert", "USER_SERVICE_REDIS_TLS_CERT", true,
+       [](Config& c, std::string_view v, std::string_view) { c.redis_tls_cert = std::string(v); },
+       "client certificate for mutual TLS (PEM; needs --redis-tls-key)"},
+      {"--redis-tls-key", "USER_SERVICE_REDIS_TLS_KEY", true,
+       [](Config& c, std::string_view v, std::string_view) { c.redis_tls_key = std::string(v); },
+       "client private key (PEM)"},
+      {"--redis-tls-sni", "USER_SERVICE_REDIS_TLS_SNI", true,
+       [](Config& c, std::string_view v, std::string_view) { c.redis_tls_sni = std::string(v); },
+       "server name to send and verify (default: the Redis host)"},
+      {"--redis-tls-insecure", nullptr, false,
+       [](Config& c, std::string_view, std::string_view) { c.redis_tls_insecure = true; },
+       "UNSAFE: TLS without verifying the server (throwaway test servers only)"},
       {"--no-cache", nullptr, false,
        [](Config& c, std::string_view, std::string_view) { c.cache = false; },
        "reads and PUT go straight to PostgreSQL (baseline)"},
@@ -193,7 +216,6 @@ std::string usage() {
   }
   text +=
       "  --help                   this text\n\n"
-      "TLS to Redis is not available yet (plain TCP only; rediss:// URLs are refused).\n"
       "SIGINT/SIGTERM: stop accepting requests, flush queued events to PostgreSQL, exit.\n";
   return text;
 }

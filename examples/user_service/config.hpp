@@ -19,8 +19,14 @@ struct Config {
   std::string redis_user;
   std::string redis_password;
   int redis_db = 0;
-  // TLS to Redis: flags such as --redis-tls, --redis-tls-ca and --redis-tls-cert go here once
-  // the library's TLS transport exists; until then the service only speaks plain TCP to Redis.
+  // TLS to Redis (--redis-tls or a rediss:// URL): the peer is verified against redis_tls_ca, or
+  // the system store when it is empty; a client certificate and key give mutual TLS.
+  bool redis_tls = false;
+  std::string redis_tls_ca;
+  std::string redis_tls_cert;
+  std::string redis_tls_key;
+  std::string redis_tls_sni;        // server name to verify; empty: redis_host
+  bool redis_tls_insecure = false;  // UNSAFE: no verification (tests against throwaway certs)
   std::chrono::milliseconds redis_timeout{200};  // connect and command timeout
 
   // PostgreSQL (libpq URI or key=value conninfo). Required.

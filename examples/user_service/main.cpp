@@ -42,6 +42,12 @@ rediscache::Client make_redis(const user_service::Config& config) {
   connection.connect_timeout = config.redis_timeout;
   connection.command_timeout = config.redis_timeout;
   connection.client_name = "user_service";
+  connection.tls.enabled = config.redis_tls || config.redis_tls_insecure;
+  connection.tls.ca_file = config.redis_tls_ca;
+  connection.tls.cert_file = config.redis_tls_cert;
+  connection.tls.key_file = config.redis_tls_key;
+  connection.tls.server_name = config.redis_tls_sni;
+  connection.tls.insecure_skip_verify = config.redis_tls_insecure;
   rediscache::PoolOptions pool;
   // Every worker may hold a lease at once, plus the write-behind flusher and a scrape.
   pool.size = static_cast<std::size_t>(config.threads) + 4;
