@@ -269,7 +269,12 @@ bool print_tables(bool full) {
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
   double ratio_sum = 0;
   std::size_t rows = 0, misses = 0;
+  const char* only = std::getenv("REDISCACHE_NEAR_TRACES");  // e.g. "web12,orm-busy"
   for (const TraceFile& t : kTraces) {
+    if (only != nullptr && ("," + std::string(only) + ",").find("," + std::string(t.name) + ",") ==
+                               std::string::npos) {
+      continue;
+    }
     const std::string path = dir + "/" + t.file;
     if (!exists(path)) {
       std::printf("| %s | missing | | | | | | | |\n", t.name);
