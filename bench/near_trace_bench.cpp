@@ -58,7 +58,8 @@ const TraceFile kTraces[] = {
 };
 
 std::string traces_dir() {
-  if (const char* dir = std::getenv("REDISCACHE_TRACES_DIR")) return dir;
+  const char* dir = std::getenv("REDISCACHE_TRACES_DIR");  // NOLINT(concurrency-mt-unsafe)
+  if (dir != nullptr) return dir;
   return std::string(REDISCACHE_SOURCE_DIR) + "/../shared/traces";
 }
 
@@ -79,7 +80,8 @@ Trace load_trace(const std::string& path, Format format, const std::string& tmp_
                                        : " | head -c " + std::to_string(limit * 4);
   }
   command += " > '" + out + "'";
-  if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+  const int status = std::system(command.c_str());  // NOLINT(concurrency-mt-unsafe)
+  if (status != 0) throw std::runtime_error("failed: " + command);
 
   Trace trace;
   std::ifstream in(out, std::ios::binary);
@@ -269,8 +271,9 @@ bool print_tables(bool full) {
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
   double ratio_sum = 0;
   std::size_t rows = 0, misses = 0;
-  const char* only = std::getenv("REDISCACHE_NEAR_TRACES");  // e.g. "web12,orm-busy"
+  const char* only = std::getenv("REDISCACHE_NEAR_TRACES");  // NOLINT(concurrency-mt-unsafe)
   for (const TraceFile& t : kTraces) {
+    // Only the traces named in REDISCACHE_NEAR_TRACES, e.g. "web12,orm-busy".
     if (only != nullptr && ("," + std::string(only) + ",").find("," + std::string(t.name) + ",") ==
                                std::string::npos) {
       continue;
@@ -338,11 +341,11 @@ rediscache::NearCache& hit_cache() {
 }
 
 void BM_Near_GetHit(benchmark::State& state) {
-  static const std::vector<std::string> keys = hit_keys();
+  static const std::vector<std::string> kKeys = hit_keys();
   rediscache::NearCache& near = hit_cache();
   std::size_t i = static_cast<std::size_t>(state.thread_index()) * 977;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(near.get(keys[i++ & (kHitKeys - 1)]));
+    benchmark::DoNotOptimize(near.get(kKeys[i++ & (kHitKeys - 1)]));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -351,7 +354,8 @@ BENCHMARK(BM_Near_GetHit)->Threads(1)->Threads(2);
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool full = std::getenv("REDISCACHE_NEAR_TRACE_FULL") != nullptr;
+  bool full =
+      std::getenv("REDISCACHE_NEAR_TRACE_FULL") != nullptr;  // NOLINT(concurrency-mt-unsafe)
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--full") == 0) {
