@@ -170,6 +170,12 @@ std::size_t NearCache::bytes() const {
   return n;
 }
 
+std::size_t NearCache::window_entries() const {
+  std::size_t n = 0;
+  for (const auto& shard : shards_) n += shard->window_entries();
+  return n;
+}
+
 NearCacheStats NearCache::stats() const {
   NearCacheStats s;
   for (const auto& shard : shards_) shard->add_to(s);

@@ -1,7 +1,8 @@
 // NearCacheShard: one shard of a NearCache with its eviction policy (LRU, or W-TinyLFU: a window
-// LRU in front of a segmented LRU, admission by the frequency sketch), its fetches in progress
-// and its counters. Private; NearCache (near_cache.cpp) is the facade that picks the shard. Pure:
-// no Redis, time passed in, so its eviction is unit-tested directly.
+// LRU in front of a segmented LRU, admission by the frequency sketch, the window sized by a
+// WindowClimber), its fetches in progress and its counters. Private; NearCache (near_cache.cpp) is
+// the facade that picks the shard. Pure: no Redis, time passed in, so its eviction is unit-tested
+// directly.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <utility>
 
 #include "near/frequency_sketch.hpp"
+#include "near/window_climber.hpp"
 #include "rediscache/near/near_cache.hpp"
 
 namespace rediscache::detail {
@@ -26,18 +28,14 @@ class NearCacheShard {
   using Clock = NearCache::Clock;
 
   NearCacheShard(std::size_t max_entries, std::size_t max_bytes, const NearCacheOptions& options)
-      : policy_(options.policy), max_bytes_(max_bytes), sketch_(max_entries) {
-    if (policy_ == NearCachePolicy::kWTinyLfu && max_entries >= 2) {
-      window_max_entries_ = std::max<std::size_t>(
-          1, static_cast<std::size_t>(static_cast<double>(max_entries) * options.window_fraction));
-      window_max_bytes_ =
-          static_cast<std::size_t>(static_cast<double>(max_bytes) * options.window_fraction);
-    }
-    main_max_entries_ = max_entries - window_max_entries_;
-    main_max_bytes_ = max_bytes - window_max_bytes_;
-    // Segmented LRU keeps 80 % of the main region for entries that were hit at least twice.
-    protected_max_entries_ = main_max_entries_ * 4 / 5;
-    protected_max_bytes_ = main_max_bytes_ / 5 * 4;
+      : policy_(options.policy),
+        max_entries_(max_entries),
+        max_bytes_(max_bytes),
+        adaptive_(options.policy == NearCachePolicy::kWTinyLfu && options.adaptive_window &&
+                  max_entries >= 2),
+        sketch_(max_entries),
+        climber_(max_entries, initial_window(max_entries, options)) {
+    set_window(initial_window(max_entries, options));
   }
 
   std::optional<std::string> get(std::string_view key, std::uint64_t hash, Clock::time_point now,
@@ -51,6 +49,7 @@ class NearCacheShard {
     const auto found = index_.find(key);
     if (found == index_.end()) {
       ++misses_;
+      sample(false);
       return std::nullopt;
     }
     const Iter entry = found->second;
@@ -58,11 +57,18 @@ class NearCacheShard {
       remove(entry);
       ++expired_;
       ++misses_;
+      sample(false);
       return std::nullopt;
     }
     on_hit(entry);
     ++hits_;
+    sample(true);
     return entry->value;
+  }
+
+  std::size_t window_entries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return window_max_entries_;
   }
 
   std::uint64_t begin_fetch(std::string_view key) {
@@ -204,6 +210,53 @@ class NearCacheShard {
     }
   }
 
+  static std::size_t initial_window(std::size_t max_entries, const NearCacheOptions& options) {
+    if (options.policy != NearCachePolicy::kWTinyLfu || max_entries < 2) return 0;
+    return std::max<std::size_t>(
+        1, static_cast<std::size_t>(static_cast<double>(max_entries) * options.window_fraction));
+  }
+
+  // Splits the shard's budget: `window` entries (and the same share of bytes) for the admission
+  // window, the rest for the main region, 80 % of which is protected.
+  void set_window(std::size_t window) noexcept {
+    window_max_entries_ = window;
+    window_max_bytes_ =
+        static_cast<std::size_t>(static_cast<double>(max_bytes_) * static_cast<double>(window) /
+                                 static_cast<double>(max_entries_));
+    main_max_entries_ = max_entries_ - window_max_entries_;
+    main_max_bytes_ = max_bytes_ - window_max_bytes_;
+    // Segmented LRU keeps 80 % of the main region for entries that were hit at least twice.
+    protected_max_entries_ = main_max_entries_ * 4 / 5;
+    protected_max_bytes_ = main_max_bytes_ / 5 * 4;
+  }
+
+  // Feeds the hill climber; when it moves the window, entries change regions to fit the new
+  // split: no entry is evicted by a resize, except when bytes do not fit the smaller region.
+  void sample(bool hit) noexcept {
+    if (!adaptive_ || !climber_.record(hit)) return;
+    set_window(climber_.window());
+    // A smaller window: its oldest entries join probation, as if admitted.
+    while (!window_.empty() &&
+           (count_[kWindow] > window_max_entries_ || bytes_[kWindow] > window_max_bytes_)) {
+      move(std::prev(window_.end()), kProbation);
+    }
+    // A smaller main region: its oldest entries go back to the window, to compete again.
+    while (main_over()) {
+      const Iter oldest =
+          probation_.empty() ? std::prev(protected_.end()) : std::prev(probation_.end());
+      if (count_[kWindow] >= window_max_entries_ ||
+          bytes_[kWindow] + oldest->charge > window_max_bytes_) {
+        evict(oldest);
+      } else {
+        move(oldest, kWindow);
+      }
+    }
+    while (count_[kProtected] > protected_max_entries_ ||
+           bytes_[kProtected] > protected_max_bytes_) {
+      move(std::prev(protected_.end()), kProbation);
+    }
+  }
+
   void end_fetch_locked(std::string_view key) noexcept {
     const auto pending = pending_.find(std::string(key));
     if (pending != pending_.end() && --pending->second.fetchers == 0) pending_.erase(pending);
@@ -317,7 +370,10 @@ class NearCacheShard {
 
   mutable std::mutex mu_;
   const NearCachePolicy policy_;
+  const std::size_t max_entries_;
   const std::size_t max_bytes_;
+  const bool adaptive_;  // kWTinyLfu with NearCacheOptions::adaptive_window
+  // The split between window and main region; guarded by mu_ (the climber moves it).
   std::size_t window_max_entries_ = 0;
   std::size_t window_max_bytes_ = 0;
   std::size_t main_max_entries_ = 0;
@@ -326,6 +382,7 @@ class NearCacheShard {
   std::size_t protected_max_bytes_ = 0;
 
   FrequencySketch sketch_;                                 // guarded by mu_
+  WindowClimber climber_;                                  // guarded by mu_
   List window_, probation_, protected_;                    // guarded by mu_; front = newest
   std::unordered_map<std::string_view, Iter> index_;       // guarded by mu_; views into entries
   std::unordered_map<std::string, PendingFetch> pending_;  // guarded by mu_

@@ -1,5 +1,6 @@
 // Unit tests of NearCache: the fetch protocol, expiry, bounds under concurrency, and the hit
-// ratio of W-TinyLFU against LRU on skewed and scan-polluted workloads.
+// ratio of W-TinyLFU against LRU on skewed and scan-polluted workloads, and the adaptive window
+// (alone and under concurrent access).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -361,6 +362,140 @@ TEST(NearCacheHitRatioTest, WTinyLfu_BeatsLru_OnZipfAndScanWorkloads) {
   EXPECT_GT(zipf_tiny, zipf_lru);
   EXPECT_GT(scan_tiny, scan_lru);
   EXPECT_GT(scan_slru, scan_lru);
+}
+
+// --- Adaptive window ----------------------------------------------------------------------
+
+/// Keys that are read a few times in a burst and then never again (sessions, a news feed):
+/// recency predicts the next read, frequency does not, so the window should grow.
+std::vector<long> recency_workload(std::size_t requests, long reach) {
+  std::vector<long> out;
+  out.reserve(requests);
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<long> back(0, reach);
+  long newest = 0;
+  while (out.size() < requests) {
+    out.push_back(newest++);
+    // Re-read a recent key, one of the last `reach` new ones.
+    for (int i = 0; i < 2; ++i) out.push_back(std::max<long>(0, newest - 1 - back(rng)));
+  }
+  return out;
+}
+
+/// Replays `requests` and returns the hit ratio over their second half (once the window has
+/// had time to adapt).
+double late_hit_ratio(NearCache& cache, const std::vector<long>& requests) {
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const std::string key = "key:" + std::to_string(requests[i]);
+    const bool hit = cache.get(key).has_value();
+    if (!hit) store(cache, key, "v");
+    if (i >= requests.size() / 2 && hit) ++hits;
+  }
+  return static_cast<double>(hits) / static_cast<double>(requests.size() - requests.size() / 2);
+}
+
+TEST(NearCacheAdaptiveWindowTest, RecencyWorkload_WindowGrows_HitRatioNearLru) {
+  // Not scaled down for sanitizers: the climber needs its periods (1,000 accesses each here).
+  const std::vector<long> requests = recency_workload(80000, 75);
+  NearCacheOptions o;
+  o.max_entries = 100;
+  o.max_bytes = std::size_t{1} << 30;
+  o.shards = 1;
+  NearCache adaptive(o);
+  const double tiny = late_hit_ratio(adaptive, requests);
+  o.adaptive_window = false;
+  NearCache fixed(o);
+  const double tiny_fixed = late_hit_ratio(fixed, requests);
+  o.policy = NearCachePolicy::kLru;
+  NearCache lru_cache(o);
+  const double lru = late_hit_ratio(lru_cache, requests);
+  std::printf(
+      "recency workload, capacity 100, second half: LRU %.3f, W-TinyLFU fixed 1 %% %.3f, "
+      "adaptive %.3f (window %zu)\n",
+      lru, tiny_fixed, tiny, adaptive.window_entries());
+  EXPECT_GT(adaptive.window_entries(), o.max_entries / 4);
+  EXPECT_GT(tiny, tiny_fixed);
+  EXPECT_GE(tiny, lru - 0.02);
+}
+
+TEST(NearCacheAdaptiveWindowTest, FixedWindow_AdaptiveOff_KeepsItsSize) {
+  const std::vector<long> requests = recency_workload(100000 / kWorkScale, 300);
+  NearCacheOptions o;
+  o.max_entries = 400;
+  o.shards = 1;
+  o.adaptive_window = false;
+  o.window_fraction = 0.05;
+  NearCache fixed(o);
+  EXPECT_EQ(fixed.window_entries(), 20u);
+  for (long r : requests) {
+    const std::string key = "key:" + std::to_string(r);
+    if (!fixed.get(key)) store(fixed, key, "v");
+  }
+  EXPECT_EQ(fixed.window_entries(), 20u);
+  o.policy = NearCachePolicy::kLru;
+  EXPECT_EQ(NearCache(o).window_entries(), 0u);
+}
+
+// Many threads, a skewed key mix, small shards so that every shard's climber moves its window
+// many times while others read and write: the bounds hold, every get() is counted once, and the
+// windows stay within their shards. Run under TSan as well (build-tsan).
+TEST(NearCacheAdaptiveWindowTest, ConcurrentSkewedAccess_WindowsAdaptWithinBounds) {
+  NearCacheOptions o;
+  o.max_entries = 1024;
+  o.max_bytes = 256 * 1024;
+  o.shards = 16;  // 64 entries each: a sample period is 640 accesses
+  NearCache cache(o);
+  const std::size_t initial_window = cache.window_entries();
+  constexpr int kThreads = 8;
+  const int per_thread = 40000 / kWorkScale;
+  Zipf zipf(20000, 0.9);
+  std::atomic<std::uint64_t> gets{0};
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> worst_entries{0}, worst_window{0};
+  std::thread checker([&] {
+    while (!stop.load()) {
+      worst_entries = std::max(worst_entries.load(), cache.size());
+      worst_window = std::max(worst_window.load(), cache.window_entries());
+      std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(t) + 100);
+      std::uniform_int_distribution<int> op(0, 99), size(0, 200);
+      Zipf local = zipf;
+      for (int i = 0; i < per_thread; ++i) {
+        // Half of the threads turn recency-heavy halfway through, so windows move both ways.
+        const bool fresh = t % 2 == 1 && i > per_thread / 2 && op(rng) < 50;
+        const std::string key = fresh ? "new:" + std::to_string(t) + ":" + std::to_string(i / 3)
+                                      : "k" + std::to_string(local(rng));
+        gets.fetch_add(1, std::memory_order_relaxed);
+        if (!cache.get(key)) {
+          NearCache::Fetch fetch = cache.begin_fetch(key);
+          if (op(rng) < 2) cache.invalidate(key);
+          cache.complete(fetch, std::string(static_cast<std::size_t>(size(rng)), 'v'),
+                         std::nullopt);
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  stop = true;
+  checker.join();
+  const NearCacheStats s = cache.stats();
+  EXPECT_EQ(s.hits + s.misses, gets.load());
+  EXPECT_LE(worst_entries.load(), o.max_entries);
+  EXPECT_LE(s.entries, o.max_entries);
+  EXPECT_LE(s.bytes, o.max_bytes);
+  EXPECT_GT(s.hits, 0u);
+  // Each of the 16 shards keeps its window in [1, 63].
+  EXPECT_GE(cache.window_entries(), 16u);
+  EXPECT_LE(worst_window.load(), 16u * 63);
+  EXPECT_NE(cache.window_entries(), initial_window);
+  cache.clear();
+  EXPECT_EQ(cache.bytes(), 0u);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // NearCache: a bounded, sharded, thread-safe in-process cache of Redis values for hot keys, with
-// W-TinyLFU eviction and a guard that lets an invalidation win over a fetch in progress.
+// adaptive W-TinyLFU eviction and a guard that lets an invalidation win over a fetch in progress.
 #pragma once
 
 #include <atomic>
@@ -19,9 +19,10 @@ namespace rediscache {
 
 /// Which entries a full near cache gives up.
 enum class NearCachePolicy {
-  /// W-TinyLFU (Einziger, Friedman, Manes 2017): a small LRU admission window in front of a
+  /// W-TinyLFU (Einziger, Friedman, Manes 2017): an LRU admission window in front of a
   /// segmented LRU, with a count-min sketch of recent access frequencies deciding whether a
-  /// newcomer may displace the main region's victim. Keeps hot keys through scans.
+  /// newcomer may displace the main region's victim. Keeps hot keys through scans. The window's
+  /// size adapts to the workload (see NearCacheOptions::adaptive_window).
   kWTinyLfu,
   /// Segmented LRU (probation + protected) without the window and the frequency filter.
   kSegmentedLru,
@@ -45,8 +46,15 @@ struct NearCacheOptions {
   std::size_t shards = 16;
   /// Eviction policy.
   NearCachePolicy policy = NearCachePolicy::kWTinyLfu;
-  /// kWTinyLfu: share of each shard's capacity given to the admission window, in (0, 0.5].
+  /// kWTinyLfu: share of each shard's capacity given to the admission window at the start, in
+  /// (0, 0.5]; the window keeps this size when adaptive_window is false.
   double window_fraction = 0.01;
+  /// kWTinyLfu: resize each shard's window as it runs, by hill climbing on the shard's hit rate
+  /// (as Caffeine does): every 10 x capacity accesses the window moves by a decaying step, the
+  /// same way while the hit rate holds or rises, back when it falls. Recency-heavy workloads get
+  /// a large window (close to LRU), frequency-heavy ones a small one. Between 1 entry and the
+  /// shard's capacity minus one.
+  bool adaptive_window = true;
   /// Time source for expiry (monotonic). Unset: steady_clock::now. Tests inject a fake clock.
   /// Must be thread-safe.
   std::function<std::chrono::steady_clock::time_point()> clock;
@@ -168,6 +176,9 @@ class REDISCACHE_EXPORT NearCache {
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t bytes() const;
   [[nodiscard]] NearCacheStats stats() const;
+  /// kWTinyLfu: the admission windows' sizes now, in entries, summed over shards (0 for the
+  /// other policies). Moves over time when NearCacheOptions::adaptive_window is set.
+  [[nodiscard]] std::size_t window_entries() const;
   [[nodiscard]] const NearCacheOptions& options() const noexcept { return options_; }
 
  private:
