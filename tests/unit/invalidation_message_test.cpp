@@ -33,7 +33,8 @@ TEST(InvalidationMessage, FlushMessage_RoundTrips) {
 
 TEST(InvalidationMessage, KeysWithTagBytes_KeepEveryByte) {
   const std::string key = std::string("p*k\0x", 5);
-  const InvalidationMessage m = decode_invalidation(encode_key_invalidation(key));
+  const std::string payload = encode_key_invalidation(key);  // the subject views it
+  const InvalidationMessage m = decode_invalidation(payload);
   EXPECT_EQ(m.kind, InvalidationKind::kKey);
   EXPECT_EQ(m.subject, key);
 }
