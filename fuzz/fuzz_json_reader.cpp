@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/json_reader.hpp"
 #include "rediscache/cache/codec.hpp"
-#include "rediscache/cache/detail/json_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
