@@ -57,7 +57,9 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
       ops_(ops),
       compression_{options_.compress_above, options_.compression_level},
       decode_limit_(decode_limit_for(options_)),
-      keys_(client_, options_.name, KeySpaceOptions{options_.version_check_interval}),
+      keys_(client_, options_.name,
+            KeySpaceOptions{options_.version_check_interval, KeySpaceOptions{}.version_key_ttl,
+                            options_.key_layout}),
       breaker_(options_.breaker) {
   if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_);
   if (options_.refresh.mode == RefreshMode::kThreshold) {
@@ -119,6 +121,12 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
   Lookup lookup;
   if (!raw) return lookup;
   try {
+    if (options_.entry_format == EntryFormat::kPlain) {
+      // The payload alone; Redis's TTL is the only expiry, so what is there is fresh.
+      lookup.value = ops_.decode(*raw);
+      lookup.state = Freshness::kFresh;
+      return lookup;
+    }
     lookup.meta = decode_entry_header(*raw);
     const std::int64_t expiry = lookup.meta.expires_at_ms;
     if (expiry == 0 || now < expiry) {
@@ -140,6 +148,9 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
     // so the next reader does not pay for it again.
     counters_.decode_errors.add();
     report("decode cached value", e);
+    // A plain entry may be another service's: never deleted (two services would delete each
+    // other's entries on every read). It is a miss, and the load overwrites it.
+    if (options_.entry_format == EntryFormat::kPlain) return Lookup{};
     if (corrupt != nullptr) {
       corrupt->push_back(key);
     } else {
@@ -170,7 +181,10 @@ CacheCore::Impl::Prepared CacheCore::Impl::build(std::string_view payload, bool 
     // Positive entries outlive their logical TTL by the stale window, for fail-safe reads.
     prepared.px = negative ? ttl : ttl + options_.stale_window;
   }
-  prepared.entry = encode_entry(meta, payload, compression_);
+  // kPlain: the payload alone (validate() keeps negative entries and the stale window out).
+  prepared.entry = options_.entry_format == EntryFormat::kPlain
+                       ? std::string(payload)
+                       : encode_entry(meta, payload, compression_);
   if (prepared.entry.size() > options_.max_value_bytes) {
     throw std::length_error("rediscache: cache entry of " + std::to_string(prepared.entry.size()) +
                             " bytes exceeds CacheOptions::max_value_bytes (" +
@@ -267,7 +281,9 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
       wrong_type = true;
     }
   });
-  if (wrong_type) try_redis(call, "DEL corrupt entry", [&] { client_.del({key}); });
+  if (wrong_type && options_.entry_format != EntryFormat::kPlain) {
+    try_redis(call, "DEL corrupt entry", [&] { client_.del({key}); });
+  }
   if (!reached) {
     // Redis is out of this call. The flight key still needs a name: the last known version.
     call.redis_down = true;
@@ -391,7 +407,7 @@ void CacheCore::Impl::invalidate(std::string_view id) {
 void CacheCore::Impl::invalidate_all() {
   write_redis([&] { keys_.bump(); });
   counters_.invalidations.add();
-  if (near_) near_->dropped_prefix(options_.name + ":v");
+  if (near_) near_->dropped_prefix(keys_.entry_prefix());
 }
 
 std::string CacheCore::Impl::key_for(std::string_view id) { return keys_.key_for(id); }

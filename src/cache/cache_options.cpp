@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "cache/key_layout.hpp"
 #include "util/validation.hpp"
 
 namespace rediscache {
@@ -53,6 +54,20 @@ void CacheOptions::validate() const {
     near_cache->cache.validate();
     near_cache->invalidation.validate();
   }
+  if (entry_format == EntryFormat::kPlain) {
+    // A plain entry is the payload alone: nothing records a logical expiry, a load time, a
+    // "not found" or compression, so the features that need them cannot be on.
+    require(stale_window.count() == 0, "CacheOptions::stale_window",
+            "must be 0 with EntryFormat::kPlain (a plain entry has no logical expiry)");
+    require(refresh.mode == RefreshMode::kNone, "CacheOptions::refresh.mode",
+            "must be kNone with EntryFormat::kPlain (refresh-ahead needs the logical expiry and "
+            "load time of the framed format)");
+    require(!negative_ttl, "CacheOptions::negative_ttl",
+            "must be unset with EntryFormat::kPlain (a plain entry cannot say \"not found\")");
+    require(!compress_above, "CacheOptions::compress_above",
+            "must be unset with EntryFormat::kPlain (other languages read the payload as is)");
+  }
+  if (key_layout) (void)detail::KeyLayout(*key_layout, name, "CacheOptions::key_layout");
 }
 
 }  // namespace rediscache

@@ -1,10 +1,12 @@
 #include "rediscache/cache/keys.hpp"
 
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "cache/key_layout.hpp"
 #include "rediscache/client/script.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
@@ -38,11 +40,17 @@ bool valid_name_char(char c) {
 
 struct KeySpace::State {
   State(Client c, std::string n, KeySpaceOptions o)
-      : client(std::move(c)), name(std::move(n)), options(o) {}
+      : client(std::move(c)), name(std::move(n)), options(std::move(o)) {
+    if (options.layout) layout.emplace(*options.layout, name, "KeySpaceOptions::layout");
+    entry_prefix = layout ? layout->prefix() : name + ":v";
+  }
 
   Client client;
   const std::string name;
   const KeySpaceOptions options;
+  std::optional<detail::KeyLayout> layout;  // options.layout, parsed; unset: the default
+  std::string entry_prefix;
+  [[nodiscard]] bool versioned() const noexcept { return !layout || layout->versioned(); }
   std::mutex mu;
   std::optional<long long> version;               // guarded by mu
   std::chrono::steady_clock::time_point read_at;  // guarded by mu
@@ -75,7 +83,7 @@ KeySpace::KeySpace(Client client, std::string name, KeySpaceOptions options) {
   detail::require_positive(options.version_check_interval,
                            "KeySpaceOptions::version_check_interval");
   detail::require_positive(options.version_key_ttl, "KeySpaceOptions::version_key_ttl");
-  state_ = std::make_unique<State>(std::move(client), std::move(name), options);
+  state_ = std::make_unique<State>(std::move(client), std::move(name), std::move(options));
 }
 
 KeySpace::~KeySpace() = default;
@@ -85,6 +93,7 @@ const std::string& KeySpace::name() const noexcept { return state_->name; }
 std::string KeySpace::version_key() const { return state_->name + ":version"; }
 
 long long KeySpace::version() {
+  if (!state_->versioned()) return 0;  // the keys carry no version: nothing to read
   {
     const std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->version) {
@@ -111,17 +120,30 @@ long long KeySpace::version() {
 }
 
 std::optional<long long> KeySpace::cached_version() const {
+  if (!state_->versioned()) return 0;
   const std::lock_guard<std::mutex> lock(state_->mu);
   return state_->version;
 }
 
-long long KeySpace::refresh() { return state_->run_script(false); }
+long long KeySpace::refresh() { return state_->versioned() ? state_->run_script(false) : 0; }
 
-long long KeySpace::bump() { return state_->run_script(true); }
+long long KeySpace::bump() {
+  if (!state_->versioned()) {
+    throw std::logic_error(
+        "rediscache: KeySpaceOptions::layout has no \"{version}\": its keys "
+        "cannot be invalidated by a version bump");
+  }
+  return state_->run_script(true);
+}
+
+bool KeySpace::versioned() const noexcept { return state_->versioned(); }
+
+const std::string& KeySpace::entry_prefix() const noexcept { return state_->entry_prefix; }
 
 std::string KeySpace::key_for(std::string_view id) { return key_for(id, version()); }
 
 std::string KeySpace::key_for(std::string_view id, long long version) const {
+  if (state_->layout) return state_->layout->expand(id, version);
   std::string key;
   key.reserve(state_->name.size() + id.size() + 24);
   key.append(state_->name).append(":v").append(std::to_string(version)).append("{:").append(id);
@@ -131,6 +153,12 @@ std::string KeySpace::key_for(std::string_view id, long long version) const {
 
 std::vector<std::string> KeySpace::keys_for(const std::vector<std::string_view>& ids,
                                             long long version) const {
+  if (state_->layout) {
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string_view id : ids) keys.push_back(state_->layout->expand(id, version));
+    return keys;
+  }
   std::string prefix = state_->name;
   prefix.append(":v").append(std::to_string(version)).append("{:");
   std::vector<std::string> keys;
@@ -144,6 +172,7 @@ std::vector<std::string> KeySpace::keys_for(const std::vector<std::string_view>&
 }
 
 std::string KeySpace::lock_key_for(std::string_view id, long long version) const {
+  if (state_->layout) return detail::layout_lock_key(state_->layout->expand(id, version));
   std::string key;
   key.reserve(state_->name.size() + id.size() + 30);
   key.append(state_->name)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cache/entry.hpp"
+#include "cache/key_layout.hpp"
 #include "net/connection.hpp"
 #include "rediscache/client/pipeline.hpp"
 
@@ -13,10 +14,16 @@ namespace rediscache::detail {
 
 namespace {
 
+std::string entry_prefix_of(const CacheOptions& options) {
+  if (!options.key_layout) return options.name + ":v";
+  return KeyLayout(*options.key_layout, options.name, "CacheOptions::key_layout").prefix();
+}
+
 InvalidationOptions invalidation_for(const CacheOptions& options) {
   InvalidationOptions io = options.near_cache->invalidation;
   // "<ns>:v" covers the entries of every version (and the version key), not the lock keys.
-  if (io.prefixes.empty()) io.prefixes = {options.name + ":v"};
+  // A custom key layout: the literal text its keys start with.
+  if (io.prefixes.empty()) io.prefixes = {entry_prefix_of(options)};
   if (!io.on_error && options.on_error) io.on_error = options.on_error;
   return io;
 }
@@ -82,6 +89,11 @@ std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, c
     lifetime = std::chrono::milliseconds(pttl.integer);
   } else if (!pttl.is_integer() || pttl.integer != kTtlNoExpiry) {
     return std::move(raw);  // gone between GET and PTTL, or PTTL failed: not kept
+  }
+  // A plain entry (EntryFormat::kPlain) has no header: its Redis TTL is its only lifetime.
+  if (options_.entry_format == EntryFormat::kPlain) {
+    cache_->complete(fetch, raw, lifetime);
+    return std::move(raw);
   }
   try {
     const EntryMeta meta = decode_entry_header(raw);

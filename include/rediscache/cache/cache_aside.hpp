@@ -47,9 +47,10 @@ class TypedLoader final : public ErasedLoader {
 
 /// Cache-aside over Redis for values of type T, encoded by codec C (see codec.hpp).
 ///
-/// Keys are "<options.name>:v<N>:<id>" (see KeySpace). Every entry carries a TTL. Entries are a
-/// small header (format version, flags, logical expiry, load time) plus the codec's payload,
-/// zstd-compressed above `compress_above`.
+/// Keys are "<options.name>:v<N>{:<id>}" (see KeySpace), or `options.key_layout`'s. Every entry
+/// carries a TTL. Entries are a small header (format version, flags, logical expiry, load time,
+/// checksum) plus the codec's payload, zstd-compressed above `compress_above`; with
+/// `EntryFormat::kPlain`, the payload alone, which other languages read (docs/cache-aside.md).
 ///
 /// Failure model: Redis problems never fail a read the loader can serve (the loader's value is
 /// returned and counted in `redis_errors`); a circuit breaker keeps a dead Redis from costing more
@@ -138,7 +139,8 @@ class CacheAside {
   void invalidate(std::string_view id) { core_->invalidate(id); }
 
   /// Invalidates every entry of the namespace by bumping its version (one round trip, no SCAN).
-  /// Other instances notice within version_check_interval. Throws the Client's errors.
+  /// Other instances notice within version_check_interval. Throws the Client's errors, and
+  /// std::logic_error when `key_layout` has no "{version}".
   void invalidate_all() { core_->invalidate_all(); }
 
   /// The Redis key of `id` under the current version. May cost one round trip when the cached

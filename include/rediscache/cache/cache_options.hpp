@@ -32,6 +32,24 @@ enum class RefreshMode {
   kThreshold,
 };
 
+/// How a cache's entries are stored in Redis.
+enum class EntryFormat {
+  /// The default: a 24-byte binary header (magic, format version, flags, logical expiry, load
+  /// time, checksum; see src/cache/entry.hpp), then the codec's payload, zstd-compressed from
+  /// `compress_above`. Carries what stale serving, XFetch, negative caching and the integrity
+  /// check need; only rediscache can read it.
+  kFramed,
+  /// For a cache shared with services in other languages: the value in Redis is the codec's
+  /// payload alone (JSON text with the default codec), expiry is the Redis TTL alone. Gives up
+  /// stale serving (`stale_window` must be 0), refresh-ahead (`refresh.mode` must be kNone:
+  /// XFetch needs the recorded load time and logical expiry), cached "not found"
+  /// (`negative_ttl` must be unset), compression (`compress_above` must be unset) and the
+  /// entry checksum (only a payload the codec rejects is caught). A value that does not decode
+  /// is counted in `decode_errors`, reported, and treated as a miss whose load overwrites it;
+  /// it is never deleted (see docs/cache-aside.md, "Sharing entries with other languages").
+  kPlain,
+};
+
 /// Cross-process stampede protection: on a miss, one process takes a short Redis lock (a lease, SET
 /// NX PX with a random token) and loads; the others poll for its value.
 struct StampedeLockOptions {
@@ -78,7 +96,8 @@ struct BreakerOptions {
 /// Options of a CacheAside (and of the write policies built on it). Validated by the constructor:
 /// std::invalid_argument naming the field ("CacheOptions::ttl").
 struct REDISCACHE_EXPORT CacheOptions {
-  /// The namespace: keys are "<name>:v<N>:<id>". Characters [A-Za-z0-9_.-], 1..128 bytes.
+  /// The namespace: keys are "<name>:v<N>{:<id>}" (unless `key_layout` says otherwise).
+  /// Characters [A-Za-z0-9_.-], 1..128 bytes.
   std::string name;
   /// Lifetime of an entry. Required and positive unless `allow_no_ttl` is set ("always set a TTL":
   /// an entry without one stays stale forever and fills memory).
@@ -126,6 +145,15 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// pipeline instead of one MGET), and set / invalidate / invalidate_all drop the key in every
   /// instance. With no tracked prefixes, "<name>:v" is tracked. Unset: no near tier.
   std::optional<NearTierOptions> near_cache;
+  /// How entries are stored: kFramed (default) or kPlain for other languages (see EntryFormat,
+  /// which lists the options kPlain rejects).
+  EntryFormat entry_format = EntryFormat::kFramed;
+  /// The key of an entry as a template (see KeySpaceOptions::layout): "{id}" exactly once,
+  /// "{version}" at most once, every other character literal ("user:{id}", "user:{{id}}" for a
+  /// cluster hash tag). Without "{version}", invalidate_all() throws std::logic_error. It must
+  /// start with literal text other than '{' and not produce keys under "<name>:". Unset:
+  /// "<name>:v<N>{:<id>}".
+  std::optional<std::string> key_layout;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;

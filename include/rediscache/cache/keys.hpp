@@ -24,9 +24,17 @@ struct KeySpaceOptions {
   /// Expiry of the version key, renewed by every read of it. Positive. If it ever expires (or is
   /// evicted) the version restarts from the Redis clock, above any version used before.
   std::chrono::milliseconds version_key_ttl = std::chrono::hours(24 * 30);
+  /// A custom layout of entry keys instead of "<ns>:v<N>{:<id>}", for keys other services use
+  /// ("user:{id}"): "{id}" stands for the id (exactly once), "{version}" for the version (at
+  /// most once; without it the keys have no version, version() is 0 without I/O and bump()
+  /// throws std::logic_error); every other character is literal, so "user:{{id}}" gives
+  /// "user:{42}", a cluster hash tag around the id. It must start with literal text other than
+  /// '{' and must not produce keys under "<ns>:". Lock keys are then "{<t>}:lock:<entry key>",
+  /// <t> a short tag of the entry's own cluster slot. Unset: the default layout.
+  std::optional<std::string> layout;
 };
 
-/// The keys of one namespace. Layout (the namespace may use only [A-Za-z0-9_.-], so no two
+/// The keys of one namespace. Default layout (the namespace may use only [A-Za-z0-9_.-], so no two
 /// namespaces and no two kinds of key can ever produce the same key):
 ///
 ///     <ns>:v<N>{:<id>}        a cache entry, version N
@@ -46,7 +54,8 @@ struct KeySpaceOptions {
 class REDISCACHE_EXPORT KeySpace {
  public:
   /// Throws std::invalid_argument ("KeySpace name" or an option) for an empty name, one with
-  /// characters outside [A-Za-z0-9_.-], or one longer than 128 bytes. Does not contact Redis.
+  /// characters outside [A-Za-z0-9_.-], one longer than 128 bytes, or an invalid
+  /// `options.layout` ("KeySpaceOptions::layout"). Does not contact Redis.
   KeySpace(Client client, std::string name, KeySpaceOptions options = {});
   ~KeySpace();
   KeySpace(const KeySpace&) = delete;
@@ -67,14 +76,21 @@ class REDISCACHE_EXPORT KeySpace {
   long long refresh();
   /// Moves the namespace to a new version (one round trip) and returns it: every entry of the old
   /// version becomes unreachable at once here, and within `version_check_interval` in other
-  /// instances; old entries expire by their own TTL. Throws the Client's errors.
+  /// instances; old entries expire by their own TTL. Throws the Client's errors, and
+  /// std::logic_error when the layout has no "{version}".
   long long bump();
 
-  /// "<ns>:v<version()>{:<id>}"; may cost the round trip of `version()`.
+  /// False for a custom layout without "{version}": its keys do not change with a bump.
+  [[nodiscard]] bool versioned() const noexcept;
+  /// The text every entry key starts with: "<ns>:v" by default, else the layout's literal text
+  /// before its first placeholder.
+  [[nodiscard]] const std::string& entry_prefix() const noexcept;
+
+  /// "<ns>:v<version()>{:<id>}" (or the layout's key); may cost the round trip of `version()`.
   std::string key_for(std::string_view id);
   /// "<ns>:v<version>{:<id>}", no I/O.
   [[nodiscard]] std::string key_for(std::string_view id, long long version) const;
-  /// "<ns>:lock:v<version>{:<id>}", no I/O.
+  /// "<ns>:lock:v<version>{:<id>}" (a custom layout: see KeySpaceOptions::layout), no I/O.
   [[nodiscard]] std::string lock_key_for(std::string_view id, long long version) const;
   /// key_for(id, version) of each id, in order, with the common part built once. No I/O.
   [[nodiscard]] std::vector<std::string> keys_for(const std::vector<std::string_view>& ids,
