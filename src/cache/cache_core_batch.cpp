@@ -7,6 +7,7 @@
 #include <functional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "cache/cache_core_impl.hpp"
 
@@ -84,11 +85,21 @@ CacheCore::Impl::Batch CacheCore::Impl::read_batch(Call& call,
   Batch batch;
   batch.ids = ids;
   const std::size_t count = ids.size();
+  // A key holding another type (a list, a hash) is a corrupt entry, not Redis being down: MGET
+  // reads it as nil, the near tier's GET answers WRONGTYPE for it alone. Either way it is
+  // reloaded, and overwritten by the write-back.
+  std::vector<std::pair<std::size_t, ReplyError>> wrong_type;
   const bool reached = try_redis(call, "MGET", [&] {
     batch.version = keys_.version();
     batch.keys = keys_.keys_for(ids, batch.version);
-    batch.raws = near_ ? near_->read_many(batch.keys, batch.from_memory) : client_.mget(batch.keys);
+    batch.raws = near_ ? near_->read_many(batch.keys, batch.from_memory, wrong_type)
+                       : client_.mget(batch.keys);
   });
+  for (const auto& [j, error] : wrong_type) {
+    counters_.decode_errors.add();
+    report("decode cached value", error);
+    batch.corrupt.push_back(batch.keys[j]);
+  }
   if (!reached) {
     call.redis_down = true;
     batch.version = keys_.cached_version().value_or(0);

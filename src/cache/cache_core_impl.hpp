@@ -195,12 +195,13 @@ class CacheCore::Impl {
     std::string entry;                             // kSet, kStore
     std::optional<std::chrono::milliseconds> ttl;  // kSet, kStore
   };
-  /// Sends `writes` and the deletion of `corrupt` in one pipeline, the leased ones through the
-  /// store script, many per run (scripts the server lost go again as EVAL in one more round
-  /// trip), and counts writes, bytes and lost leases.
+  /// Sends the deletion of `corrupt` and then `writes` in one pipeline, the leased ones through
+  /// the store script, many per run (scripts the server lost go again as EVAL in one more round
+  /// trip), and counts writes, bytes and lost leases. With `give_back_on_failure`, the leases of
+  /// runs that failed are given back in one more round trip (see give_back_failed).
   void send_lease_writes(Call& call, const std::vector<std::string>& keys,
                          const BatchLeases& leases, const std::vector<LeaseWrite>& writes,
-                         const std::vector<std::string>& corrupt);
+                         const std::vector<std::string>& corrupt, bool give_back_on_failure = true);
   /// send_lease_writes's plan: which writes are plain SETs, how the leased ones group into
   /// script runs, and each leased write's expiry argument ("-": give the lease back).
   struct LeasePlan {
@@ -220,10 +221,17 @@ class CacheCore::Impl {
   static void queue_store_run(Pipeline& pipeline, const LeaseBatch& batch,
                               const std::vector<std::size_t>& run, bool by_source);
   /// Runs the pipeline; runs the server answers NOSCRIPT go again as EVAL in one round trip.
-  /// Returns one reply per SET, then one per run.
-  static std::vector<Reply> exec_reloading_scripts(Pipeline& pipeline, const LeaseBatch& batch);
-  /// Counts writes and bytes written, and the leases lost, from the write-back's replies.
-  void count_lease_replies(const LeaseBatch& batch, const std::vector<Reply>& replies);
+  /// Returns `offset` replies (the DELs queued first), one per SET, then one per run.
+  static std::vector<Reply> exec_reloading_scripts(Pipeline& pipeline, const LeaseBatch& batch,
+                                                   std::size_t offset);
+  /// Counts writes and bytes written, and the leases lost, from the write-back's replies (the
+  /// first `offset` are not the batch's writes).
+  void count_lease_replies(const LeaseBatch& batch, const std::vector<Reply>& replies,
+                           std::size_t offset);
+  /// After a write-back: gives back, in one round trip on a fresh call, the leases of every run
+  /// whose reply is an error, or of every run when `replies` is null (the pipeline failed).
+  void give_back_failed(const std::vector<std::string>& keys, const LeaseBatch& batch,
+                        const std::vector<Reply>* replies, std::size_t offset);
   /// get_many's write-back in one pipeline: the loaded values of `owned` (indexes into
   /// keys/values; under their leases when `leases` holds any, else unconditionally) and the
   /// deletion of corrupt entries. Counts writes, bytes and lost leases.

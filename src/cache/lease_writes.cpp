@@ -74,7 +74,8 @@ void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& key
 void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::string>& keys,
                                         const BatchLeases& leases,
                                         const std::vector<LeaseWrite>& writes,
-                                        const std::vector<std::string>& corrupt) {
+                                        const std::vector<std::string>& corrupt,
+                                        bool give_back_on_failure) {
   if (call.redis_down || (writes.empty() && corrupt.empty())) return;
   // Writes under leases go through the store script, many ids per run: a script run costs the
   // server far more than the commands in it. On a cluster a script may only touch one slot, so
@@ -87,6 +88,10 @@ void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::strin
   const LeaseBatch batch{keys, leases, writes, plan};
 
   Pipeline pipeline = client_.pipeline();
+  // Corrupt entries go first: most of them are reloaded by this very batch, and deleting them
+  // after the write-back would delete the values just stored in their place. One DEL each: on a
+  // cluster they lie in different slots.
+  for (const std::string& key : corrupt) pipeline.del({key});
   for (const std::size_t w : plan.sets) {
     SetOptions set_options;
     set_options.ttl = writes[w].ttl;
@@ -94,13 +99,37 @@ void CacheCore::Impl::send_lease_writes(Call& call, const std::vector<std::strin
   }
   for (const std::vector<std::size_t>& run : plan.runs)
     queue_store_run(pipeline, batch, run, false);
-  if (!corrupt.empty()) pipeline.del(corrupt);
 
   const ScopedTimer timer(counters_.write_latency);
-  try_redis(call, "write back", [&] {
-    std::vector<Reply> replies = exec_reloading_scripts(pipeline, batch);
-    count_lease_replies(batch, replies);
+  std::vector<Reply> replies;
+  const bool sent = try_redis(call, "write back", [&] {
+    replies = exec_reloading_scripts(pipeline, batch, corrupt.size());
+    count_lease_replies(batch, replies, corrupt.size());
   });
+  if (give_back_on_failure)
+    give_back_failed(keys, batch, sent ? &replies : nullptr, corrupt.size());
+}
+
+void CacheCore::Impl::give_back_failed(const std::vector<std::string>& keys,
+                                       const LeaseBatch& batch, const std::vector<Reply>* replies,
+                                       std::size_t offset) {
+  // A run that failed (an error reply, or the pipeline lost: outcome unknown) leaves its leases
+  // behind, and readers of those ids would poll for them for lock.max_wait. Give them back at
+  // once, as get_or_load does after a failed store: one attempt, on a fresh call so that the
+  // failure does not skip it (the breaker still does). Where a store did land, the release
+  // finds the lease gone and deletes nothing.
+  const std::size_t sets = batch.plan.sets.size();
+  std::vector<LeaseWrite> releases;
+  for (std::size_t r = 0; r < batch.plan.runs.size(); ++r) {
+    if (replies != nullptr && !(*replies)[offset + sets + r].is_error()) continue;
+    for (const std::size_t w : batch.plan.runs[r]) {
+      const LeaseWrite& write = batch.writes[w];
+      releases.push_back({LeaseWrite::kRelease, write.lease, write.key, {}, std::nullopt});
+    }
+  }
+  if (releases.empty()) return;
+  Call again;
+  send_lease_writes(again, keys, batch.leases, releases, {}, false);
 }
 
 CacheCore::Impl::LeasePlan CacheCore::Impl::plan_lease_writes(const std::vector<LeaseWrite>& writes,
@@ -144,8 +173,9 @@ void CacheCore::Impl::queue_store_run(Pipeline& pipeline, const LeaseBatch& batc
 }
 
 std::vector<Reply> CacheCore::Impl::exec_reloading_scripts(Pipeline& pipeline,
-                                                           const LeaseBatch& batch) {
-  const std::size_t sets = batch.plan.sets.size();
+                                                           const LeaseBatch& batch,
+                                                           std::size_t offset) {
+  const std::size_t sets = offset + batch.plan.sets.size();
   std::vector<Reply> replies = pipeline.exec();
   replies.resize(sets + batch.plan.runs.size());
   // NOSCRIPT: the server lost the script (restart, SCRIPT FLUSH, failover) since it last ran.
@@ -168,14 +198,14 @@ std::vector<Reply> CacheCore::Impl::exec_reloading_scripts(Pipeline& pipeline,
 }
 
 void CacheCore::Impl::count_lease_replies(const LeaseBatch& batch,
-                                          const std::vector<Reply>& replies) {
+                                          const std::vector<Reply>& replies, std::size_t offset) {
   const auto count_written = [&](const LeaseWrite& write) {
     counters_.writes.add();
     counters_.bytes_written.add(write.entry.size());
   };
-  const std::size_t sets = batch.plan.sets.size();
-  for (std::size_t s = 0; s < sets; ++s) {
-    if (!replies[s].is_error()) count_written(batch.writes[batch.plan.sets[s]]);
+  const std::size_t sets = offset + batch.plan.sets.size();
+  for (std::size_t s = 0; s < batch.plan.sets.size(); ++s) {
+    if (!replies[offset + s].is_error()) count_written(batch.writes[batch.plan.sets[s]]);
   }
   for (std::size_t r = 0; r < batch.plan.runs.size(); ++r) {
     const Reply& reply = replies[sets + r];

@@ -53,8 +53,9 @@ std::optional<std::string> NearTier::read(const std::string& key, bool* from_mem
   return keep(fetch, replies[0], replies[1]);
 }
 
-std::vector<std::optional<std::string>> NearTier::read_many(const std::vector<std::string>& keys,
-                                                            std::vector<bool>& from_memory) {
+std::vector<std::optional<std::string>> NearTier::read_many(
+    const std::vector<std::string>& keys, std::vector<bool>& from_memory,
+    std::vector<std::pair<std::size_t, ReplyError>>& wrong_type) {
   std::vector<std::optional<std::string>> raws(keys.size());
   from_memory.assign(keys.size(), false);
   std::vector<std::size_t> fetched;
@@ -73,7 +74,12 @@ std::vector<std::optional<std::string>> NearTier::read_many(const std::vector<st
   if (fetched.empty()) return raws;
   std::vector<Reply> replies = pipeline.exec();
   for (std::size_t f = 0; f < fetched.size(); ++f) {
-    raws[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
+    try {
+      raws[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
+    } catch (const ReplyError& e) {
+      if (e.server_code() != "WRONGTYPE") throw;
+      wrong_type.emplace_back(fetched[f], e);  // a corrupt entry, for the caller to repair
+    }
   }
   return raws;
 }

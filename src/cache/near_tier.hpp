@@ -7,12 +7,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rediscache/cache/cache_options.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/near/invalidation.hpp"
 #include "rediscache/near/near_cache.hpp"
+#include "rediscache/util/errors.hpp"
 
 namespace rediscache::detail {
 
@@ -33,9 +35,12 @@ class NearTier {
   /// Client's errors.
   std::optional<std::string> read(const std::string& key, bool* from_memory);
   /// The same for a batch: the keys not held locally are read with GET + PTTL each, all in one
-  /// pipeline. `from_memory[i]` says which came from process memory.
-  std::vector<std::optional<std::string>> read_many(const std::vector<std::string>& keys,
-                                                    std::vector<bool>& from_memory);
+  /// pipeline. `from_memory[i]` says which came from process memory. A key holding another type
+  /// (its GET answered WRONGTYPE) reads as absent and is listed in `wrong_type` with the error,
+  /// so one such key does not fail the batch.
+  std::vector<std::optional<std::string>> read_many(
+      const std::vector<std::string>& keys, std::vector<bool>& from_memory,
+      std::vector<std::pair<std::size_t, ReplyError>>& wrong_type);
   /// After this instance wrote or deleted `key` in Redis: drops the local copy and, unless
   /// server-assisted tracking announces writes by itself, publishes the key for other instances
   /// (one round trip). Never throws: a failed announcement goes to CacheOptions::on_error.

@@ -25,6 +25,9 @@ InvalidationMessage decode_invalidation(std::string_view payload) noexcept {
     case 'p':
       return {InvalidationKind::kPrefix, payload.substr(1)};
     case '*':
+      // Exactly "*": a flush drops every instance's whole near cache, so nothing else that
+      // happens to start with '*' may ask for one.
+      if (payload.size() != 1) return {};
       return {InvalidationKind::kFlush, {}};
     default:
       return {};

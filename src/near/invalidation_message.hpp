@@ -19,8 +19,9 @@ struct InvalidationMessage {
 [[nodiscard]] std::string encode_key_invalidation(std::string_view key);
 [[nodiscard]] std::string encode_prefix_invalidation(std::string_view prefix);
 [[nodiscard]] std::string encode_flush_invalidation();
-/// kMalformed for an empty payload or an unknown first byte. An empty key or prefix is allowed
-/// ("k", "p"), as the publisher would send it.
+/// kMalformed for an empty payload, an unknown first byte, or '*' followed by anything. An empty
+/// key or prefix is allowed ("k", "p"), as the publisher would send it. Payloads come from anyone
+/// who can PUBLISH: any bytes of any length decode without copying and without throwing.
 [[nodiscard]] InvalidationMessage decode_invalidation(std::string_view payload) noexcept;
 
 }  // namespace rediscache::detail

@@ -2,12 +2,13 @@
 #include <string>
 
 #include "rediscache/net/connection_pool.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
 namespace {
 [[noreturn]] void invalid(const char* field, const char* rule) {
-  throw std::invalid_argument(std::string(field) + " " + rule);
+  detail::throw_invalid(field, rule);
 }
 }  // namespace
 
@@ -22,10 +23,10 @@ void ConnectionOptions::validate() const {
     if (port < 1 || port > 65535) invalid("ConnectionOptions::port", "must be in 1..65535");
   }
   if (db < 0) invalid("ConnectionOptions::db", "must not be negative");
-  if (connect_timeout.count() <= 0)
-    invalid("ConnectionOptions::connect_timeout", "must be positive");
-  if (command_timeout.count() <= 0)
-    invalid("ConnectionOptions::command_timeout", "must be positive");
+  // Bounded: deadlines are `now + timeout`, and blocking commands wait for their own timeout
+  // plus command_timeout (see util/validation.hpp for why a year).
+  detail::require_positive(connect_timeout, "ConnectionOptions::connect_timeout");
+  detail::require_positive(command_timeout, "ConnectionOptions::command_timeout");
   if (!user.empty() && password.empty()) {
     invalid("ConnectionOptions::user", "needs a password (AUTH user password)");
   }
@@ -55,19 +56,15 @@ void TlsOptions::validate() const {
 
 void PoolOptions::validate() const {
   if (size == 0) invalid("PoolOptions::size", "must be at least 1");
-  if (wait_timeout.count() < 0) invalid("PoolOptions::wait_timeout", "must not be negative");
-  if (max_lifetime && max_lifetime->count() <= 0) {
-    invalid("PoolOptions::max_lifetime", "must be positive when set");
+  detail::require_non_negative(wait_timeout, "PoolOptions::wait_timeout");
+  if (max_lifetime) detail::require_positive(*max_lifetime, "PoolOptions::max_lifetime");
+  if (max_idle_time) detail::require_positive(*max_idle_time, "PoolOptions::max_idle_time");
+  if (check_liveness_after_idle) {
+    detail::require_non_negative(*check_liveness_after_idle,
+                                 "PoolOptions::check_liveness_after_idle");
   }
-  if (max_idle_time && max_idle_time->count() <= 0) {
-    invalid("PoolOptions::max_idle_time", "must be positive when set");
-  }
-  if (check_liveness_after_idle && check_liveness_after_idle->count() < 0) {
-    invalid("PoolOptions::check_liveness_after_idle", "must not be negative when set");
-  }
-  if (ping_after_idle && ping_after_idle->count() < 0) {
-    invalid("PoolOptions::ping_after_idle", "must not be negative when set");
-  }
+  if (ping_after_idle)
+    detail::require_non_negative(*ping_after_idle, "PoolOptions::ping_after_idle");
 }
 
 }  // namespace rediscache

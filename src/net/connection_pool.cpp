@@ -7,6 +7,7 @@
 #include "net/pool_state.hpp"
 #include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -69,7 +70,7 @@ std::unique_ptr<Connection> PoolState::acquire() {
       wait_started = Clock::now();
       waits_.fetch_add(1, std::memory_order_relaxed);
     }
-    const auto deadline = *wait_started + pool_options.wait_timeout;
+    const auto deadline = detail::saturating_deadline(*wait_started, pool_options.wait_timeout);
     const bool ready = cv_.wait_until(
         lock, deadline, [this] { return !idle_.empty() || open_ < pool_options.size; });
     if (!ready) {

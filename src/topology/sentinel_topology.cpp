@@ -1,5 +1,6 @@
 #include "topology/sentinel_topology.hpp"
 
+#include <string>
 #include <utility>
 
 #include "net/tls.hpp"
@@ -14,7 +15,36 @@ using Clock = std::chrono::steady_clock;
 const TlsOptions& sentinel_tls_options(const SentinelOptions& options) {
   return options.sentinel_tls ? *options.sentinel_tls : options.connection.tls;
 }
+
+// A host a resolver may be given: a name or an IP address (IPv6 with a zone id included), never
+// bytes that would be cut at a NUL or read as something else.
+bool plausible_host(const std::string& host) noexcept {
+  constexpr std::size_t kMaxHost = 255;  // the longest DNS name
+  if (host.empty() || host.size() > kMaxHost) return false;
+  for (const char c : host) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f || c == '/') return false;
+  }
+  return true;
+}
 }  // namespace
+
+std::optional<ServerAddress> parse_master_address(const Reply& reply) {
+  if (!reply.is_array() || reply.elements.size() != 2) return std::nullopt;
+  const Reply& host = reply.elements[0];
+  const Reply& port = reply.elements[1];
+  if (!host.is_string() || !port.is_string() || !plausible_host(host.str)) return std::nullopt;
+  ServerAddress address;
+  std::string ignored;
+  if (!split_host_port(":" + port.str, ignored, address.port)) return std::nullopt;
+  address.host = host.str;
+  return address;
+}
+
+bool is_master_role(const Reply& reply) noexcept {
+  return reply.is_array() && !reply.elements.empty() && reply.elements[0].is_string() &&
+         reply.elements[0].str == "master";
+}
 
 SentinelTopology::SentinelTopology(SentinelOptions options)
     : options_(std::move(options)),
@@ -35,8 +65,7 @@ SentinelTopology::~SentinelTopology() {
   refresher_.reset();
 }
 
-bool SentinelTopology::ask_sentinel(const ServerAddress& sentinel, std::string& host,
-                                    int& port) const {
+std::optional<ServerAddress> SentinelTopology::ask_sentinel(const ServerAddress& sentinel) const {
   ConnectionOptions options;
   options.host = sentinel.host;
   options.port = sentinel.port;
@@ -46,13 +75,8 @@ bool SentinelTopology::ask_sentinel(const ServerAddress& sentinel, std::string& 
   options.command_timeout = options_.connection.command_timeout;
   options.tls = sentinel_tls_options(options_);
   Connection connection(options, sentinel_tls_);
-  const Reply reply =
-      connection.command({"SENTINEL", "get-master-addr-by-name", options_.master_name});
-  if (!reply.is_array() || reply.elements.size() != 2) return false;
-  std::string host_text = reply.elements[0].str;
-  if (host_text.empty() || !split_host_port(":" + reply.elements[1].str, host, port)) return false;
-  host = std::move(host_text);
-  return true;
+  return parse_master_address(
+      connection.command({"SENTINEL", "get-master-addr-by-name", options_.master_name}));
 }
 
 bool SentinelTopology::resolve(bool force) {
@@ -61,15 +85,13 @@ bool SentinelTopology::resolve(bool force) {
   if (!force && now - last_resolve_ < std::chrono::milliseconds(50)) return true;
   last_resolve_ = now;
   for (const ServerAddress& sentinel : options_.sentinels) {
-    std::string host;
-    int port = 0;
     try {
-      if (!ask_sentinel(sentinel, host, port)) continue;
+      const std::optional<ServerAddress> named = ask_sentinel(sentinel);
+      if (!named) continue;  // no master known, or a reply no sentinel would send
       // A sentinel can name the new master a moment before it has taken the role, or name an
       // old one it has not yet heard has failed: ROLE on the node itself decides.
-      ConnectionPool& candidate = pools_.get(host, port);
-      const Reply role = candidate.lease().command({"ROLE"});
-      if (!role.is_array() || role.elements.empty() || role.elements[0].str != "master") continue;
+      ConnectionPool& candidate = pools_.get(named->host, named->port);
+      if (!is_master_role(candidate.lease().command({"ROLE"}))) continue;
       ConnectionPool* previous = master_.exchange(&candidate, std::memory_order_acq_rel);
       if (previous != nullptr && previous != &candidate) previous->drain();
       return true;

@@ -13,6 +13,16 @@
 
 namespace rediscache::detail {
 
+/// The master's address from a `SENTINEL get-master-addr-by-name` reply: an array of exactly two
+/// bulk strings, a host (1..255 bytes, none of them a control character, space, '/' or NUL) and
+/// a decimal port in 1..65535. nullopt for any other shape (nil: the sentinel does not know the
+/// master). Pure: the reply is untrusted, and nothing in it can make this throw.
+[[nodiscard]] std::optional<ServerAddress> parse_master_address(const Reply& reply);
+
+/// True for a `ROLE` reply that says this node is a master: an array whose first element is
+/// the bulk string "master". False for every other shape. Pure; never throws.
+[[nodiscard]] bool is_master_role(const Reply& reply) noexcept;
+
 /// Thread-safe. A background thread asks the sentinels every `refresh_interval`; a command that
 /// cannot reach the master, or gets READONLY (it reached a demoted master), asks at once.
 class SentinelTopology final : public Topology {
@@ -36,7 +46,7 @@ class SentinelTopology final : public Topology {
   bool resolve(bool force);
 
  private:
-  bool ask_sentinel(const ServerAddress& sentinel, std::string& host, int& port) const;
+  std::optional<ServerAddress> ask_sentinel(const ServerAddress& sentinel) const;
 
   const SentinelOptions options_;
   // TLS towards the sentinels (sentinel_tls, else connection.tls); null for plain sentinels.

@@ -264,4 +264,90 @@ TEST(CacheAside, GetMany_RepeatedIdsOnHits_EveryPositionGetsTheWholeValue) {
   EXPECT_EQ(cache.stats().hits, 4U);  // the batch counts each distinct id once: 2 + 2
 }
 
+// A list planted where entries should be: with a near tier the batch reads with GET (WRONGTYPE),
+// without one with MGET (nil). Either way the entry is repaired: reloaded and stored, and the
+// next batch is a hit. The WRONGTYPE reply is a corrupt entry, not Redis being down.
+TEST(CacheAside, GetMany_WrongTypeUnderKey_CorruptEntryDeletedAndReloaded) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  for (const bool near : {false, true}) {
+    SCOPED_TRACE(near ? "near tier (GET + PTTL)" : "MGET");
+    CacheOptions options = base_options();
+    if (near) options.near_cache = rediscache::NearTierOptions{};
+    StringCache cache(make_client(ep), options);
+    const NamespaceCleanup cleanup{ep, options.name};
+    int loads = 0;
+    const StringCache::BatchLoader loader = [&](const std::vector<std::string>& ids) {
+      ++loads;
+      std::unordered_map<std::string, std::string> out;
+      for (const auto& id : ids) out.emplace(id, "db-" + id);
+      return out;
+    };
+    cache.set("warm", "w");  // fixes the namespace version
+    for (const char* id : {"l", "h"}) raw_key_command(ep, {"DEL", cache.key_for(id)});
+    raw_key_command(ep, {"RPUSH", cache.key_for("l"), "a", "list"});
+    raw_key_command(ep, {"HSET", cache.key_for("h"), "f", "v"});
+    const auto values = cache.get_many({"l", "h", "warm"}, loader);
+    EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"db-l", "db-h", "w"}));
+    EXPECT_EQ(loads, 1);
+    // MGET answers nil for another type: nothing to count there.
+    EXPECT_EQ(cache.stats().decode_errors, near ? 2u : 0u);
+    EXPECT_EQ(cache.stats().breaker_opens, 0u);
+    EXPECT_EQ(cache.stats().writes, 3u) << "the reloaded values were not stored";
+    for (const char* id : {"l", "h"}) {
+      EXPECT_EQ(raw_key_command(ep, {"TYPE", cache.key_for(id)}), "string") << id;
+    }
+    EXPECT_EQ(cache.get_many({"l", "h"}, loader),
+              (std::vector<std::optional<std::string>>{"db-l", "db-h"}));
+    EXPECT_EQ(loads, 1);  // now hits
+  }
+}
+
+// A corrupt entry is deleted and reloaded in the same batch: the deletion must not remove the
+// value the batch has just stored in its place.
+TEST(CacheAside, GetMany_CorruptEntry_ReloadedValueStaysStored) {
+  REDISCACHE_REQUIRE_REDIS(ep);
+  CacheOptions options = base_options();
+  StringCache cache(make_client(ep), options);
+  const NamespaceCleanup cleanup{ep, options.name};
+  int loads = 0;
+  const StringCache::BatchLoader loader = [&](const std::vector<std::string>& ids) {
+    ++loads;
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "db-" + id);
+    return out;
+  };
+  cache.set("warm", "w");
+  raw_key_command(ep, {"SET", cache.key_for("c"), "not an entry", "PX", "60000"});
+  EXPECT_EQ(cache.get_many({"c"}, loader), (std::vector<std::optional<std::string>>{"db-c"}));
+  EXPECT_EQ(loads, 1);
+  EXPECT_EQ(cache.stats().decode_errors, 1u);
+  EXPECT_EQ(raw_key_command(ep, {"EXISTS", cache.key_for("c")}), "1");
+  EXPECT_EQ(cache.get_many({"c"}, loader), (std::vector<std::optional<std::string>>{"db-c"}));
+  EXPECT_EQ(loads, 1);  // a hit
+}
+
+// The write-back under the leases fails (Redis is out of memory): the leases go back at once,
+// so readers of those ids do not sit out lock.max_wait polling for them.
+TEST(CacheAside, GetMany_StoreFails_LeasesGivenBackAtOnce) {
+  RedisServer server;  // private: the test makes it run out of memory
+  CacheOptions options = base_options();
+  StringCache cache(make_client(server.endpoint(), {}, 500ms), options);
+  cache.set("warm", "w");
+  const StringCache::BatchLoader loader = [&](const std::vector<std::string>& ids) {
+    // Holding the leases, Redis now refuses every write: the store script fails with OOM.
+    EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "1"}), "OK");
+    std::unordered_map<std::string, std::string> out;
+    for (const auto& id : ids) out.emplace(id, "db-" + id);
+    return out;
+  };
+  EXPECT_EQ(cache.get_many({"a", "b"}, loader),
+            (std::vector<std::optional<std::string>>{"db-a", "db-b"}));
+  for (const char* id : {"a", "b"}) {
+    EXPECT_EQ(server.command({"EXISTS", cache.key_for(id)}), "0") << id;  // not stored
+    EXPECT_EQ(server.command({"EXISTS", lock_key_of(cache, id)}), "0")
+        << id << ": the lease outlived the failed store: readers would wait lock.max_wait";
+  }
+  EXPECT_EQ(server.command({"CONFIG", "SET", "maxmemory", "0"}), "OK");
+}
+
 }  // namespace

@@ -5,7 +5,9 @@
 // passes validation then fails with an IoError, which counts as "accepted").
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -295,6 +297,67 @@ TEST(DurationBounds, HelperOptions_EveryDuration_BoundedAndNamed) {
     rediscache::GcraOptions o;
     o.period = d;
     o.validate();
+  });
+}
+
+TEST(DurationBounds, ConnectionAndPoolOptions_EveryDuration_BoundedAndNamed) {
+  using rediscache::ConnectionOptions;
+  using rediscache::PoolOptions;
+  sweep_ms("ConnectionOptions::connect_timeout", [](milliseconds d) {
+    ConnectionOptions o;
+    o.connect_timeout = d;
+    o.validate();
+  });
+  sweep_ms("ConnectionOptions::command_timeout", [](milliseconds d) {
+    ConnectionOptions o;
+    o.command_timeout = d;
+    o.validate();
+  });
+  sweep_ms("PoolOptions::wait_timeout", [](milliseconds d) {
+    PoolOptions o;
+    o.wait_timeout = d;
+    o.validate();
+  });
+  const std::pair<const char*, std::optional<milliseconds> PoolOptions::*> optional_fields[] = {
+      {"PoolOptions::max_lifetime", &PoolOptions::max_lifetime},
+      {"PoolOptions::max_idle_time", &PoolOptions::max_idle_time},
+      {"PoolOptions::check_liveness_after_idle", &PoolOptions::check_liveness_after_idle},
+      {"PoolOptions::ping_after_idle", &PoolOptions::ping_after_idle},
+  };
+  for (const auto& [name, member] : optional_fields) {
+    sweep_ms(name, [member = member](milliseconds d) {
+      PoolOptions o;
+      o.*member = d;
+      o.validate();
+    });
+  }
+  // The connection options inside the topology options are validated with them.
+  sweep_ms("ConnectionOptions::command_timeout", [](milliseconds d) {
+    rediscache::ClusterOptions o;
+    o.seeds = {{"127.0.0.1", 7000}};
+    o.connection.command_timeout = d;
+    o.validate();
+  });
+  sweep_ms("ConnectionOptions::connect_timeout", [](milliseconds d) {
+    rediscache::SentinelOptions o;
+    o.sentinels = {{"127.0.0.1", 26379}};
+    o.master_name = "m";
+    o.connection.connect_timeout = d;
+    o.validate();
+  });
+  // And by the client and pool constructors, before anything connects.
+  sweep_ms("PoolOptions::wait_timeout", [](milliseconds d) {
+    ConnectionOptions c;
+    c.port = 1;
+    PoolOptions p;
+    p.wait_timeout = d;
+    const Client client(c, p);
+  });
+  sweep_ms("ConnectionOptions::command_timeout", [](milliseconds d) {
+    ConnectionOptions c;
+    c.port = 1;
+    c.command_timeout = d;
+    const Client client(c);
   });
 }
 

@@ -1,6 +1,7 @@
 // ReplyReader: RESP2 bytes in, Reply out, with the limits untrusted bytes need. No server.
 #include "net/reply_reader.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -135,6 +136,62 @@ TEST(ReplyReader, GarbageTypeByte_IsProtocolErrorAndStaysFailed) {
   EXPECT_FALSE(reader.feed(more.data(), more.size()));
   EXPECT_EQ(reader.next(r), Result::kError);
   EXPECT_EQ(reader.error(), reason);
+}
+
+// Integers and lengths out of range. hiredis 0.14.1 as Debian ships it parses with a checked
+// string2ll (Debian's backport of the overflow fixes): ":99999999999999999999" is "Bad integer
+// value", not a wrapped number. These pin that down for every hiredis we build against, fed
+// whole and a byte at a time (the digits split across reads).
+Result parse_bytewise(ReplyReader& reader, const std::string& bytes, Reply& out) {
+  Result result = Result::kIncomplete;
+  for (std::size_t i = 0; i < bytes.size() && result == Result::kIncomplete; ++i) {
+    if (!reader.feed(&bytes[i], 1)) return Result::kError;
+    result = reader.next(out);
+  }
+  return result;
+}
+
+TEST(ReplyReader, IntegerOutOfRange_IsProtocolErrorNotWrapped) {
+  for (const char* bytes :
+       {":99999999999999999999\r\n", ":9223372036854775808\r\n", ":-9223372036854775809\r\n",
+        ":18446744073709551617\r\n", ":12a\r\n", ":\r\n", ":-\r\n", ":+5\r\n", ": 5\r\n", ":5 \r\n",
+        ":0x10\r\n", ":1e3\r\n"}) {
+    for (const bool bytewise : {false, true}) {
+      ReplyReader reader;
+      Reply r;
+      const Result result = bytewise ? parse_bytewise(reader, bytes, r) : parse(reader, bytes, r);
+      EXPECT_EQ(result, Result::kError)
+          << bytes << (bytewise ? " (byte-wise)" : "") << " read as " << r.integer;
+      if (result == Result::kError) {
+        EXPECT_FALSE(reader.error().empty());
+      }
+    }
+  }
+}
+
+TEST(ReplyReader, IntegerAtTheLimits_IsExact) {
+  ReplyReader reader;
+  Reply r;
+  ASSERT_EQ(parse(reader, ":9223372036854775807\r\n", r), Result::kReply);
+  EXPECT_EQ(r.integer, INT64_MAX);
+  ASSERT_EQ(parse(reader, ":-9223372036854775808\r\n", r), Result::kReply);
+  EXPECT_EQ(r.integer, INT64_MIN);
+  ASSERT_EQ(parse_bytewise(reader, ":-9223372036854775808\r\n", r), Result::kReply);
+  EXPECT_EQ(r.integer, INT64_MIN);
+}
+
+TEST(ReplyReader, LengthOutOfRange_IsProtocolErrorNotWrapped) {
+  for (const char* bytes :
+       {"*99999999999999999999\r\n", "*18446744073709551617\r\n", "*9223372036854775808\r\n",
+        "*abc\r\n", "*\r\n", "*-2\r\n", "$99999999999999999999\r\n", "$18446744073709551618\r\n",
+        "$abc\r\n", "$-2\r\n", "*1\r\n*99999999999999999999\r\n", "*2\r\n:1\r\n:1x\r\n"}) {
+    for (const bool bytewise : {false, true}) {
+      ReplyReader reader;
+      Reply r;
+      const Result result = bytewise ? parse_bytewise(reader, bytes, r) : parse(reader, bytes, r);
+      EXPECT_EQ(result, Result::kError) << bytes << (bytewise ? " (byte-wise)" : "");
+    }
+  }
 }
 
 }  // namespace
