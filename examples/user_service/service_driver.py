@@ -126,6 +126,31 @@ class Service:
             raise RuntimeError(f"/metrics answered {status}")
         return Metrics(text)
 
+    def settled_metrics(self, timeout_s=10.0):
+        """A scrape taken once the requests a load generator left in flight have finished.
+
+        wrk stops at its deadline with up to one request per connection still inside the
+        service: each has done its cache read and rate-limiter decision but not yet counted its
+        response, so an immediate scrape sees reads = answered + k. Scrapes until the request
+        counters (every route but /metrics, whose own scrape moves it) hold still between two
+        scrapes 50 ms apart, for at most timeout_s; then returns the last one."""
+        def busy(m):
+            return (m.where("user_service_http_requests_total",
+                            lambda l: l.get("route") != "/metrics"),
+                    m.where("rediscache_cache_hits_total", lambda l: True),
+                    m.where("rediscache_cache_misses_total", lambda l: True),
+                    m.where("rediscache_rate_limiter_allowed_total", lambda l: True),
+                    m.where("rediscache_rate_limiter_denied_total", lambda l: True))
+        deadline = time.monotonic() + timeout_s
+        last = self.metrics()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            current = self.metrics()
+            if busy(current) == busy(last):
+                return current
+            last = current
+        return last
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Sends sig and returns the exit status."""
         if self.proc.poll() is None:

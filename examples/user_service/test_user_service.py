@@ -219,7 +219,7 @@ def load_checks(svc, lua):
     print("wrk -d3s on GET /users/{id}:")
     before = svc.metrics()
     wrk = sd.run_wrk(svc.url, lua, 3)
-    after = svc.metrics()
+    after = svc.settled_metrics()
     print("    " + wrk["command"])
     print(f"    {wrk['requests']} requests, {wrk['rps']:.0f}/s, p50 {wrk['p50_ms']:.2f} ms, "
           f"p99 {wrk['p99_ms']:.2f} ms", flush=True)
@@ -442,7 +442,7 @@ def fault(args, pg, redis_bin, workdir):
         redis.start()
         print(f"redis-server restarted after {time.monotonic() - killed_at:.1f} s", flush=True)
         wrk = sd.finish_wrk(running, 60)
-        after = svc.metrics()
+        after = svc.settled_metrics()
         print("    " + wrk["command"])
         print(f"wrk across the outage: {wrk['requests']} requests, {wrk['rps']:.0f}/s, "
               f"p50 {wrk['p50_ms']:.2f} ms, p99 {wrk['p99_ms']:.2f} ms", flush=True)
@@ -473,7 +473,7 @@ def fault(args, pg, redis_bin, workdir):
         for attempt in range(10):
             b = svc.metrics()
             run = sd.run_wrk(svc.url, args.lua, 2)
-            a = svc.metrics()
+            a = svc.settled_metrics()
             figures = sd.read_figures(b, a, run)
             rate = figures["hit_rate"] or 0.0
             print(f"after the restart, run {attempt + 1}: {run['rps']:.0f} requests/s, "
