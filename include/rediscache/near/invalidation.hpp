@@ -16,6 +16,7 @@
 
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/near/detail/invalidation_counters.hpp"
 #include "rediscache/near/near_cache.hpp"
 #include "rediscache/net/args.hpp"
 #include "rediscache/net/connection_pool.hpp"
@@ -88,14 +89,12 @@ struct InvalidationStats {
   long long tracking_id = 0;    ///< CLIENT ID of the tracking connection; 0 when none.
   /// Masters listened to while connected (each master of a cluster; else 1); 0 when down.
   std::size_t nodes = 0;
-  std::uint64_t connects = 0;           ///< Successful (re)connects.
-  std::uint64_t connect_failures = 0;   ///< Connect attempts that failed.
-  std::uint64_t connection_losses = 0;  ///< Times a live connection was lost (cache flushed).
-  std::uint64_t messages = 0;           ///< Invalidation messages received.
-  std::uint64_t keys_invalidated = 0;   ///< Keys named by those messages.
-  std::uint64_t flushes = 0;            ///< Flush-everything messages (FLUSHDB, or published).
-  std::uint64_t malformed = 0;          ///< Messages on the channel that were not understood.
-  std::uint64_t errors = 0;             ///< Errors reported to on_error.
+  // One std::uint64_t per entry of REDISCACHE_INVALIDATION_COUNTERS
+  // (near/detail/invalidation_counters.hpp), which says what each counts: connects,
+  // connect_failures, connection_losses, messages, keys_invalidated, flushes, malformed, errors.
+#define REDISCACHE_INVALIDATION_STATS_FIELD(field, help) std::uint64_t field = 0;
+  REDISCACHE_INVALIDATION_COUNTERS(REDISCACHE_INVALIDATION_STATS_FIELD)
+#undef REDISCACHE_INVALIDATION_STATS_FIELD
 };
 
 /// Keeps a NearCache coherent with Redis. Owns one background thread and, while connected, a
