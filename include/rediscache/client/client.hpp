@@ -104,10 +104,10 @@ class REDISCACHE_EXPORT Client {
   /// scan cover every master. Throws std::invalid_argument for invalid options, IoError when no
   /// seed answers. The copies share the topology and its background refresh thread.
   static Client cluster(ClusterOptions options);
-  /// A client of the master that Redis Sentinel names (see rediscache/topology/sentinel.hpp): resolved at
-  /// once, verified with ROLE, re-resolved in the background and after connection failures or
-  /// READONLY replies, so a failover needs nothing from the caller. Throws std::invalid_argument
-  /// for invalid options, IoError when no sentinel names a reachable master.
+  /// A client of the master that Redis Sentinel names (see rediscache/topology/sentinel.hpp):
+  /// resolved at once, verified with ROLE, re-resolved in the background and after connection
+  /// failures or READONLY replies, so a failover needs nothing from the caller. Throws
+  /// std::invalid_argument for invalid options, IoError when no sentinel names a reachable master.
   static Client sentinel(SentinelOptions options);
 
   /// The pool (for a cluster: a master's pool; for sentinel: the current master's).
