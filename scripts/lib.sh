@@ -144,39 +144,56 @@ for s in socks:
     s.close()' "$1"
 }
 
+# rc_on_free_port <what> <log> <start>: runs `<start> <port>` on a fresh free port, up to three
+# times (another process may take the port between rc_free_port and the bind); after the third
+# failure prints the tail of <log> and dies. <start> returns 0 once the server is up.
+rc_on_free_port() {
+  local what="$1" log="$2" start="$3" attempt port
+  for attempt in 1 2 3; do
+    port="$(rc_free_port)"
+    if "$start" "$port"; then
+      return 0
+    fi
+    rc_log "$what did not start on port $port (attempt $attempt)"
+  done
+  tail -n 20 "$log" >&2 || true
+  rc_die "could not start $what"
+}
+
 # Starts the shared redis-server and exports REDISCACHE_TEST_REDIS_HOST/PORT/SERVER.
 rc_start_redis() {
   rc_tmpdir
-  local server port dir attempt pid i
+  local server dir
   server="$(command -v redis-server)" || rc_die "redis-server not found"
   dir="$RC_TMP/redis"
   mkdir -p "$dir"
-  for attempt in 1 2 3; do
-    port="$(rc_free_port)"
-    rm -f "$dir/redis.pid"
-    "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-      --enable-debug-command local || true
-    for ((i = 0; i < 50; i++)); do
-      # The PID check makes sure the server that answers is ours, not one that took the port.
-      pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
-      if [[ -n $pid ]] && redis-cli -p "$port" info server 2>/dev/null | grep -q "^process_id:$pid"; then
-        RC_REDIS_PID="$pid"
-        export REDISCACHE_TEST_REDIS_HOST=127.0.0.1
-        export REDISCACHE_TEST_REDIS_PORT="$port"
-        export REDISCACHE_TEST_REDIS_SERVER="$server"
-        rc_log "redis-server $(redis-cli -p "$port" info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p') on 127.0.0.1:$port (pid $pid)"
-        return 0
-      fi
-      sleep 0.1
-    done
-    if [[ -n $pid ]]; then
-      kill -KILL "$pid" 2>/dev/null || true
+  rc_on_free_port redis-server "$dir/redis.log" rc_try_redis
+}
+
+# rc_try_redis <port>: one attempt of rc_start_redis (its `server` and `dir`); 0 once it answers.
+rc_try_redis() {
+  local port="$1" pid="" i
+  rm -f "$dir/redis.pid"
+  "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+    --enable-debug-command local || true
+  for ((i = 0; i < 50; i++)); do
+    # The PID check makes sure the server that answers is ours, not one that took the port.
+    pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
+    if [[ -n $pid ]] && redis-cli -p "$port" info server 2>/dev/null | grep -q "^process_id:$pid"; then
+      RC_REDIS_PID="$pid"
+      export REDISCACHE_TEST_REDIS_HOST=127.0.0.1
+      export REDISCACHE_TEST_REDIS_PORT="$port"
+      export REDISCACHE_TEST_REDIS_SERVER="$server"
+      rc_log "redis-server $(redis-cli -p "$port" info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p') on 127.0.0.1:$port (pid $pid)"
+      return 0
     fi
-    rc_log "redis-server did not answer on port $port (attempt $attempt)"
+    sleep 0.1
   done
-  tail -n 20 "$dir/redis.log" >&2 || true
-  rc_die "could not start redis-server"
+  if [[ -n $pid ]]; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  return 1
 }
 
 # rc_spawn_redis <dir> <redis-server args...>: starts a daemonized redis-server (or sentinel)
@@ -551,7 +568,7 @@ rc_as_postgres() {
 # Starts the shared PostgreSQL with a database rediscache_test and exports REDISCACHE_TEST_PG.
 rc_start_postgres() {
   rc_tmpdir
-  local dir="$RC_TMP/pg" port attempt
+  local dir="$RC_TMP/pg"
   RC_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
   [[ -x $RC_PG_BIN/initdb ]] || rc_die "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin"
   if ((EUID == 0)); then
@@ -565,23 +582,21 @@ rc_start_postgres() {
       cat "$dir/initdb.log" >&2
       rc_die "initdb failed"
     }
-  for attempt in 1 2 3; do
-    port="$(rc_free_port)"
-    # fsync=off and friends: a throw-away test database, durability does not matter.
-    if rc_as_postgres "$RC_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-      start >/dev/null; then
-      RC_PG_DATA="$dir/data"
-      "$RC_PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qX \
-        -c 'CREATE DATABASE rediscache_test' >/dev/null
-      export REDISCACHE_TEST_PG="host=127.0.0.1 port=$port dbname=rediscache_test user=postgres"
-      rc_log "PostgreSQL $("$RC_PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-      return 0
-    fi
-    rc_log "PostgreSQL did not start on port $port (attempt $attempt)"
-  done
-  tail -n 20 "$dir/server.log" >&2 || true
-  rc_die "could not start PostgreSQL"
+  rc_on_free_port PostgreSQL "$dir/server.log" rc_try_postgres
+}
+
+# rc_try_postgres <port>: one attempt of rc_start_postgres (its `dir`); 0 once it serves.
+rc_try_postgres() {
+  local port="$1"
+  # fsync=off and friends: a throw-away test database, durability does not matter.
+  rc_as_postgres "$RC_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || return 1
+  RC_PG_DATA="$dir/data"
+  "$RC_PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qX \
+    -c 'CREATE DATABASE rediscache_test' >/dev/null
+  export REDISCACHE_TEST_PG="host=127.0.0.1 port=$port dbname=rediscache_test user=postgres"
+  rc_log "PostgreSQL $("$RC_PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
 # Sets RC_TSAN_PREFIX to the command prefix under which ThreadSanitizer programs run here.

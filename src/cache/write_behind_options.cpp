@@ -40,10 +40,8 @@ void WriteBehindOptions::validate() const {
   require_positive(max_delay, "WriteBehindOptions::max_delay");
   require_positive(poll_interval, "WriteBehindOptions::poll_interval");
   require(max_attempts >= 1, "WriteBehindOptions::max_attempts", "must be at least 1");
-  require_positive(initial_backoff, "WriteBehindOptions::initial_backoff");
-  require_positive(max_backoff, "WriteBehindOptions::max_backoff");
-  require(max_backoff >= initial_backoff, "WriteBehindOptions::max_backoff",
-          "must be at least initial_backoff");
+  detail::require_backoff(initial_backoff, max_backoff, "WriteBehindOptions::initial_backoff",
+                          "WriteBehindOptions::max_backoff");
   require_positive(flusher_lease, "WriteBehindOptions::flusher_lease");
   require_positive(claim_min_idle, "WriteBehindOptions::claim_min_idle");
   detail::require_non_negative(drain_timeout, "WriteBehindOptions::drain_timeout");

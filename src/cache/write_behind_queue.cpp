@@ -1,5 +1,7 @@
 // The write-behind engine: a Redis Stream with one consumer group, one leased flusher per queue,
-// batch coalescing, retries with backoff, a dead-letter stream, and takeover after a crash.
+// batch coalescing, retries with backoff, a dead-letter stream, and takeover after a crash. This
+// file holds the queue's API and the flusher's loop; the lease and adoption are in
+// write_behind_lease.cpp, batches, retries and dead letters in write_behind_batch.cpp.
 #include "rediscache/cache/detail/write_behind_queue.hpp"
 
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <utility>
 
 #include "cache/write_behind_entries.hpp"
+#include "cache/write_behind_flusher.hpp"
 #include "cache/write_behind_options.hpp"
 #include "cache/write_behind_scripts.hpp"
 #include "client/client_core.hpp"
@@ -25,6 +28,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/backoff.hpp"
+#include "util/counter_list.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -35,13 +39,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr char kGroup[] = "flushers";
 // How long the "latest entry of an id" marker lives. It only has to outlive the race between
 // concurrent write()s of one id and the flush of a remove; a missing marker means "no newer
 // write known", which is the safe reading for both uses.
 constexpr milliseconds kMarkerTtl = std::chrono::minutes(10);
-
-std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
 
 bool is_nogroup(const ReplyError& e) {
   return e.server_code() == "NOGROUP" ||
@@ -58,362 +59,83 @@ std::string make_consumer_name() {
 
 namespace detail {
 
-struct WriteBehindQueue::State {
-  State(Client c, const std::string& name, BatchWriter w, const WriteBehindOptions& o)
-      : client(std::move(c)),
-        writer(std::move(w)),
-        options(o),
-        stream("{" + name + "}:wb:stream"),
-        dead("{" + name + "}:wb:dead"),
-        lease("{" + name + "}:wb:lease"),
-        marker_prefix("{" + name + "}:wb:last:"),
-        consumer(make_consumer_name()),
-        token(random_token()) {}
+std::string wb::ms_text(milliseconds d) { return std::to_string(d.count()); }
 
-  Client client;
-  BatchWriter writer;
-  WriteBehindOptions options;
-  std::string stream;
-  std::string dead;
-  std::string lease;
-  std::string marker_prefix;
-  std::string consumer;
-  std::string token;
+WriteBehindQueue::State::State(Client c, const std::string& name, BatchWriter w,
+                               const WriteBehindOptions& o)
+    : client(std::move(c)),
+      writer(std::move(w)),
+      options(o),
+      stream("{" + name + "}:wb:stream"),
+      dead("{" + name + "}:wb:dead"),
+      lease("{" + name + "}:wb:lease"),
+      marker_prefix("{" + name + "}:wb:last:"),
+      consumer(make_consumer_name()),
+      token(random_token()) {}
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;           // guarded by mu
-  std::uint64_t wake_seq = 0;  // guarded by mu; bumped by flush() and stop
-  std::thread flusher;
-
-  std::atomic<bool> leader{false};
-  Counter enqueued, batches, written, coalesced, retries, writer_failures, dead_letters, claimed,
-      replayed, redis_errors, cache_errors;
-
-  // --- Flusher-thread state (only the flusher touches these) ---
-  bool adopted = false;
-  std::string retry_head;  // first entry id of the batch being retried
-  std::size_t attempt = 0;
-  Clock::time_point drain_deadline{};
-
-  void report(std::string_view context, const std::exception& e) noexcept {
-    report_error(options.on_error, context, e);
+void WriteBehindQueue::State::ensure_group() {
+  try {
+    client.command({"XGROUP", "CREATE", stream, kGroup, "0", "MKSTREAM"});
+  } catch (const ReplyError& e) {
+    if (e.server_code() != "BUSYGROUP") throw;
   }
+  client.pexpire(stream, options.queue_ttl);
+}
 
-  void ensure_group() {
-    try {
-      client.command({"XGROUP", "CREATE", stream, kGroup, "0", "MKSTREAM"});
-    } catch (const ReplyError& e) {
-      if (e.server_code() != "BUSYGROUP") throw;
-    }
-    client.pexpire(stream, options.queue_ttl);
-  }
-
-  bool stopping() {
-    const std::lock_guard<std::mutex> lock(mu);
-    return stop;
-  }
-
-  // Sleeps up to `d`, or less when stopped or woken by flush(). While draining, never past the
-  // drain deadline.
-  void pause(milliseconds d) {
-    std::unique_lock<std::mutex> lock(mu);
-    const std::uint64_t seq = wake_seq;
-    auto until = detail::saturating_deadline(Clock::now(), d);
-    if (stop) until = std::min(until, drain_deadline);
-    cv.wait_until(lock, until, [&] { return wake_seq != seq; });
-  }
-
-  // Like pause, but a flush() request does not cut it short (backoff between retries).
-  void backoff(milliseconds d) {
-    std::unique_lock<std::mutex> lock(mu);
-    const bool was_stopping = stop;
-    auto until = detail::saturating_deadline(Clock::now(), d);
-    if (stop) until = std::min(until, drain_deadline);
-    cv.wait_until(lock, until, [&] { return stop != was_stopping; });
-  }
-
-  bool past_drain_deadline() {
-    const std::lock_guard<std::mutex> lock(mu);
-    return stop && Clock::now() >= drain_deadline;
-  }
-
-  long long acquire() {
-    return client.eval(wb::scripts().acquire, {lease}, {token, ms_text(options.flusher_lease)})
-        .integer;
-  }
-
-  // Claims what stopped flushers left pending. True once no other consumer holds entries (they
-  // are older than anything not yet delivered, so they must be written first).
-  bool adopt() {
-    std::string cursor = "0-0";
-    do {
-      const Reply r =
-          client.command({"XAUTOCLAIM", stream, kGroup, consumer, ms_text(options.claim_min_idle),
-                          cursor, "COUNT", "1000", "JUSTID"});
-      if (!r.is_array() || r.elements.size() < 2) break;
-      cursor = r.elements[0].str;
-      claimed.add(r.elements[1].elements.size());
-    } while (cursor != "0-0");
-    const Reply summary = client.command({"XPENDING", stream, kGroup});
-    if (summary.is_array() && summary.elements.size() >= 4 && summary.elements[3].is_array()) {
-      for (const Reply& row : summary.elements[3].elements) {
-        if (row.is_array() && !row.elements.empty() && row.elements[0].str != consumer) {
-          return false;
-        }
-      }
-    }
-    forget_idle_consumers();
-    return true;
-  }
-
-  void forget_idle_consumers() {
-    const Reply list = client.command({"XINFO", "CONSUMERS", stream, kGroup});
-    for (const Reply& row : list.elements) {
-      std::string name;
-      long long pending = -1;
-      long long idle = 0;
-      for (std::size_t i = 0; i + 1 < row.elements.size(); i += 2) {
-        const std::string& field = row.elements[i].str;
-        if (field == "name") name = row.elements[i + 1].str;
-        if (field == "pending") pending = row.elements[i + 1].integer;
-        if (field == "idle") idle = row.elements[i + 1].integer;
-      }
-      if (!name.empty() && name != consumer && pending == 0 &&
-          idle > options.claim_min_idle.count()) {
-        client.eval(wb::scripts().delete_consumer, {stream}, {kGroup, name});
-      }
-    }
-  }
-
-  // nullopt: the lease is lost.
-  std::optional<std::pair<bool, std::vector<Entry>>> read(std::size_t count,
-                                                          const std::string& pending_after) {
-    const Reply r =
-        client.eval(wb::scripts().read, {stream, lease},
-                    {kGroup, consumer, token, std::to_string(count), ms_text(options.flusher_lease),
-                     pending_after, ms_text(options.queue_ttl)});
-    if (!r.is_array() || r.elements.size() < 2) return std::nullopt;
-    return std::make_pair(r.elements[0].integer == 1, parse_entries(r.elements[1]));
-  }
-
-  // The next batch: this consumer's pending entries (a retry) alone, else new entries gathered
-  // for up to max_delay or until max_batch. Empty when there is nothing or the lease is lost.
-  std::vector<Entry> collect() {
-    auto first = read(options.max_batch, "0");
-    if (!first) {
-      leader = false;
-      return {};
-    }
-    std::vector<Entry> entries = std::move(first->second);
-    if (first->first) return entries;
-    if (entries.empty()) {
-      if (!stopping()) pause(options.poll_interval);
-      return entries;
-    }
-    const auto deadline = detail::saturating_deadline(Clock::now(), options.max_delay);
-    std::uint64_t seq = 0;
+void WriteBehindQueue::State::run() noexcept {
+  while (true) {
+    bool stopping_now = false;
     {
       const std::lock_guard<std::mutex> lock(mu);
-      seq = wake_seq;
-    }
-    while (entries.size() < options.max_batch) {
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        if (stop || wake_seq != seq) break;
-        const auto now = Clock::now();
-        if (now >= deadline) break;
-        cv.wait_until(lock,
-                      std::min(deadline, detail::saturating_deadline(now, options.poll_interval)),
-                      [&] { return stop || wake_seq != seq; });
-      }
-      auto more = read(options.max_batch - entries.size(), entries.back().stream_id);
-      if (!more) {
-        leader = false;  // they stay pending here; the next holder of the lease claims them
-        return {};
-      }
-      for (Entry& e : more->second) entries.push_back(std::move(e));
-    }
-    return entries;
-  }
-
-  void ack(const std::vector<std::string>& ids) {
-    for (std::size_t start = 0; start < ids.size(); start += 1000) {
-      std::vector<std::string> args{kGroup};
-      const std::size_t end = std::min(ids.size(), start + 1000);
-      args.insert(args.end(), ids.begin() + static_cast<std::ptrdiff_t>(start),
-                  ids.begin() + static_cast<std::ptrdiff_t>(end));
-      client.eval(wb::scripts().ack, {stream}, args);
-    }
-  }
-
-  void dead_letter(const Entry& e, std::string_view error, std::size_t attempts) {
-    const char* kind = !e.valid ? "?" : (e.op.kind == WriteKind::kRemove ? "r" : "u");
-    client.eval(wb::scripts().dead_letter, {stream, dead},
-                {kGroup, e.stream_id, kind, e.op.id, e.op.payload, std::string(error),
-                 std::to_string(attempts), ms_text(options.queue_ttl)});
-    dead_letters.add();
-  }
-
-  milliseconds backoff_for(std::size_t failures) const {
-    return std::chrono::duration_cast<milliseconds>(Backoff::step_for(
-        options.initial_backoff, options.max_backoff, failures == 0 ? 0 : failures - 1));
-  }
-
-  static std::vector<std::string> ids_of(const std::vector<const Entry*>& entries) {
-    std::vector<std::string> ids;
-    ids.reserve(entries.size());
-    for (const Entry* e : entries) ids.push_back(e->stream_id);
-    return ids;
-  }
-
-  // Writes one batch. Entries left unacknowledged stay pending here and come back first.
-  void process(const std::vector<Entry>& entries) {
-    std::vector<std::string> done;  // deleted entries: nothing to write
-    for (const Entry& e : entries) {
-      if (e.deleted) {
-        done.push_back(e.stream_id);
-      } else if (!e.valid) {
-        dead_letter(e, "malformed queue entry (missing k, id or v)", 0);
-      }
-    }
-    Batch batch = coalesce(entries);
-    if (batch.ops.empty()) {
-      if (!done.empty()) ack(done);
-      return;
-    }
-    if (entries.front().stream_id != retry_head) {
-      retry_head = entries.front().stream_id;
-      attempt = 0;
+      stopping_now = stop;
+      if (stop && Clock::now() >= drain_deadline) break;
     }
     try {
-      writer(batch.ops);
-    } catch (const UndecodableEntry& e) {
-      // That entry alone is bad: park it; the rest is re-read (and re-coalesced) at once.
-      dead_letter(*batch.covers.at(e.index()).back(), e.what(), 1);
-      return;
-    } catch (const std::exception& e) {
-      failed(batch, e);
-      return;
-    } catch (...) {
-      const std::runtime_error unknown("batch writer threw a non-standard exception");
-      failed(batch, unknown);
-      return;
-    }
-    for (const auto& cover : batch.covers) {
-      for (const Entry* e : cover) done.push_back(e->stream_id);
-    }
-    ack(done);
-    batches.add();
-    written.add(batch.ops.size());
-    std::size_t valid = 0;
-    for (const auto& cover : batch.covers) valid += cover.size();
-    coalesced.add(valid - batch.ops.size());
-    retry_head.clear();
-    attempt = 0;
-  }
-
-  void failed(const Batch& batch, const std::exception& e) {
-    writer_failures.add();
-    report("write-behind batch writer", e);
-    ++attempt;
-    if (attempt < options.max_attempts) {
-      retries.add();
-      backoff(backoff_for(attempt));
-      return;
-    }
-    // Out of attempts: one call per operation, so a single bad record cannot hold back or
-    // dead-letter the others.
-    for (std::size_t i = 0; i < batch.ops.size(); ++i) {
-      if (past_drain_deadline()) return;  // the rest stays pending for the next flusher
-      const std::vector<const Entry*>& cover = batch.covers[i];
-      try {
-        writer({batch.ops[i]});
-        batches.add();
-        written.add();
-        coalesced.add(cover.size() - 1);
-        ack(ids_of(cover));
-      } catch (const UndecodableEntry& u) {
-        dead_letter(*cover.back(), u.what(), attempt + 1);
-        ack(ids_of({cover.begin(), cover.end() - 1}));
-      } catch (const std::exception& single) {
-        writer_failures.add();
-        report("write-behind batch writer", single);
-        dead_letter(*cover.back(), single.what(), attempt + 1);
-        // Older writes of the id are superseded by the parked one: replaying it restores the
-        // intended final state.
-        ack(ids_of({cover.begin(), cover.end() - 1}));
-      } catch (...) {
-        writer_failures.add();
-        dead_letter(*cover.back(), "batch writer threw a non-standard exception", attempt + 1);
-        ack(ids_of({cover.begin(), cover.end() - 1}));
-      }
-    }
-    retry_head.clear();
-    attempt = 0;
-  }
-
-  void run() noexcept {
-    while (true) {
-      bool stopping_now = false;
-      {
-        const std::lock_guard<std::mutex> lock(mu);
-        stopping_now = stop;
-        if (stop && Clock::now() >= drain_deadline) break;
-      }
-      try {
-        if (!leader) {
-          if (acquire() == 0) {
-            if (stopping_now) break;
-            pause(std::min(options.flusher_lease / 4, milliseconds(500)));
-            continue;
-          }
-          leader = true;
-          adopted = false;
-        }
-        if (!adopted) {
-          if (acquire() == 0) {
-            leader = false;
-            continue;
-          }
-          adopted = adopt();
-          if (!adopted) {
-            if (stopping_now) break;
-            pause(std::min(options.claim_min_idle / 4, milliseconds(200)));
-            continue;
-          }
-        }
-        const std::vector<Entry> entries = collect();
-        if (entries.empty()) {
-          if (stopping_now) break;  // else read once more: entries may have come before stop
+      if (!leader) {
+        if (acquire() == 0) {
+          if (stopping_now) break;
+          pause(std::min(options.flusher_lease / 4, milliseconds(500)));
           continue;
         }
-        process(entries);
-      } catch (const ReplyError& e) {
-        redis_errors.add();
-        report("write-behind flusher", e);
-        if (is_nogroup(e)) {
-          try {
-            ensure_group();  // the stream expired or was deleted; entries added since are kept
-          } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): retried next loop
-          }
-        }
-        pause(options.initial_backoff);
-      } catch (const std::exception& e) {
-        redis_errors.add();
-        report("write-behind flusher", e);
-        pause(options.initial_backoff);
+        leader = true;
+        adopted = false;
       }
-    }
-    try {
-      if (leader) client.eval(wb::scripts().release, {lease}, {token});
-      leader = false;
-      client.eval(wb::scripts().delete_consumer, {stream}, {kGroup, consumer});
+      if (!adopted) {
+        if (acquire() == 0) {
+          leader = false;
+          continue;
+        }
+        adopted = adopt();
+        if (!adopted) {
+          if (stopping_now) break;
+          pause(std::min(options.claim_min_idle / 4, milliseconds(200)));
+          continue;
+        }
+      }
+      const std::vector<Entry> entries = collect();
+      if (entries.empty()) {
+        if (stopping_now) break;  // else read once more: entries may have come before stop
+        continue;
+      }
+      process(entries);
+    } catch (const ReplyError& e) {
+      redis_errors.add();
+      report("write-behind flusher", e);
+      if (is_nogroup(e)) {
+        try {
+          ensure_group();  // the stream expired or was deleted; entries added since are kept
+        } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): retried next loop
+        }
+      }
+      pause(options.initial_backoff);
     } catch (const std::exception& e) {
-      report("write-behind flusher shutdown", e);
+      redis_errors.add();
+      report("write-behind flusher", e);
+      pause(options.initial_backoff);
     }
   }
-};
+  release();
+}
 
 WriteBehindQueue::WriteBehindQueue(Client client, const std::string& queue_name, BatchWriter writer,
                                    const WriteBehindOptions& options) {
@@ -605,24 +327,8 @@ std::vector<DeadLetter> WriteBehindQueue::dead_letters(std::size_t max_entries) 
   State& s = *state_;
   const Reply r = s.client.command(
       {"XRANGE", s.dead, "-", "+", "COUNT", std::to_string(std::max<std::size_t>(max_entries, 1))});
-  std::vector<DeadLetter> out;
-  if (max_entries == 0 || !r.is_array()) return out;
-  for (const Reply& item : r.elements) {
-    if (!item.is_array() || item.elements.size() < 2) continue;
-    DeadLetter d;
-    d.entry_id = item.elements[0].str;
-    const Reply& f = item.elements[1];
-    for (std::size_t i = 0; i + 1 < f.elements.size(); i += 2) {
-      const std::string& name = f.elements[i].str;
-      const std::string& value = f.elements[i + 1].str;
-      if (name == "k") d.kind = value == "r" ? WriteKind::kRemove : WriteKind::kUpsert;
-      if (name == "id") d.id = value;
-      if (name == "error") d.error = value;
-      if (name == "attempts") d.attempts = std::strtoull(value.c_str(), nullptr, 10);
-    }
-    out.push_back(std::move(d));
-  }
-  return out;
+  if (max_entries == 0) return {};
+  return wb::parse_dead_letters(r);
 }
 
 WriteBehindStats WriteBehindQueue::stats() {
@@ -643,17 +349,9 @@ WriteBehindStats WriteBehindQueue::stats() {
     const long long oldest = id_millis(r[1].elements[0].elements.at(0).str);
     st.oldest_pending_age = milliseconds(std::max(0LL, now_ms - oldest));
   }
-  st.enqueued = s.enqueued.value();
-  st.batches = s.batches.value();
-  st.written = s.written.value();
-  st.coalesced = s.coalesced.value();
-  st.retries = s.retries.value();
-  st.writer_failures = s.writer_failures.value();
-  st.dead_letters = s.dead_letters.value();
-  st.claimed = s.claimed.value();
-  st.replayed = s.replayed.value();
-  st.redis_errors = s.redis_errors.value();
-  st.cache_errors = s.cache_errors.value();
+  const State& from = s;
+  WriteBehindStats& to = st;
+  REDISCACHE_WRITE_BEHIND_COUNTERS(REDISCACHE_COPY_COUNTER)
   st.flusher_active = s.leader.load();
   return st;
 }

@@ -12,6 +12,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/backoff.hpp"
+#include "util/counter_list.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -33,10 +34,8 @@ return 0
 void WriteThroughOptions::validate() const {
   detail::require_positive(lock_ttl, "WriteThroughOptions::lock_ttl");
   detail::require_positive(lock_wait, "WriteThroughOptions::lock_wait");
-  detail::require_positive(initial_backoff, "WriteThroughOptions::initial_backoff");
-  detail::require_positive(max_backoff, "WriteThroughOptions::max_backoff");
-  detail::require(max_backoff >= initial_backoff, "WriteThroughOptions::max_backoff",
-                  "must be at least initial_backoff");
+  detail::require_backoff(initial_backoff, max_backoff, "WriteThroughOptions::initial_backoff",
+                          "WriteThroughOptions::max_backoff");
 }
 
 namespace detail {
@@ -48,8 +47,7 @@ struct WriteThroughCore::State {
   Client client;
   std::string prefix;  // "<ns>:wlock:"
   WriteThroughOptions options;
-  Counter writes, removes, writer_failures, cached, invalidated, cache_failures, lock_lost,
-      lock_busy, lock_unavailable;
+  REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_DECLARE_COUNTER)
 };
 
 WriteThroughCore::WriteThroughCore(Client client, std::string cache_name,
@@ -115,33 +113,12 @@ void WriteThroughCore::unlock(std::string_view id, const std::string& token) noe
 void WriteThroughCore::count(Event event) noexcept {
   State& s = *state_;
   switch (event) {
-    case Event::kWrite:
-      s.writes.add();
-      break;
-    case Event::kRemove:
-      s.removes.add();
-      break;
-    case Event::kWriterFailure:
-      s.writer_failures.add();
-      break;
-    case Event::kCached:
-      s.cached.add();
-      break;
-    case Event::kInvalidated:
-      s.invalidated.add();
-      break;
-    case Event::kCacheFailure:
-      s.cache_failures.add();
-      break;
-    case Event::kLockLost:
-      s.lock_lost.add();
-      break;
-    case Event::kLockBusy:
-      s.lock_busy.add();
-      break;
-    case Event::kLockUnavailable:
-      s.lock_unavailable.add();
-      break;
+#define REDISCACHE_WRITE_THROUGH_COUNT(field, event, metric, help) \
+  case Event::event:                                               \
+    s.field.add();                                                 \
+    break;
+    REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_WRITE_THROUGH_COUNT)
+#undef REDISCACHE_WRITE_THROUGH_COUNT
   }
 }
 
@@ -150,18 +127,10 @@ void WriteThroughCore::report(std::string_view context, const std::exception& er
 }
 
 WriteThroughStats WriteThroughCore::stats() const {
-  const State& s = *state_;
-  WriteThroughStats st;
-  st.writes = s.writes.value();
-  st.removes = s.removes.value();
-  st.writer_failures = s.writer_failures.value();
-  st.cached = s.cached.value();
-  st.invalidated = s.invalidated.value();
-  st.cache_failures = s.cache_failures.value();
-  st.lock_lost = s.lock_lost.value();
-  st.lock_busy = s.lock_busy.value();
-  st.lock_unavailable = s.lock_unavailable.value();
-  return st;
+  const State& from = *state_;
+  WriteThroughStats to;
+  REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_COPY_COUNTER)
+  return to;
 }
 
 }  // namespace detail

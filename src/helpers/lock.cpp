@@ -12,6 +12,7 @@
 #include "rediscache/util/errors.hpp"
 #include "util/background_loop.hpp"
 #include "util/backoff.hpp"
+#include "util/counter_list.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -21,9 +22,7 @@ void LockOptions::validate() const {
   detail::require(key_prefix.find_first_of("{}") == std::string::npos, "LockOptions::key_prefix",
                   "must not contain '{' or '}'");
   detail::require_positive(ttl, "LockOptions::ttl");
-  detail::require_positive(retry_min, "LockOptions::retry_min");
-  detail::require_positive(retry_max, "LockOptions::retry_max");
-  detail::require(retry_max >= retry_min, "LockOptions::retry_max", "must be at least retry_min");
+  detail::require_backoff(retry_min, retry_max, "LockOptions::retry_min", "LockOptions::retry_max");
   if (watchdog_interval) {
     detail::require(*watchdog_interval >= std::chrono::milliseconds(1) && *watchdog_interval < ttl,
                     "LockOptions::watchdog_interval", "must be in [1 ms, ttl)");
@@ -75,16 +74,8 @@ class LockCore {
   std::string key;
   std::string fence_key;
 
-  Counter acquisitions;
-  Counter failed_attempts;
-  Counter timeouts;
+  REDISCACHE_LOCK_COUNTERS(REDISCACHE_DECLARE_COUNTER)
   LatencyHistogram wait;
-  Counter releases;
-  Counter releases_not_held;
-  Counter extensions;
-  Counter extensions_not_held;
-  Counter lost;
-  Counter errors;
 };
 
 /// A guard's state, on the heap so that the watchdog thread can keep a stable pointer to it
@@ -278,18 +269,11 @@ const std::string& DistributedLock::fence_key() const noexcept { return core_->f
 const LockOptions& DistributedLock::options() const noexcept { return core_->options; }
 
 LockStats DistributedLock::stats() const {
-  LockStats stats;
-  stats.acquisitions = core_->acquisitions.value();
-  stats.failed_attempts = core_->failed_attempts.value();
-  stats.timeouts = core_->timeouts.value();
-  stats.wait = core_->wait.summary();
-  stats.releases = core_->releases.value();
-  stats.releases_not_held = core_->releases_not_held.value();
-  stats.extensions = core_->extensions.value();
-  stats.extensions_not_held = core_->extensions_not_held.value();
-  stats.lost = core_->lost.value();
-  stats.errors = core_->errors.value();
-  return stats;
+  const detail::LockCore& from = *core_;
+  LockStats to;
+  REDISCACHE_LOCK_COUNTERS(REDISCACHE_COPY_COUNTER)
+  to.wait = from.wait.summary();
+  return to;
 }
 
 }  // namespace rediscache

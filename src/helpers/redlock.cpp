@@ -9,6 +9,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/backoff.hpp"
+#include "util/counter_list.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -21,10 +22,8 @@ void RedlockOptions::validate() const {
   detail::require(clock_drift_factor >= 0.0 && clock_drift_factor < 1.0,
                   "RedlockOptions::clock_drift_factor", "must be in [0, 1)");
   detail::require_non_negative(clock_drift_min, "RedlockOptions::clock_drift_min");
-  detail::require_positive(retry_min, "RedlockOptions::retry_min");
-  detail::require_positive(retry_max, "RedlockOptions::retry_max");
-  detail::require(retry_max >= retry_min, "RedlockOptions::retry_max",
-                  "must be at least retry_min");
+  detail::require_backoff(retry_min, retry_max, "RedlockOptions::retry_min",
+                          "RedlockOptions::retry_max");
 }
 
 namespace detail {
@@ -85,10 +84,7 @@ class RedlockCore {
   std::vector<Client> servers;
   RedlockOptions options;
   std::size_t quorum;
-  Counter acquisitions;
-  Counter failed_rounds;
-  Counter server_errors;
-  Counter releases;
+  REDISCACHE_REDLOCK_COUNTERS(REDISCACHE_DECLARE_COUNTER)
 };
 
 }  // namespace detail
@@ -201,12 +197,10 @@ std::size_t Redlock::quorum() const noexcept { return core_->quorum; }
 const RedlockOptions& Redlock::options() const noexcept { return core_->options; }
 
 RedlockStats Redlock::stats() const {
-  RedlockStats stats;
-  stats.acquisitions = core_->acquisitions.value();
-  stats.failed_rounds = core_->failed_rounds.value();
-  stats.server_errors = core_->server_errors.value();
-  stats.releases = core_->releases.value();
-  return stats;
+  const detail::RedlockCore& from = *core_;
+  RedlockStats to;
+  REDISCACHE_REDLOCK_COUNTERS(REDISCACHE_COPY_COUNTER)
+  return to;
 }
 
 }  // namespace rediscache

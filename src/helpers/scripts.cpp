@@ -38,16 +38,21 @@ return 0
 // numbers in exponent form and would lose digits. A script that reads TIME and then writes is
 // fine on Redis >= 5 with effects replication, the only mode of Redis 7.
 
-// Sorted set of one entry per counted unit, scored by its time. Members are a per-request
-// unique id (never the timestamp, which two requests can share) plus the unit's index.
-const Script& sliding_log_script() {
-  static const Script kScript(R"lua(
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+// The head of every rate-limit script: ARGV[3] is the cost, `now` the server's time (us), ms()
+// rounds microseconds up to milliseconds. ARGV[1] and ARGV[2] are each algorithm's own.
+constexpr const char* kRateHead = R"lua(
 local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local function ms(us) if us <= 0 then return 0 end return math.ceil(us / 1000) end
+)lua";
+
+// Sorted set of one entry per counted unit, scored by its time. Members are a per-request
+// unique id (never the timestamp, which two requests can share) plus the unit's index.
+const Script& sliding_log_script() {
+  static const Script kScript(std::string(kRateHead) + R"lua(
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
 local key = KEYS[1]
 redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', now - window))
 local count = redis.call('ZCARD', key)
@@ -78,13 +83,9 @@ return {0, limit - count, retry, ms(tonumber(newest[2]) + window - now)}
 // Windows start at the key's first request rather than at multiples of the window, so a burst
 // from a fresh key is never split across a boundary it did not cause.
 const Script& sliding_counter_script() {
-  static const Script kScript(R"lua(
+  static const Script kScript(std::string(kRateHead) + R"lua(
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local function ms(us) if us <= 0 then return 0 end return math.ceil(us / 1000) end
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 's', 'c', 'p')
 local s = tonumber(h[1])
@@ -126,13 +127,9 @@ return {0, math.max(0, math.floor(limit - used)), math.max(1, ms(retry)), ms(res
 // GCRA: one number per key, the theoretical arrival time (TAT) in microseconds. A request of
 // `cost` units passes when now >= TAT + cost*T - burst*T, T being the emission interval.
 const Script& gcra_script() {
-  static const Script kScript(R"lua(
+  static const Script kScript(std::string(kRateHead) + R"lua(
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local function ms(us) if us <= 0 then return 0 end return math.ceil(us / 1000) end
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if tat == nil or tat < now then tat = now end
 local tolerance = interval * burst

@@ -19,6 +19,7 @@
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
 #include "util/backoff.hpp"
+#include "util/counter_list.hpp"
 #include "util/random.hpp"
 #include "util/validation.hpp"
 
@@ -41,10 +42,8 @@ ConnectionOptions named(ConnectionOptions options, std::string_view role) {
 
 void InvalidationOptions::validate() const {
   detail::require_non_empty(channel, "InvalidationOptions::channel");
-  detail::require_positive(initial_backoff, "InvalidationOptions::initial_backoff");
-  detail::require_positive(max_backoff, "InvalidationOptions::max_backoff");
-  detail::require(max_backoff >= initial_backoff, "InvalidationOptions::max_backoff",
-                  "must be at least initial_backoff");
+  detail::require_backoff(initial_backoff, max_backoff, "InvalidationOptions::initial_backoff",
+                          "InvalidationOptions::max_backoff");
   detail::require_positive(health_check_interval, "InvalidationOptions::health_check_interval");
   for (const std::string& prefix : prefixes) {
     detail::require(!prefix.empty(), "InvalidationOptions::prefixes",
@@ -88,8 +87,7 @@ struct InvalidationListener::State {
   std::atomic<long long> subscriber_id{0};
   std::atomic<long long> tracking_id{0};
   std::atomic<std::size_t> node_count{0};
-  Counter connects, connect_failures, connection_losses, messages, keys_invalidated, flushes,
-      malformed, errors;
+  REDISCACHE_INVALIDATION_COUNTERS(REDISCACHE_DECLARE_COUNTER)
 
   // Owned by the listener thread only. nodes[0] also carries the library's own channel: a
   // PUBLISH on any cluster node reaches the subscribers of every node, so one is enough.
@@ -319,22 +317,11 @@ struct InvalidationListener::State {
   }
 };
 
-namespace {
-ConnectionOptions validated(ConnectionOptions options) {
-  options.validate();
-  return options;
-}
-InvalidationOptions validated(InvalidationOptions options) {
-  options.validate();
-  return options;
-}
-}  // namespace
-
 InvalidationListener::InvalidationListener(ConnectionOptions connection,
                                            std::shared_ptr<NearCache> cache,
                                            InvalidationOptions options)
     : InvalidationListener(
-          [node = validated(std::move(connection))] {
+          [node = detail::validated(std::move(connection))] {
             return std::vector<ConnectionOptions>{node};
           },
           std::move(cache), std::move(options)) {}
@@ -349,7 +336,7 @@ InvalidationListener::InvalidationListener(
     InvalidationOptions options) {
   if (!cache) throw std::invalid_argument("InvalidationListener cache must not be null");
   state_ = std::make_unique<State>(std::move(node_source), std::move(cache),
-                                   validated(std::move(options)));
+                                   detail::validated(std::move(options)));
   state_->cache->set_enabled(false);
   state_->cache->clear();
   thread_ = std::thread([state = state_.get()] { state->run(); });
@@ -388,14 +375,9 @@ InvalidationStats InvalidationListener::stats() const {
   s.nodes = state_->connected.load(std::memory_order_acquire)
                 ? state_->node_count.load(std::memory_order_relaxed)
                 : 0;
-  s.connects = state_->connects.value();
-  s.connect_failures = state_->connect_failures.value();
-  s.connection_losses = state_->connection_losses.value();
-  s.messages = state_->messages.value();
-  s.keys_invalidated = state_->keys_invalidated.value();
-  s.flushes = state_->flushes.value();
-  s.malformed = state_->malformed.value();
-  s.errors = state_->errors.value();
+  const State& from = *state_;
+  InvalidationStats& to = s;
+  REDISCACHE_INVALIDATION_COUNTERS(REDISCACHE_COPY_COUNTER)
   return s;
 }
 

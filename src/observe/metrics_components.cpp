@@ -54,23 +54,10 @@ void write_metrics(MetricsWriter& out, const CacheStats& s, const MetricLabels& 
 
 void write_metrics(MetricsWriter& out, const WriteThroughStats& s, const MetricLabels& labels) {
   Figures f(out, labels);
-  f.counter("rediscache_write_through_writes_total", "write() calls whose writer succeeded",
-            s.writes);
-  f.counter("rediscache_write_through_removes_total", "remove() calls whose remover succeeded",
-            s.removes);
-  f.counter("rediscache_write_through_writer_failures_total", "Writer or remover calls that threw",
-            s.writer_failures);
-  f.counter("rediscache_write_through_cached_total", "Writes whose value was cached", s.cached);
-  f.counter("rediscache_write_through_invalidated_total", "Writes that invalidated the entry",
-            s.invalidated);
-  f.counter("rediscache_write_through_cache_failures_total", "Writes whose cache update failed",
-            s.cache_failures);
-  f.counter("rediscache_write_through_lock_lost_total", "Writes that outlived the lock TTL",
-            s.lock_lost);
-  f.counter("rediscache_write_through_lock_busy_total", "Writes refused after waiting for the lock",
-            s.lock_busy);
-  f.counter("rediscache_write_through_lock_unavailable_total",
-            "Writes done without the lock because Redis failed", s.lock_unavailable);
+#define REDISCACHE_WRITE_THROUGH_METRIC(field, event, metric, help) \
+  f.counter(metric, help, s.field);
+  REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_WRITE_THROUGH_METRIC)
+#undef REDISCACHE_WRITE_THROUGH_METRIC
 }
 
 void write_metrics(MetricsWriter& out, const WriteBehindStats& s, const MetricLabels& labels) {
@@ -83,54 +70,25 @@ void write_metrics(MetricsWriter& out, const WriteBehindStats& s, const MetricLa
           static_cast<double>(s.dead_letter_depth));
   f.gauge("rediscache_write_behind_flusher_active",
           "1 when this instance's flusher holds the lease", s.flusher_active ? 1 : 0);
-  f.counter("rediscache_write_behind_enqueued_total", "write() and remove() calls queued",
-            s.enqueued);
-  f.counter("rediscache_write_behind_batches_total", "Successful batch writer calls", s.batches);
-  f.counter("rediscache_write_behind_written_total", "Operations written by the writer", s.written);
-  f.counter("rediscache_write_behind_coalesced_total",
-            "Entries superseded by a later write of the same id", s.coalesced);
-  f.counter("rediscache_write_behind_retries_total", "Failed batch writer calls retried",
-            s.retries);
-  f.counter("rediscache_write_behind_writer_failures_total", "Batch writer calls that threw",
-            s.writer_failures);
-  f.counter("rediscache_write_behind_dead_letters_total", "Entries moved to the dead-letter stream",
-            s.dead_letters);
-  f.counter("rediscache_write_behind_claimed_total", "Entries claimed from a stopped flusher",
-            s.claimed);
-  f.counter("rediscache_write_behind_replayed_total", "Dead letters put back into the queue",
-            s.replayed);
-  f.counter("rediscache_write_behind_redis_errors_total", "Redis failures of the flusher",
-            s.redis_errors);
-  f.counter("rediscache_write_behind_cache_errors_total", "Cache updates that failed",
-            s.cache_errors);
+#define REDISCACHE_WRITE_BEHIND_METRIC(field, metric, help) f.counter(metric, help, s.field);
+  REDISCACHE_WRITE_BEHIND_COUNTERS(REDISCACHE_WRITE_BEHIND_METRIC)
+#undef REDISCACHE_WRITE_BEHIND_METRIC
 }
 
 void write_metrics(MetricsWriter& out, const LockStats& s, const MetricLabels& labels) {
   Figures f(out, labels);
-  f.counter("rediscache_lock_acquisitions_total", "Successful acquisitions", s.acquisitions);
-  f.counter("rediscache_lock_failed_attempts_total", "Attempts that found the lock held",
-            s.failed_attempts);
-  f.counter("rediscache_lock_timeouts_total", "lock() calls that gave up", s.timeouts);
+#define REDISCACHE_LOCK_METRIC(field, metric, help) f.counter(metric, help, s.field);
+  REDISCACHE_LOCK_COUNTERS(REDISCACHE_LOCK_METRIC)
+#undef REDISCACHE_LOCK_METRIC
   f.summary("rediscache_lock_wait_seconds", "Time lock() spent before succeeding or giving up",
             s.wait);
-  f.counter("rediscache_lock_releases_total", "Releases of a lock we held", s.releases);
-  f.counter("rediscache_lock_releases_not_held_total",
-            "Releases that found the lock expired or taken", s.releases_not_held);
-  f.counter("rediscache_lock_extensions_total", "Extensions of a lock we held", s.extensions);
-  f.counter("rediscache_lock_extensions_not_held_total", "Extensions refused: not our lock",
-            s.extensions_not_held);
-  f.counter("rediscache_lock_lost_total", "Locks the watchdog found gone", s.lost);
-  f.counter("rediscache_lock_errors_total", "I/O errors swallowed by destructors and the watchdog",
-            s.errors);
 }
 
 void write_metrics(MetricsWriter& out, const RedlockStats& s, const MetricLabels& labels) {
   Figures f(out, labels);
-  f.counter("rediscache_redlock_acquisitions_total", "Rounds that reached a quorum in time",
-            s.acquisitions);
-  f.counter("rediscache_redlock_failed_rounds_total", "Rounds without a quorum", s.failed_rounds);
-  f.counter("rediscache_redlock_server_errors_total", "Per-server errors", s.server_errors);
-  f.counter("rediscache_redlock_releases_total", "Releases on all servers", s.releases);
+#define REDISCACHE_REDLOCK_METRIC(field, metric, help) f.counter(metric, help, s.field);
+  REDISCACHE_REDLOCK_COUNTERS(REDISCACHE_REDLOCK_METRIC)
+#undef REDISCACHE_REDLOCK_METRIC
 }
 
 void write_metrics(MetricsWriter& out, const RateLimiterStats& s, const MetricLabels& labels) {

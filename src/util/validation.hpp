@@ -32,6 +32,10 @@ inline void require(bool ok, std::string_view field, std::string_view rule) {
 /// Throws unless `value` is not empty.
 void require_non_empty(std::string_view value, std::string_view field);
 
+/// The field of a qualified name, as a sibling's message names it: "lock.initial_backoff" from
+/// "CacheOptions::lock.initial_backoff".
+std::string field_name(std::string_view qualified);
+
 /// "1 ms", "250 ms", "365 days": how bounds read in messages.
 std::string describe(std::chrono::milliseconds value);
 
@@ -71,6 +75,23 @@ void require_range(T value, T min, T max, std::string_view field) {
 template <class T>
 void require_at_least(T value, T min, std::string_view field) {
   if (!(value >= min)) throw_invalid(field, "must be at least " + std::to_string(min));
+}
+
+/// The bounds of a backoff: both in [1 ms, kMaxDuration] and `max >= min`. Throws naming the
+/// field at fault ("WriteThroughOptions::max_backoff must be at least initial_backoff").
+template <class Rep, class Period>
+void require_backoff(std::chrono::duration<Rep, Period> min, std::chrono::duration<Rep, Period> max,
+                     std::string_view min_field, std::string_view max_field) {
+  require_positive(min, min_field);
+  require_positive(max, max_field);
+  if (max < min) throw_invalid(max_field, "must be at least " + field_name(min_field));
+}
+
+/// An options type, validated: lets a constructor validate an argument in its initializer list.
+template <class Options>
+Options validated(Options options) {
+  options.validate();
+  return options;
 }
 
 /// `now + d`, clamped to the time point's range instead of overflowing: a deadline a caller

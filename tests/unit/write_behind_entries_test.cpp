@@ -7,22 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "reply_builders.hpp"
+
 namespace rediscache::detail {
 namespace {
 
-Reply str(const std::string& s) {
-  Reply r;
-  r.type = ReplyType::kString;
-  r.str = s;
-  return r;
-}
-
-Reply array(std::vector<Reply> elements) {
-  Reply r;
-  r.type = ReplyType::kArray;
-  r.elements = std::move(elements);
-  return r;
-}
+using test::array;
+using test::str;
 
 // [stream id, [field, value, ...]]
 Reply entry(const std::string& id, const std::vector<std::string>& fields) {

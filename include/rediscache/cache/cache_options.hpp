@@ -12,8 +12,8 @@
 
 #include "rediscache/cache/detail/cache_counters.hpp"
 #include "rediscache/export.hpp"
-#include "rediscache/near/invalidation.hpp"
 #include "rediscache/near/near_cache.hpp"
+#include "rediscache/near/near_tier_options.hpp"
 #include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/stats.hpp"
 

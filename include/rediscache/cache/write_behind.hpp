@@ -15,6 +15,7 @@
 
 #include "rediscache/cache/cache_aside.hpp"
 #include "rediscache/cache/codec.hpp"
+#include "rediscache/cache/detail/write_behind_counters.hpp"
 #include "rediscache/cache/detail/write_behind_queue.hpp"
 #include "rediscache/export.hpp"
 #include "rediscache/util/error_handler.hpp"
@@ -92,19 +93,14 @@ struct WriteBehindStats {
   std::chrono::milliseconds oldest_pending_age{0};  ///< Age of the oldest queued entry, by the
                                                     ///< Redis clock; 0 when the queue is empty.
   std::uint64_t dead_letter_depth = 0;              ///< Entries in the dead-letter stream.
-  // This instance only:
-  std::uint64_t enqueued = 0;         ///< write() and remove() calls queued.
-  std::uint64_t batches = 0;          ///< Successful batch writer calls (splits count each call).
-  std::uint64_t written = 0;          ///< Operations written by successful writer calls.
-  std::uint64_t coalesced = 0;        ///< Entries superseded by a later write of the same id.
-  std::uint64_t retries = 0;          ///< Failed batch writer calls that were retried.
-  std::uint64_t writer_failures = 0;  ///< Batch writer calls that threw.
-  std::uint64_t dead_letters = 0;     ///< Entries this instance moved to the dead-letter stream.
-  std::uint64_t claimed = 0;          ///< Entries claimed from a flusher that stopped.
-  std::uint64_t replayed = 0;         ///< Dead letters put back into the queue.
-  std::uint64_t redis_errors = 0;     ///< Redis failures of the flusher (it retries).
-  std::uint64_t cache_errors = 0;     ///< Cache updates of write()/remove() that failed.
-  bool flusher_active = false;        ///< This instance's flusher holds the lease now.
+  // This instance only: one std::uint64_t per entry of REDISCACHE_WRITE_BEHIND_COUNTERS
+  // (cache/detail/write_behind_counters.hpp), which says what each counts: enqueued, batches,
+  // written, coalesced, retries, writer_failures, dead_letters, claimed, replayed, redis_errors,
+  // cache_errors.
+#define REDISCACHE_WRITE_BEHIND_STATS_FIELD(field, metric, help) std::uint64_t field = 0;
+  REDISCACHE_WRITE_BEHIND_COUNTERS(REDISCACHE_WRITE_BEHIND_STATS_FIELD)
+#undef REDISCACHE_WRITE_BEHIND_STATS_FIELD
+  bool flusher_active = false;  ///< This instance's flusher holds the lease now.
 };
 
 /// An entry of the dead-letter stream.

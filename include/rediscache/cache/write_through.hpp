@@ -14,6 +14,7 @@
 #include "rediscache/cache/cache_aside.hpp"
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/cache/detail/write_through_core.hpp"
+#include "rediscache/cache/detail/write_through_counters.hpp"
 #include "rediscache/export.hpp"
 #include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/errors.hpp"
@@ -57,15 +58,12 @@ enum class WriteOutcome {
 
 /// Counters of a WriteThrough (this instance).
 struct WriteThroughStats {
-  std::uint64_t writes = 0;           ///< write() calls whose writer succeeded.
-  std::uint64_t removes = 0;          ///< remove() calls whose remover succeeded.
-  std::uint64_t writer_failures = 0;  ///< Writer or remover calls that threw.
-  std::uint64_t cached = 0;           ///< Outcomes kCached.
-  std::uint64_t invalidated = 0;      ///< Outcomes kInvalidated (and invalidations after failures).
-  std::uint64_t cache_failures = 0;   ///< Outcomes kCacheFailed.
-  std::uint64_t lock_lost = 0;        ///< Writes that outlived lock_ttl (cache invalidated).
-  std::uint64_t lock_busy = 0;        ///< Writes refused after waiting lock_wait.
-  std::uint64_t lock_unavailable = 0;  ///< Writes done without the lock because Redis failed.
+  // One std::uint64_t per entry of REDISCACHE_WRITE_THROUGH_COUNTERS
+  // (cache/detail/write_through_counters.hpp), which says what each counts: writes, removes,
+  // writer_failures, cached, invalidated, cache_failures, lock_lost, lock_busy, lock_unavailable.
+#define REDISCACHE_WRITE_THROUGH_STATS_FIELD(field, event, metric, help) std::uint64_t field = 0;
+  REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_WRITE_THROUGH_STATS_FIELD)
+#undef REDISCACHE_WRITE_THROUGH_STATS_FIELD
 };
 
 /// Write-through over a CacheAside: the database first, then the cache.

@@ -95,7 +95,7 @@ class REDISCACHE_EXPORT Client {
   /// Uses an existing pool, shared with other clients and helpers.
   explicit Client(std::shared_ptr<ConnectionPool> pool);
 
-  /// A client of a Redis Cluster (see rediscache/cluster.hpp): loads the slot map from the
+  /// A client of a Redis Cluster (see rediscache/topology/cluster.hpp): loads the slot map from the
   /// seeds, keeps one pool per node and routes each command by its key's slot, following
   /// MOVED/ASK and retrying TRYAGAIN/CLUSTERDOWN within the options' bounds. mget, mset, del,
   /// unlink, exists and pipelines split their keys by node and reassemble results in order (one
@@ -104,10 +104,10 @@ class REDISCACHE_EXPORT Client {
   /// scan cover every master. Throws std::invalid_argument for invalid options, IoError when no
   /// seed answers. The copies share the topology and its background refresh thread.
   static Client cluster(ClusterOptions options);
-  /// A client of the master that Redis Sentinel names (see rediscache/sentinel.hpp): resolved at
-  /// once, verified with ROLE, re-resolved in the background and after connection failures or
-  /// READONLY replies, so a failover needs nothing from the caller. Throws std::invalid_argument
-  /// for invalid options, IoError when no sentinel names a reachable master.
+  /// A client of the master that Redis Sentinel names (see rediscache/topology/sentinel.hpp):
+  /// resolved at once, verified with ROLE, re-resolved in the background and after connection
+  /// failures or READONLY replies, so a failover needs nothing from the caller. Throws
+  /// std::invalid_argument for invalid options, IoError when no sentinel names a reachable master.
   static Client sentinel(SentinelOptions options);
 
   /// The pool (for a cluster: a master's pool; for sentinel: the current master's).

@@ -12,6 +12,7 @@
 
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/helpers/detail/lock_counters.hpp"
 #include "rediscache/util/error_handler.hpp"
 #include "rediscache/util/stats.hpp"
 
@@ -54,16 +55,13 @@ struct LockOptions {
 
 /// Counters of one DistributedLock (all guards made from it), read as one snapshot.
 struct LockStats {
-  std::uint64_t acquisitions = 0;         ///< Successful acquisitions.
-  std::uint64_t failed_attempts = 0;      ///< Attempts that found the lock held (contention).
-  std::uint64_t timeouts = 0;             ///< `lock()` calls that gave up after their wait timeout.
-  LatencySummary wait;                    ///< Time `lock()` spent before succeeding or giving up.
-  std::uint64_t releases = 0;             ///< Releases that deleted our own lock.
-  std::uint64_t releases_not_held = 0;    ///< Releases that found the lock expired or taken.
-  std::uint64_t extensions = 0;           ///< Extensions (user or watchdog) of a lock we held.
-  std::uint64_t extensions_not_held = 0;  ///< Extensions refused: the lock was not ours.
-  std::uint64_t lost = 0;                 ///< Locks the watchdog found gone while the guard lived.
-  std::uint64_t errors = 0;               ///< I/O errors swallowed by destructors and the watchdog.
+  // One std::uint64_t per entry of REDISCACHE_LOCK_COUNTERS (helpers/detail/lock_counters.hpp),
+  // which says what each counts: acquisitions, failed_attempts, timeouts, releases,
+  // releases_not_held, extensions, extensions_not_held, lost, errors.
+#define REDISCACHE_LOCK_STATS_FIELD(field, metric, help) std::uint64_t field = 0;
+  REDISCACHE_LOCK_COUNTERS(REDISCACHE_LOCK_STATS_FIELD)
+#undef REDISCACHE_LOCK_STATS_FIELD
+  LatencySummary wait;  ///< Time `lock()` spent before succeeding or giving up.
 };
 
 /// Proof of holding a DistributedLock: move-only, releases the lock when destroyed (if still

@@ -12,6 +12,7 @@
 
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
+#include "rediscache/helpers/detail/lock_counters.hpp"
 
 namespace rediscache {
 
@@ -41,10 +42,11 @@ struct RedlockOptions {
 
 /// Counters of one Redlock, read as one snapshot.
 struct RedlockStats {
-  std::uint64_t acquisitions = 0;   ///< Rounds that reached a quorum in time.
-  std::uint64_t failed_rounds = 0;  ///< Rounds without a quorum (or without validity left).
-  std::uint64_t server_errors = 0;  ///< Per-server I/O or reply errors (counted as "no").
-  std::uint64_t releases = 0;       ///< Guards released, or rounds rolled back, on all servers.
+  // One std::uint64_t per entry of REDISCACHE_REDLOCK_COUNTERS (helpers/detail/lock_counters.hpp),
+  // which says what each counts: acquisitions, failed_rounds, server_errors, releases.
+#define REDISCACHE_REDLOCK_STATS_FIELD(field, metric, help) std::uint64_t field = 0;
+  REDISCACHE_REDLOCK_COUNTERS(REDISCACHE_REDLOCK_STATS_FIELD)
+#undef REDISCACHE_REDLOCK_STATS_FIELD
 };
 
 class Redlock;

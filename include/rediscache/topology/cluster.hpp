@@ -10,16 +10,9 @@
 
 #include "rediscache/export.hpp"
 #include "rediscache/net/connection_pool.hpp"
+#include "rediscache/topology/server_address.hpp"
 
 namespace rediscache {
-
-/// A TCP address of a server (a cluster seed node, a sentinel).
-struct ServerAddress {
-  /// Host name or IP address; must not be empty.
-  std::string host = "127.0.0.1";
-  /// TCP port, 1..65535.
-  int port = 6379;
-};
 
 /// How a cluster client finds and talks to the cluster. Validated by `Client::cluster`; invalid
 /// values throw `std::invalid_argument` naming the field.

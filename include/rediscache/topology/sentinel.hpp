@@ -9,7 +9,7 @@
 
 #include "rediscache/export.hpp"
 #include "rediscache/net/connection_pool.hpp"
-#include "rediscache/topology/cluster.hpp"
+#include "rediscache/topology/server_address.hpp"
 
 namespace rediscache {
 

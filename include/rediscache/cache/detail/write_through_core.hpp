@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "rediscache/cache/detail/write_through_counters.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
 
@@ -26,17 +27,13 @@ class REDISCACHE_EXPORT WriteThroughCore {
     kBusy,         ///< Another write held it for all of lock_wait.
     kUnavailable,  ///< Redis failed; the write goes on without the lock.
   };
-  /// Which counter an event goes to.
+  /// Which counter an event goes to: one enumerator per entry of
+  /// REDISCACHE_WRITE_THROUGH_COUNTERS (kWrite, kRemove, kWriterFailure, kCached, kInvalidated,
+  /// kCacheFailure, kLockLost, kLockBusy, kLockUnavailable).
   enum class Event {
-    kWrite,
-    kRemove,
-    kWriterFailure,
-    kCached,
-    kInvalidated,
-    kCacheFailure,
-    kLockLost,
-    kLockBusy,
-    kLockUnavailable
+#define REDISCACHE_WRITE_THROUGH_EVENT(field, event, metric, help) event,
+    REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_WRITE_THROUGH_EVENT)
+#undef REDISCACHE_WRITE_THROUGH_EVENT
   };
 
   /// Validates `options` (std::invalid_argument naming the field). Does not contact Redis.
