@@ -44,6 +44,7 @@ bool RefreshExecutor::submit_until(std::function<void()> task,
 }
 
 std::size_t RefreshExecutor::shutdown(std::optional<std::chrono::milliseconds> bound) {
+  if (threads_.empty()) return 0;  // already shut down (a detached thread may never exit)
   std::vector<bool> exited;
   {
     std::unique_lock<std::mutex> lock(state_->mu);
@@ -72,6 +73,7 @@ std::size_t RefreshExecutor::shutdown(std::optional<std::chrono::milliseconds> b
       ++detached;
     }
   }
+  threads_.clear();
   return detached;
 }
 
