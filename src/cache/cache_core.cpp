@@ -380,19 +380,21 @@ Object CacheCore::Impl::give_up(const Bound& bound, const Lookup& stale) {
       "); it goes on in the background");
 }
 
-void CacheCore::Impl::run_background(const std::shared_ptr<BackgroundLoad>& job) {
-  if (!lifeline_->enter()) return;  // the cache is going away
+void CacheCore::Impl::run_background(const std::shared_ptr<Lifeline>& life,
+                                     const std::shared_ptr<BackgroundLoad>& job) {
+  // `life`, not lifeline_: until enter() succeeds, this cache may already be gone.
+  if (!life->enter()) return;
   try {
     Call call;
     Object value = lead_load(call, job->id, job->key, job->lock_key, *job->loader,
-                             std::move(job->stale), lifeline_.get());
+                             std::move(job->stale), life.get());
     flights_.finish(job->key, job->flight, FlightResult{std::move(value), nullptr});
   } catch (const Abandoned&) {
     return;  // not inside any more: touch nothing
   } catch (...) {
     flights_.finish(job->key, job->flight, FlightResult{nullptr, std::current_exception()});
   }
-  lifeline_->leave();
+  life->leave();
 }
 
 Found CacheCore::Impl::await_bounded(std::string_view id, const std::string& key,
@@ -403,10 +405,7 @@ Found CacheCore::Impl::await_bounded(std::string_view id, const std::string& key
     auto job = std::make_shared<BackgroundLoad>(
         BackgroundLoad{std::string(id), key, lock_key, loader.clone(), joined.flight, found});
     // The task holds the lifeline, not just `this`: see ~Impl.
-    auto task = [this, life = lifeline_, job] {
-      (void)life;
-      run_background(job);
-    };
+    auto task = [this, life = lifeline_, job] { run_background(life, job); };
     const bool queued =
         bound ? load_executor_->submit_until(task, bound->at) : load_executor_->try_submit(task);
     if (!queued) {

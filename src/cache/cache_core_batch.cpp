@@ -269,17 +269,17 @@ void CacheCore::Impl::load_bounded(Call& call, Batch& batch, const ErasedBatchLo
     sub.exclusive.assign(n, false);
     sub.owned_flights = batch.owned_flights;
     sub.corrupt = std::move(batch.corrupt);
+    // `life`, not lifeline_: until enter() succeeds, this cache may already be gone.
     auto task = [this, life = lifeline_, job] {
-      (void)life;
-      if (!lifeline_->enter()) return;
+      if (!life->enter()) return;
       try {
         Call background;
-        load_owned(background, job->batch, job->loader, lifeline_.get());
+        load_owned(background, job->batch, job->loader, life.get());
       } catch (const Abandoned&) {
         return;
       } catch (...) {  // NOLINT(bugprone-empty-catch): the flights carry the error
       }
-      lifeline_->leave();
+      life->leave();
     };
     const bool queued =
         bound ? load_executor_->submit_until(task, bound->at) : load_executor_->try_submit(task);

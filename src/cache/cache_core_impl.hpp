@@ -199,7 +199,8 @@ class CacheCore::Impl {
   /// At a caller's bound: counts it and returns the stale copy, else throws LoadTimeout.
   Object give_up(const Bound& bound, const Lookup& stale);
   /// Runs `job` on the caller's behalf (on load_executor_), finishing its flight.
-  void run_background(const std::shared_ptr<BackgroundLoad>& job);
+  void run_background(const std::shared_ptr<Lifeline>& life,
+                      const std::shared_ptr<BackgroundLoad>& job);
   /// get_or_load's miss with load timeouts: the leader hands the load to the executor, then
   /// the leader and every follower wait for the flight up to their own bounds.
   Found await_bounded(std::string_view id, const std::string& key, const std::string& lock_key,
