@@ -6,6 +6,7 @@
 #include "rediscache/cache/cache_options.hpp"
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/cache/keys.hpp"
+#include "rediscache/cache/load_context.hpp"
 #include "rediscache/cache/write_behind.hpp"
 #include "rediscache/cache/write_through.hpp"
 #include "rediscache/client/client.hpp"

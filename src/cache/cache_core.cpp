@@ -12,6 +12,7 @@
 #include "net/connection.hpp"
 #include "rediscache/client/pipeline.hpp"
 #include "util/random.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache::detail {
 
@@ -47,6 +48,10 @@ CacheOptions validated(CacheOptions options) {
   return options;
 }
 
+bool timeouts_on(const CacheOptions& options) {
+  return options.load_soft_timeout.count() > 0 || options.load_hard_timeout.count() > 0;
+}
+
 }  // namespace
 
 // --- Impl: construction, helpers ------------------------------------------------------------
@@ -66,9 +71,46 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
     executor_ =
         std::make_unique<RefreshExecutor>(options_.refresh.threads, options_.refresh.max_queue);
   }
+  if (timeouts_on(options_)) {
+    // One thread per background load; the queue only holds loads between two threads' turns.
+    load_executor_ = std::make_unique<RefreshExecutor>(options_.max_background_loads,
+                                                       options_.max_background_loads);
+  }
 }
 
-CacheCore::Impl::~Impl() { executor_.reset(); }
+CacheCore::Impl::~Impl() {
+  if (load_executor_) {
+    // Loads still running get up to the longest load timeout to finish and store; then their
+    // threads are detached, and lifeline_ makes them drop their results untouched.
+    const std::chrono::milliseconds bound =
+        std::max(options_.load_soft_timeout, options_.load_hard_timeout);
+    load_executor_->shutdown(bound);
+    lifeline_->close();
+    load_executor_.reset();
+  }
+  executor_.reset();
+}
+
+bool CacheCore::Impl::Lifeline::enter() {
+  const std::lock_guard<std::mutex> lock(mu);
+  if (!alive) return false;
+  ++inside;
+  return true;
+}
+
+void CacheCore::Impl::Lifeline::leave() {
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    --inside;
+  }
+  cv.notify_all();
+}
+
+void CacheCore::Impl::Lifeline::close() {
+  std::unique_lock<std::mutex> lock(mu);
+  alive = false;
+  cv.wait(lock, [this] { return inside == 0; });
+}
 
 bool CacheCore::Impl::on_redis_error(const Error& e) {
   counters_.redis_errors.add();
@@ -162,8 +204,9 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
 
 // --- Writing entries ----------------------------------------------------------------------
 
-CacheCore::Impl::Prepared CacheCore::Impl::build(std::string_view payload, bool negative,
-                                                 std::uint32_t load_us) const {
+CacheCore::Impl::Prepared CacheCore::Impl::build(
+    std::string_view payload, bool negative, std::uint32_t load_us,
+    std::optional<std::chrono::milliseconds> ttl_override) const {
   if (payload.size() > decode_limit_) {
     throw std::length_error("rediscache: value of " + std::to_string(payload.size()) +
                             " bytes exceeds the decode limit derived from "
@@ -175,8 +218,8 @@ CacheCore::Impl::Prepared CacheCore::Impl::build(std::string_view payload, bool 
   meta.negative = negative;
   meta.load_time_us = load_us;
   Prepared prepared;
-  if (base) {
-    const std::chrono::milliseconds ttl = jittered(*base);
+  if (ttl_override || base) {
+    const std::chrono::milliseconds ttl = ttl_override ? *ttl_override : jittered(*base);
     meta.expires_at_ms = now_ms() + ttl.count();
     // Positive entries outlive their logical TTL by the stale window, for fail-safe reads.
     prepared.px = negative ? ttl : ttl + options_.stale_window;
@@ -194,9 +237,13 @@ CacheCore::Impl::Prepared CacheCore::Impl::build(std::string_view payload, bool 
 }
 
 std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& value,
-                                                                  std::uint32_t load_us) {
+                                                                  std::uint32_t load_us,
+                                                                  const LoadDecision* decision) {
   const bool negative = value == nullptr;
-  if (negative && !options_.negative_ttl) return std::nullopt;
+  const std::optional<std::chrono::milliseconds> ttl =
+      decision != nullptr ? decision->ttl : std::nullopt;
+  if (decision != nullptr && decision->do_not_cache) return std::nullopt;
+  if (negative && !options_.negative_ttl && !ttl) return std::nullopt;
   std::string payload;
   if (!negative) {
     try {
@@ -208,7 +255,7 @@ std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& 
     }
   }
   try {
-    return build(payload, negative, load_us);
+    return build(payload, negative, load_us, ttl);
   } catch (const std::length_error& e) {
     counters_.oversize.add();
     report("cache value", e);
@@ -217,8 +264,9 @@ std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& 
 }
 
 void CacheCore::Impl::store(Call& call, const std::string& key, const std::string& lock_key,
-                            const std::string* token, const Object& value, std::uint32_t load_us) {
-  const std::optional<Prepared> prepared = prepare(value, load_us);
+                            const std::string* token, const Object& value, std::uint32_t load_us,
+                            const LoadDecision* decision) {
+  const std::optional<Prepared> prepared = prepare(value, load_us, decision);
   if (!prepared) {
     if (token != nullptr) release(call, lock_key, *token);
     return;
@@ -308,6 +356,7 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   const std::string lock_key = keys_.lock_key_for(id, version);
 
   const SingleFlight::Joined joined = flights_.join(key);
+  if (load_executor_) return await_bounded(id, key, lock_key, loader, joined, found);
   if (!joined.leader) {
     counters_.stampede_waits.add();
     FlightResult result = joined.flight->wait();
@@ -324,9 +373,123 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   }
 }
 
+std::optional<CacheCore::Impl::Bound> CacheCore::Impl::bound_for(
+    const Lookup& stale, std::chrono::steady_clock::time_point start) const {
+  if (options_.load_soft_timeout.count() > 0 && stale_usable(stale)) {
+    return Bound{saturating_deadline(start, options_.load_soft_timeout), true};
+  }
+  if (options_.load_hard_timeout.count() > 0) {
+    return Bound{saturating_deadline(start, options_.load_hard_timeout), false};
+  }
+  return std::nullopt;
+}
+
+Object CacheCore::Impl::give_up(const Bound& bound, const Lookup& stale) {
+  (bound.soft ? counters_.soft_timeouts : counters_.hard_timeouts).add();
+  if (stale_usable(stale)) {
+    counters_.stale_served.add();
+    return stale.value;  // nullptr for a stale "not found"
+  }
+  throw LoadTimeout(
+      "rediscache: cache load did not finish within CacheOptions::load_hard_timeout (" +
+      describe(options_.load_hard_timeout) + "; redis " + client_.endpoint() +
+      "); it goes on in the background");
+}
+
+void CacheCore::Impl::run_background(const std::shared_ptr<Lifeline>& life,
+                                     const std::shared_ptr<BackgroundLoad>& job) {
+  // `life`, not lifeline_: until enter() succeeds, this cache may already be gone.
+  if (!life->enter()) return;
+  try {
+    Call call;
+    Object value = lead_load(call, job->id, job->key, job->lock_key, *job->loader,
+                             std::move(job->stale), life.get());
+    flights_.finish(job->key, job->flight, FlightResult{std::move(value), nullptr});
+  } catch (const Abandoned&) {
+    return;  // not inside any more: touch nothing
+  } catch (...) {
+    flights_.finish(job->key, job->flight, FlightResult{nullptr, std::current_exception()});
+  }
+  life->leave();
+}
+
+Found CacheCore::Impl::await_bounded(std::string_view id, const std::string& key,
+                                     const std::string& lock_key, const ErasedLoader& loader,
+                                     const SingleFlight::Joined& joined, const Lookup& found) {
+  const std::optional<Bound> bound = bound_for(found, std::chrono::steady_clock::now());
+  if (joined.leader) {
+    auto job = std::make_shared<BackgroundLoad>(
+        BackgroundLoad{std::string(id), key, lock_key, loader.clone(), joined.flight, found});
+    // The task holds the lifeline, not just `this`: see ~Impl.
+    auto task = [this, life = lifeline_, job] { run_background(life, job); };
+    const bool queued =
+        bound ? load_executor_->submit_until(task, bound->at) : load_executor_->try_submit(task);
+    if (!queued) {
+      counters_.background_loads_rejected.add();
+      if (!bound) {
+        // No bound was promised (a soft timeout without a stale copy): load here, as without
+        // timeouts.
+        try {
+          Call call;
+          Object value = lead_load(call, id, key, lock_key, loader, found);
+          flights_.finish(key, joined.flight, FlightResult{value, nullptr});
+          return Found{std::move(value), false};
+        } catch (...) {
+          flights_.finish(key, joined.flight, FlightResult{nullptr, std::current_exception()});
+          throw;
+        }
+      }
+      // Every background slot stayed busy up to our bound: nobody loads this time. The flight
+      // ends with our outcome, so its followers do not wait for a load that never started.
+      try {
+        Object value = give_up(*bound, found);
+        flights_.finish(key, joined.flight, FlightResult{value, nullptr});
+        return Found{std::move(value), false};
+      } catch (...) {
+        flights_.finish(key, joined.flight, FlightResult{nullptr, std::current_exception()});
+        throw;
+      }
+    }
+  } else {
+    counters_.stampede_waits.add();
+  }
+  FlightResult result;
+  if (bound) {
+    std::optional<FlightResult> done = joined.flight->wait_until(bound->at);
+    if (!done) return Found{give_up(*bound, found), false};
+    result = std::move(*done);
+  } else {
+    result = joined.flight->wait();
+  }
+  if (result.error) std::rethrow_exception(result.error);
+  return Found{std::move(result.value), false};
+}
+
+Object CacheCore::Impl::call_loader(const ErasedLoader& loader, LoadRequest& request,
+                                    Lifeline* outside) {
+  if (outside == nullptr) return loader.load(request);
+  outside->leave();
+  Object value;
+  std::exception_ptr error;
+  try {
+    value = loader.load(request);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!outside->enter()) throw Abandoned{};
+  if (error) std::rethrow_exception(error);
+  return value;
+}
+
+Object CacheCore::Impl::decided_value(Object loaded, const LoadRequest& request) {
+  if (!request.decision.keep_stale) return loaded;
+  counters_.stale_kept.add();
+  return request.stale;  // LoadContext::keep_stale checked that a stale copy exists
+}
+
 Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::string& key,
                                   const std::string& lock_key, const ErasedLoader& loader,
-                                  Lookup stale) {
+                                  Lookup stale, Lifeline* outside) {
   std::string token;
   bool leased = false;
   if (options_.lock.enabled && !call.redis_down) {
@@ -337,10 +500,17 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
   }
 
   Object value;
+  LoadRequest request;
+  request.id = id;
+  request.has_stale = stale.state == Freshness::kStale;
+  if (request.has_stale) request.stale = stale.value;
+  request.max_ttl = options_.max_ttl;
   const auto started = std::chrono::steady_clock::now();
   counters_.loads.add();
   try {
-    value = loader.load(id);
+    value = decided_value(call_loader(loader, request, outside), request);
+  } catch (const Abandoned&) {
+    throw;  // the cache is gone: not a load error, and nothing here may be touched
   } catch (...) {
     counters_.load_latency.record(std::chrono::steady_clock::now() - started);
     counters_.load_errors.add();
@@ -357,7 +527,8 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
   // Without the lease we only write when locking is off; a process that gave up waiting leaves
   // the write to the lock holder.
   if (leased || !options_.lock.enabled) {
-    store(call, key, lock_key, leased ? &token : nullptr, value, saturating_us(elapsed));
+    store(call, key, lock_key, leased ? &token : nullptr, value, saturating_us(elapsed),
+          &request.decision);
   }
   return value;
 }

@@ -64,8 +64,12 @@ std::vector<Found> CacheCore::Impl::get_many(const std::vector<std::string>& ids
   Call call;
   Batch batch = read_batch(call, requested.ids);
   classify_batch(call, batch);
-  load_owned(call, batch, loader);
-  await_others(batch);
+  if (load_executor_ && !(batch.owned.empty() && batch.awaited.empty())) {
+    load_bounded(call, batch, loader);
+  } else {
+    load_owned(call, batch, loader);
+    await_others(batch);
+  }
 
   if (batch.ids.size() == ids.size()) {  // no repeated id: slot[i] == i, so values move over
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -144,16 +148,26 @@ void CacheCore::Impl::classify_batch(Call& call, Batch& batch) {
   if (negative_hits != 0) counters_.negative_hits.add(negative_hits);
 }
 
-void CacheCore::Impl::load_owned(Call& call, Batch& batch, const ErasedBatchLoader& loader) {
+void CacheCore::Impl::load_owned(Call& call, Batch& batch, const ErasedBatchLoader& loader,
+                                 Lifeline* outside) {
   std::size_t finished = 0;  // owned flights completed so far
   try {
     std::vector<std::size_t> loaded_ids;  // the owned ids whose load succeeded
     std::uint32_t load_us = 0;
     BatchLeases leases;
+    std::vector<std::string> missing;
+    std::vector<LoadRequest> requests;  // parallel to missing: stale copies in, decisions out
     if (!batch.owned.empty()) {
-      std::vector<std::string> missing;
       missing.reserve(batch.owned.size());
       for (const std::size_t j : batch.owned) missing.emplace_back(batch.ids[j]);
+      requests.resize(missing.size());
+      for (std::size_t i = 0; i < missing.size(); ++i) {
+        const Lookup& stale = batch.stale[batch.owned[i]];
+        requests[i].id = missing[i];
+        requests[i].has_stale = stale.state == Freshness::kStale;
+        if (requests[i].has_stale) requests[i].stale = stale.value;
+        requests[i].max_ttl = options_.max_ttl;
+      }
       if (options_.lock.enabled && !call.redis_down) {
         leases = take_leases(call, missing, batch.version);
       }
@@ -162,7 +176,17 @@ void CacheCore::Impl::load_owned(Call& call, Batch& batch, const ErasedBatchLoad
       const auto started = std::chrono::steady_clock::now();
       std::vector<std::pair<std::string, Object>> loaded;
       try {
-        loaded = loader(missing);
+        if (outside != nullptr) outside->leave();
+        std::exception_ptr error;
+        try {
+          loaded = loader(missing, requests);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        if (outside != nullptr && !outside->enter()) throw Abandoned{};
+        if (error) std::rethrow_exception(error);
+      } catch (const Abandoned&) {
+        throw;
       } catch (...) {
         counters_.load_latency.record(std::chrono::steady_clock::now() - started);
         counters_.load_errors.add();
@@ -176,19 +200,24 @@ void CacheCore::Impl::load_owned(Call& call, Batch& batch, const ErasedBatchLoad
         std::unordered_map<std::string_view, Object> by_id;
         by_id.reserve(loaded.size());
         for (auto& item : loaded) by_id.emplace(item.first, std::move(item.second));
-        for (const std::size_t j : batch.owned) {
+        for (std::size_t i = 0; i < batch.owned.size(); ++i) {
+          const std::size_t j = batch.owned[i];
           const auto it = by_id.find(batch.ids[j]);
-          batch.values[j] = it == by_id.end() ? nullptr : it->second;  // absent: "not found"
+          batch.values[j] = decided_value(it == by_id.end() ? nullptr : it->second,  // "not found"
+                                          requests[i]);
         }
         if (!call.redis_down) loaded_ids = batch.owned;
       }
     }
-    write_back(call, batch.keys, loaded_ids, batch.values, leases, load_us, batch.corrupt);
+    write_back(call, batch.keys, loaded_ids, batch.values, leases, load_us, batch.corrupt,
+               loaded_ids.empty() ? nullptr : &requests);
     for (; finished < batch.owned.size(); ++finished) {
       const std::size_t j = batch.owned[finished];
       flights_.finish(batch.keys[j], batch.owned_flights[finished],
                       FlightResult{batch.values[j], nullptr});
     }
+  } catch (const Abandoned&) {
+    throw;  // the cache is gone (see Lifeline)
   } catch (...) {
     // Whatever went wrong, nobody may be left waiting for a flight we own.
     const std::exception_ptr error = std::current_exception();
@@ -216,6 +245,102 @@ bool CacheCore::Impl::serve_stale_or_fail(Batch& batch, std::size_t& finished,
     }
   }
   return all_stale;
+}
+
+void CacheCore::Impl::load_bounded(Call& call, Batch& batch, const ErasedBatchLoader& loader) {
+  // One bound for the call: the soft one when every miss has a stale copy to fall back on.
+  bool all_stale = true;
+  for (const std::size_t j : batch.owned) all_stale = all_stale && stale_usable(batch.stale[j]);
+  for (const auto& awaited : batch.awaited) {
+    all_stale = all_stale && stale_usable(batch.stale[awaited.first]);
+  }
+  const Lookup none;
+  const std::optional<Bound> bound = bound_for(
+      all_stale
+          ? batch.stale[batch.owned.empty() ? batch.awaited.front().first : batch.owned.front()]
+          : none,
+      std::chrono::steady_clock::now());
+  if (!batch.owned.empty()) {
+    // The background load gets its own copy of the owned misses (this call may leave first).
+    auto job = std::make_shared<BackgroundBatch>();
+    job->loader = loader;
+    const std::size_t n = batch.owned.size();
+    job->id_store.reserve(n);
+    for (const std::size_t j : batch.owned) job->id_store.emplace_back(batch.ids[j]);
+    Batch& sub = job->batch;
+    sub.version = batch.version;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t j = batch.owned[i];
+      sub.ids.emplace_back(job->id_store[i]);
+      sub.keys.push_back(batch.keys[j]);
+      sub.stale.push_back(batch.stale[j]);
+      sub.owned.push_back(i);
+    }
+    sub.values.resize(n);
+    sub.exclusive.assign(n, false);
+    sub.owned_flights = batch.owned_flights;
+    sub.corrupt = std::move(batch.corrupt);
+    // `life`, not lifeline_: until enter() succeeds, this cache may already be gone.
+    auto task = [this, life = lifeline_, job] {
+      if (!life->enter()) return;
+      try {
+        Call background;
+        load_owned(background, job->batch, job->loader, life.get());
+      } catch (const Abandoned&) {
+        return;
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the flights carry the error
+      }
+      life->leave();
+    };
+    const bool queued =
+        bound ? load_executor_->submit_until(task, bound->at) : load_executor_->try_submit(task);
+    if (!queued) {
+      counters_.background_loads_rejected.add();
+      batch.corrupt = std::move(sub.corrupt);
+      if (!bound) {
+        load_owned(call, batch, loader);
+      } else {
+        // Nobody loads this time: the owned flights end with their give-up outcome.
+        std::exception_ptr error;
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t j = batch.owned[i];
+          try {
+            batch.values[j] = give_up(*bound, batch.stale[j]);
+            flights_.finish(batch.keys[j], batch.owned_flights[i],
+                            FlightResult{batch.values[j], nullptr});
+          } catch (...) {
+            error = std::current_exception();
+            flights_.finish(batch.keys[j], batch.owned_flights[i], FlightResult{nullptr, error});
+          }
+        }
+        if (error) std::rethrow_exception(error);
+        await_others(batch);  // none of ours left to wait for
+        return;
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.awaited.emplace_back(batch.owned[i], batch.owned_flights[i]);
+      }
+    }
+  }
+  if (!bound) {
+    await_others(batch);
+    return;
+  }
+  for (auto& [j, flight] : batch.awaited) {
+    std::optional<FlightResult> result = flight->wait_until(bound->at);
+    if (!result) {
+      batch.values[j] = give_up(*bound, batch.stale[j]);
+      continue;
+    }
+    if (result->error) {
+      if (!stale_usable(batch.stale[j])) std::rethrow_exception(result->error);
+      counters_.stale_served.add();
+      batch.values[j] = batch.stale[j].value;
+    } else {
+      batch.values[j] = std::move(result->value);
+    }
+  }
 }
 
 void CacheCore::Impl::await_others(Batch& batch) {

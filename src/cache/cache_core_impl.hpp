@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -37,6 +38,10 @@ namespace rediscache::detail {
 void throw_if_error(const Reply& reply, const std::string& endpoint, const char* command);
 /// `d` in microseconds, clamped to [0, UINT32_MAX] (the entry header's load-time field).
 [[nodiscard]] std::uint32_t saturating_us(std::chrono::steady_clock::duration d);
+
+/// Thrown out of a background load whose cache was destroyed while its loader ran: the stack
+/// unwinds to the task without touching the cache.
+struct Abandoned {};
 
 /// The counters and histograms behind CacheStats.
 struct CacheCounters {
@@ -158,21 +163,77 @@ class CacheCore::Impl {
   Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
                  std::int64_t now, std::vector<std::string>* corrupt);
 
-  /// The miss path behind single flight: lock (or wait), load, store.
+  /// Lets the cache's destructor know which background loads are using it: a background load
+  /// enters before it touches the cache, leaves while its loader runs, and finds the door
+  /// closed when the cache is gone (then it drops its result without touching anything).
+  struct Lifeline {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool alive = true;  // guarded by mu
+    int inside = 0;     // guarded by mu
+    bool enter();
+    void leave();
+    /// Bars entry and waits for those inside (they only do bounded Redis work there).
+    void close();
+  };
+
+  /// A load that runs on load_executor_ for callers that wait for it with a bound.
+  struct BackgroundLoad {
+    std::string id;
+    std::string key;
+    std::string lock_key;
+    std::shared_ptr<const ErasedLoader> loader;
+    std::shared_ptr<Flight> flight;
+    Lookup stale;
+  };
+
+  /// How long a caller waits for a load: until `at`; `soft` when a stale copy is served then.
+  struct Bound {
+    std::chrono::steady_clock::time_point at;
+    bool soft = false;
+  };
+  /// The bound of a caller whose own read found `stale`, counted from `start`; none without
+  /// load timeouts (or with only a soft one and no stale copy).
+  [[nodiscard]] std::optional<Bound> bound_for(const Lookup& stale,
+                                               std::chrono::steady_clock::time_point start) const;
+  /// At a caller's bound: counts it and returns the stale copy, else throws LoadTimeout.
+  Object give_up(const Bound& bound, const Lookup& stale);
+  /// Runs `job` on the caller's behalf (on load_executor_), finishing its flight.
+  void run_background(const std::shared_ptr<Lifeline>& life,
+                      const std::shared_ptr<BackgroundLoad>& job);
+  /// get_or_load's miss with load timeouts: the leader hands the load to the executor, then
+  /// the leader and every follower wait for the flight up to their own bounds.
+  Found await_bounded(std::string_view id, const std::string& key, const std::string& lock_key,
+                      const ErasedLoader& loader, const SingleFlight::Joined& joined,
+                      const Lookup& found);
+
+  /// Calls the loader; with `outside` (a background load) it leaves the lifeline for the call
+  /// and re-enters after it, throwing Abandoned when the cache is gone meanwhile.
+  Object call_loader(const ErasedLoader& loader, LoadRequest& request, Lifeline* outside);
+
+  /// The miss path behind single flight: lock (or wait), load, store. `outside`: see
+  /// call_loader.
   Object lead_load(Call& call, std::string_view id, const std::string& key,
-                   const std::string& lock_key, const ErasedLoader& loader, Lookup stale);
+                   const std::string& lock_key, const ErasedLoader& loader, Lookup stale,
+                   Lifeline* outside = nullptr);
   Acquire acquire_or_wait(Call& call, const std::string& key, const std::string& lock_key,
                           const std::string& token, Lookup& stale);
   void release(Call& call, const std::string& lock_key, const std::string& token);
 
   /// Builds an entry; throws std::length_error above max_value_bytes (or the decode limit).
-  Prepared build(std::string_view payload, bool negative, std::uint32_t load_us) const;
+  /// `ttl`: the loader's TTL for it (LoadContext::set_ttl), used without jitter.
+  Prepared build(std::string_view payload, bool negative, std::uint32_t load_us,
+                 std::optional<std::chrono::milliseconds> ttl = std::nullopt) const;
   /// Encodes and builds for the read paths: failures are counted and reported, not thrown.
-  /// nullopt also when "not found" is not to be cached.
-  std::optional<Prepared> prepare(const Object& value, std::uint32_t load_us);
+  /// nullopt also when "not found" is not to be cached, or the loader said do_not_cache.
+  std::optional<Prepared> prepare(const Object& value, std::uint32_t load_us,
+                                  const LoadDecision* decision = nullptr);
   /// Writes under the lease `token` (nullptr: unconditionally) and counts.
   void store(Call& call, const std::string& key, const std::string& lock_key,
-             const std::string* token, const Object& value, std::uint32_t load_us);
+             const std::string* token, const Object& value, std::uint32_t load_us,
+             const LoadDecision* decision = nullptr);
+  /// Applies keep_stale: the value to return and store instead of the loader's.
+  Object decided_value(Object loaded, const LoadRequest& request);
 
   /// get_many's leases on the ids it loads, taken in one pipeline: held[i] says whether the
   /// lock of ids[i] is now ours. Empty when leases are off or Redis is out of the call.
@@ -235,10 +296,12 @@ class CacheCore::Impl {
   /// get_many's write-back in one pipeline: the loaded values of `owned` (indexes into
   /// keys/values; under their leases when `leases` holds any, else unconditionally) and the
   /// deletion of corrupt entries. Counts writes, bytes and lost leases.
+  /// `decisions`, when given, runs parallel to `owned` (the loader's LoadContext decisions).
   void write_back(Call& call, const std::vector<std::string>& keys,
                   const std::vector<std::size_t>& owned, const std::vector<Object>& values,
                   const BatchLeases& leases, std::uint32_t load_us,
-                  const std::vector<std::string>& corrupt);
+                  const std::vector<std::string>& corrupt,
+                  const std::vector<LoadRequest>* decisions = nullptr);
 
   /// One get_many's state, phase to phase; index j is the j-th distinct id.
   struct Batch {
@@ -262,7 +325,17 @@ class CacheCore::Impl {
   void classify_batch(Call& call, Batch& batch);
   /// Phase 3: leases, one batch load and the write-back for the owned misses; completes every
   /// owned flight, also when the load throws (the loader's exception, unless stale serves all).
-  void load_owned(Call& call, Batch& batch, const ErasedBatchLoader& loader);
+  void load_owned(Call& call, Batch& batch, const ErasedBatchLoader& loader,
+                  Lifeline* outside = nullptr);
+  /// Phases 3 and 4 with load timeouts: the owned misses load on load_executor_ (a copy of
+  /// them, see BackgroundBatch), and this call waits for every miss up to its bound.
+  void load_bounded(Call& call, Batch& batch, const ErasedBatchLoader& loader);
+  /// get_many's owned misses, owned by a background load.
+  struct BackgroundBatch {
+    std::vector<std::string> id_store;  // what batch.ids point into
+    Batch batch;
+    ErasedBatchLoader loader;  // a copy that owns the user's loader (see CacheAside::get_many)
+  };
   /// After a failed batch load: serves stale values where usable, fails the other flights with
   /// `error`. Advances `finished`; true when every owned id was served stale.
   bool serve_stale_or_fail(Batch& batch, std::size_t& finished, const std::exception_ptr& error);
@@ -293,6 +366,10 @@ class CacheCore::Impl {
   std::mutex refresh_mu_;
   std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
   std::unique_ptr<NearTier> near_;              // CacheOptions::near_cache; null when off
+  std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
+  // With a load timeout: runs the loads callers wait for with a bound. The destructor waits for
+  // it (bounded), then closes lifeline_.
+  std::unique_ptr<RefreshExecutor> load_executor_;
   // Last member: destroyed (joined) first, while everything its tasks use still exists.
   std::unique_ptr<RefreshExecutor> executor_;
 };

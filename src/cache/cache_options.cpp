@@ -50,6 +50,15 @@ void CacheOptions::validate() const {
                            "CacheOptions::breaker.failure_threshold");
   require_positive(breaker.cool_down, "CacheOptions::breaker.cool_down");
   require_positive(version_check_interval, "CacheOptions::version_check_interval");
+  detail::require_non_negative(load_soft_timeout, "CacheOptions::load_soft_timeout");
+  detail::require_non_negative(load_hard_timeout, "CacheOptions::load_hard_timeout");
+  if (load_soft_timeout.count() > 0 && load_hard_timeout.count() > 0) {
+    require(load_soft_timeout < load_hard_timeout, "CacheOptions::load_soft_timeout",
+            "must be below load_hard_timeout when both are set");
+  }
+  require_range(max_background_loads, std::size_t{1}, std::size_t{64},
+                "CacheOptions::max_background_loads");
+  require_positive(max_ttl, "CacheOptions::max_ttl");
   if (near_cache) {
     near_cache->cache.validate();
     near_cache->invalidation.validate();

@@ -50,7 +50,8 @@ void CacheCore::Impl::release_leases(Call& call, const std::vector<std::string>&
 void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& keys,
                                  const std::vector<std::size_t>& owned,
                                  const std::vector<Object>& values, const BatchLeases& leases,
-                                 std::uint32_t load_us, const std::vector<std::string>& corrupt) {
+                                 std::uint32_t load_us, const std::vector<std::string>& corrupt,
+                                 const std::vector<LoadRequest>* decisions) {
   const bool leased = !leases.held.empty();
   std::vector<LeaseWrite> writes;
   writes.reserve(owned.size());
@@ -58,7 +59,8 @@ void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& key
     const std::size_t j = owned[i];
     // Another process holds this id's lease: it writes the value, not us (as in get_or_load).
     if (leased && !leases.held[i]) continue;
-    std::optional<Prepared> prepared = prepare(values[j], load_us);
+    std::optional<Prepared> prepared =
+        prepare(values[j], load_us, decisions != nullptr ? &(*decisions)[i].decision : nullptr);
     if (!prepared) {
       if (leased) writes.push_back({LeaseWrite::kRelease, i, j, {}, std::nullopt});
       continue;

@@ -94,8 +94,11 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
   counters_.loads.add();
   const auto started = std::chrono::steady_clock::now();
   Object value;
+  LoadRequest request;  // no stale copy: the entry is still fresh
+  request.id = id;
+  request.max_ttl = options_.max_ttl;
   try {
-    value = loader.load(id);
+    value = loader.load(request);
   } catch (const std::exception& e) {
     counters_.load_errors.add();
     report("refresh-ahead load", e);
@@ -108,7 +111,7 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   counters_.load_latency.record(elapsed);
-  store(call, key, lock_key, &token, value, saturating_us(elapsed));
+  store(call, key, lock_key, &token, value, saturating_us(elapsed), &request.decision);
   // A refresh that finds the id gone returns the current value to this caller; the cached
   // "not found" serves the next ones.
   return value;

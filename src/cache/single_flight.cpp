@@ -10,6 +10,12 @@ FlightResult Flight::wait() {
   return result_;
 }
 
+std::optional<FlightResult> Flight::wait_until(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!done_cv_.wait_until(lock, deadline, [this] { return done_; })) return std::nullopt;
+  return result_;
+}
+
 void Flight::complete(FlightResult result) {
   {
     const std::lock_guard<std::mutex> lock(mu_);

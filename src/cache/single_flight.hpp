@@ -1,10 +1,12 @@
 // SingleFlight: concurrent misses of one key in one process share one load.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -23,6 +25,8 @@ class Flight {
  public:
   /// Blocks until the leader completes the flight.
   FlightResult wait();
+  /// Blocks until the leader completes the flight or `deadline` passes (nullopt).
+  std::optional<FlightResult> wait_until(std::chrono::steady_clock::time_point deadline);
   void complete(FlightResult result);
 
  private:

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -14,23 +15,31 @@
 #include "rediscache/cache/cache_options.hpp"
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/cache/detail/cache_core.hpp"
+#include "rediscache/cache/load_context.hpp"
 #include "rediscache/client/client.hpp"
 
 namespace rediscache {
 
 namespace detail {
 
-/// Adapts a typed loader to the core: borrowed for a call, cloned (owning a copy) on demand.
-template <class T>
+/// Adapts a typed loader to the core: borrowed for a call, cloned (owning a copy) on demand. `Fn`
+/// is std::function<std::optional<T>(std::string_view)> (a plain loader) or
+/// std::function<std::optional<T>(LoadContext<T>&)> (a deciding one).
+template <class T, class Fn>
 class TypedLoader final : public ErasedLoader {
  public:
-  using Fn = std::function<std::optional<T>(std::string_view)>;
   explicit TypedLoader(const Fn& borrowed) : fn_(&borrowed) {}
   explicit TypedLoader(std::shared_ptr<const Fn> owned)
       : fn_(owned.get()), owned_(std::move(owned)) {}
 
-  Object load(std::string_view id) const override {
-    std::optional<T> value = (*fn_)(id);
+  Object load(LoadRequest& request) const override {
+    std::optional<T> value;
+    if constexpr (std::is_invocable_v<const Fn&, LoadContext<T>&>) {
+      LoadContext<T> context(request);
+      value = (*fn_)(context);
+    } else {
+      value = (*fn_)(request.id);
+    }
     if (!value) return nullptr;
     return std::make_shared<T>(std::move(*value));
   }
@@ -42,6 +51,13 @@ class TypedLoader final : public ErasedLoader {
   const Fn* fn_;
   std::shared_ptr<const Fn> owned_;
 };
+
+/// Whether F is a deciding loader (takes LoadContext<T>&) and not a plain one, so that a generic
+/// lambda keeps resolving to the plain overload.
+template <class F, class T, class Context>
+inline constexpr bool kDecidingLoader =
+    std::is_invocable_v<F&, Context&> && !std::is_invocable_v<F&, std::string_view> &&
+    !std::is_invocable_v<F&, const std::vector<std::string>&>;
 
 }  // namespace detail
 
@@ -69,6 +85,13 @@ class CacheAside {
   /// get_many, with the misses only.
   using BatchLoader =
       std::function<std::unordered_map<std::string, T>(const std::vector<std::string>& ids)>;
+  /// A deciding loader: sees the id and the stale copy, and may set this entry's TTL, skip
+  /// caching, or keep the stale copy (see LoadContext).
+  using ContextLoader = std::function<std::optional<T>(LoadContext<T>& context)>;
+  /// A deciding batch loader: one context per missing id, in order; returns the values of the
+  /// ids that exist (an id whose context says keep_stale() needs no value).
+  using ContextBatchLoader =
+      std::function<std::unordered_map<std::string, T>(std::vector<LoadContext<T>>& contexts)>;
 
   /// Validates `options` (std::invalid_argument naming the field, e.g. "CacheOptions::ttl" when no
   /// TTL is set and `allow_no_ttl` is not). Does not contact Redis, so a cache can be built while
@@ -94,8 +117,24 @@ class CacheAside {
   /// With RefreshMode::kThreshold the loader is copied and may run later on a background thread, so
   /// it must not capture references to objects that die with the call. A loader must not call
   /// get_or_load for the same id on the same cache (it would wait for itself).
+  ///
+  /// With load_soft_timeout / load_hard_timeout set, the load runs on the cache's background
+  /// executor and this call waits for it at most that long (then: the stale copy, or LoadTimeout
+  /// at the hard bound while the load goes on and caches its result); the loader is then copied,
+  /// as for kThreshold. See CacheOptions.
   std::optional<T> get_or_load(std::string_view id, const Loader& loader) {
-    const detail::TypedLoader<T> erased(loader);
+    const detail::TypedLoader<T, Loader> erased(loader);
+    return take(core_->get_or_load(id, erased));
+  }
+
+  /// get_or_load with a deciding loader `std::optional<T>(LoadContext<T>&)`: it sees the id and
+  /// the expired copy within stale_window (for a conditional refresh), and may set this entry's
+  /// TTL, return a value without caching it, or keep the stale copy for another TTL (see
+  /// LoadContext). Otherwise exactly as above; a context setter's exception is the loader's.
+  template <class F, std::enable_if_t<detail::kDecidingLoader<F, T, LoadContext<T>>, int> = 0>
+  std::optional<T> get_or_load(std::string_view id, F&& loader) {
+    const ContextLoader fn(std::forward<F>(loader));
+    const detail::TypedLoader<T, ContextLoader> erased(fn);
     return take(core_->get_or_load(id, erased));
   }
 
@@ -109,21 +148,36 @@ class CacheAside {
   /// get_or_load (stale copies served where available; otherwise the exception propagates).
   std::vector<std::optional<T>> get_many(const std::vector<std::string>& ids,
                                          const BatchLoader& loader) {
-    const detail::ErasedBatchLoader erased = [&loader](const std::vector<std::string>& missing) {
-      std::unordered_map<std::string, T> found = loader(missing);
-      std::vector<std::pair<std::string, detail::Object>> out;
-      out.reserve(found.size());
-      for (auto& entry : found) {
-        out.emplace_back(entry.first, std::make_shared<T>(std::move(entry.second)));
-      }
-      return out;
+    if (loads_in_background()) {
+      // The load may outlive this call: the core's copy owns a copy of the loader.
+      auto owned = std::make_shared<const BatchLoader>(loader);
+      const detail::ErasedBatchLoader erased = [owned](const std::vector<std::string>& missing,
+                                                       std::vector<detail::LoadRequest>&) {
+        return erase_values((*owned)(missing));
+      };
+      return take_all(core_->get_many(ids, erased));
+    }
+    const detail::ErasedBatchLoader erased = [&loader](const std::vector<std::string>& missing,
+                                                       std::vector<detail::LoadRequest>&) {
+      return erase_values(loader(missing));
     };
-    std::vector<detail::Found> found = core_->get_many(ids, erased);
-    std::vector<std::optional<T>> values;
-    values.reserve(found.size());
-    // Each element is released as it is taken, so the last copy of a repeated id can be moved.
-    for (detail::Found& element : found) values.push_back(take(std::move(element)));
-    return values;
+    return take_all(core_->get_many(ids, erased));
+  }
+
+  /// get_many with a deciding batch loader: one LoadContext per missing id (id, stale copy,
+  /// setters, as for get_or_load's deciding loader). Otherwise exactly as above.
+  template <class F,
+            std::enable_if_t<detail::kDecidingLoader<F, T, std::vector<LoadContext<T>>>, int> = 0>
+  std::vector<std::optional<T>> get_many(const std::vector<std::string>& ids, F&& loader) {
+    auto fn = std::make_shared<const ContextBatchLoader>(std::forward<F>(loader));
+    const detail::ErasedBatchLoader erased = [fn](const std::vector<std::string>&,
+                                                  std::vector<detail::LoadRequest>& requests) {
+      std::vector<LoadContext<T>> contexts;
+      contexts.reserve(requests.size());
+      for (detail::LoadRequest& request : requests) contexts.emplace_back(request);
+      return erase_values((*fn)(contexts));
+    };
+    return take_all(core_->get_many(ids, erased));
   }
 
   /// Stores `value` for `id` with ttl (± jitter), replacing any entry, and cancels the lease of a
@@ -162,6 +216,26 @@ class CacheAside {
   }
   static std::string encode_object(const void* object) {
     return C::encode(*static_cast<const T*>(object));
+  }
+  [[nodiscard]] bool loads_in_background() const noexcept {
+    const CacheOptions& o = core_->options();
+    return o.load_soft_timeout.count() > 0 || o.load_hard_timeout.count() > 0;
+  }
+  static std::vector<std::pair<std::string, detail::Object>> erase_values(
+      std::unordered_map<std::string, T> found) {
+    std::vector<std::pair<std::string, detail::Object>> out;
+    out.reserve(found.size());
+    for (auto& entry : found) {
+      out.emplace_back(entry.first, std::make_shared<T>(std::move(entry.second)));
+    }
+    return out;
+  }
+  static std::vector<std::optional<T>> take_all(std::vector<detail::Found> found) {
+    std::vector<std::optional<T>> values;
+    values.reserve(found.size());
+    // Each element is released as it is taken, so the last copy of a repeated id can be moved.
+    for (detail::Found& element : found) values.push_back(take(std::move(element)));
+    return values;
   }
   // Moves the T out when nobody else can see it (a hit), else copies it (a value shared with
   // concurrent callers of the same load).

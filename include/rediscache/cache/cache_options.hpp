@@ -114,6 +114,29 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// Entries are kept in Redis for ttl + stale_window; readers treat them as expired after ttl.
   /// Zero: never serve stale. Not negative.
   std::chrono::milliseconds stale_window{0};
+  /// Soft load timeout. On a miss that has an expired copy within `stale_window`, a caller that
+  /// has waited this long for the loader (its own call, another thread's single flight, or
+  /// another process's lease) gets that copy (counted in `soft_timeouts` and `stale_served`);
+  /// the load goes on in the background and caches its result under its lease when it returns.
+  /// Without a usable stale copy it does nothing (see load_hard_timeout). Zero: off. With either
+  /// timeout set, misses load on the cache's background executor (see max_background_loads).
+  /// Not negative, at most a year; below load_hard_timeout when both are set.
+  std::chrono::milliseconds load_soft_timeout{0};
+  /// Hard load timeout: no get_or_load / get_many waits longer than this for a load. At the
+  /// bound the caller gets the expired copy within `stale_window` if there is one, else a
+  /// LoadTimeout error (counted in `hard_timeouts`); the load goes on in the background and
+  /// caches its result. Zero: off (callers wait for the loader, however long it takes). Not
+  /// negative, at most a year.
+  std::chrono::milliseconds load_hard_timeout{0};
+  /// With a load timeout set: the threads of the cache's late-load executor, so the most loads
+  /// that run at once in the background (each also holds its key's single flight, so one hung
+  /// key holds one thread). A miss that finds them all busy waits for one, up to its own bound
+  /// (then stale or LoadTimeout, counted in `background_loads_rejected`); with only a soft
+  /// timeout and no stale copy it loads in its own thread instead. 1..64.
+  std::size_t max_background_loads = 4;
+  /// The longest TTL a loader may give an entry through LoadContext::set_ttl. Positive, at most
+  /// a year.
+  std::chrono::milliseconds max_ttl = std::chrono::hours(24 * 365);
   /// Largest entry (header + payload after compression) the cache will store, 1 B..512 MiB. A
   /// larger value is still returned by get_or_load (uncached, counted in `oversize`); `set` throws
   /// std::length_error.
@@ -163,7 +186,8 @@ struct REDISCACHE_EXPORT CacheOptions {
 struct CacheStats {
   // One std::uint64_t per entry of REDISCACHE_CACHE_COUNTERS (cache/detail/cache_counters.hpp),
   // which says what each counts: hits, negative_hits, misses, loads, load_errors, stale_served,
-  // stampede_waits, lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors,
+  // soft_timeouts, hard_timeouts, background_loads_rejected, stale_kept, stampede_waits,
+  // lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors,
   // breaker_opens, breaker_rejections, decode_errors, oversize, encode_errors, writes,
   // invalidations, bytes_read, bytes_written.
 #define REDISCACHE_CACHE_STATS_FIELD(field, metric, help) std::uint64_t field = 0;

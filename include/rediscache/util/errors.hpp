@@ -16,6 +16,7 @@ enum class Errc {
   kProtocol,       ///< The reply did not have the shape the command promises.
   kUnavailable,    ///< A component refused to try Redis (for example an open circuit breaker).
   kNotReplicated,  ///< A write was applied on the master, but too few replicas confirmed it (WAIT).
+  kLoadTimeout,    ///< A cache's loader did not return within CacheOptions::load_hard_timeout.
 };
 
 /// Base of every exception rediscache throws on its own behalf.
@@ -92,6 +93,14 @@ class NotReplicated : public Error {
  private:
   long long required_;
   long long acknowledged_;
+};
+
+/// A cache read gave up waiting for its loader at CacheOptions::load_hard_timeout and had no
+/// stale copy to serve. The load goes on in the background and caches its result when it
+/// completes, so a later read may find it. Not a Redis failure: Redis may be fine.
+class LoadTimeout : public Error {
+ public:
+  explicit LoadTimeout(const std::string& what) : Error(Errc::kLoadTimeout, what) {}
 };
 
 }  // namespace rediscache

@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "rediscache/cache/cache_options.hpp"
+#include "rediscache/cache/detail/load_request.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/export.hpp"
 
 namespace rediscache::detail {
-
-/// A decoded value of the cache's T, type-erased; nullptr means "not found".
-using Object = std::shared_ptr<const void>;
 
 /// A value the core hands back, and whether the caller may take it apart.
 struct Found {
@@ -46,15 +44,17 @@ class ErasedLoader {
   ErasedLoader(const ErasedLoader&) = delete;
   ErasedLoader& operator=(const ErasedLoader&) = delete;
   virtual ~ErasedLoader() = default;
-  /// Calls the user's loader; nullptr means "not found". Lets the loader's exception through.
-  virtual Object load(std::string_view id) const = 0;
+  /// Calls the user's loader for request.id; nullptr means "not found". A deciding loader fills
+  /// request.decision. Lets the loader's exception through.
+  virtual Object load(LoadRequest& request) const = 0;
   /// A copy that owns the user's loader (and what it captured by value).
   [[nodiscard]] virtual std::shared_ptr<const ErasedLoader> clone() const = 0;
 };
 
-/// A batch loader seen by the core: (id, value) pairs for the ids that exist.
-using ErasedBatchLoader =
-    std::function<std::vector<std::pair<std::string, Object>>(const std::vector<std::string>&)>;
+/// A batch loader seen by the core: (id, value) pairs for the ids that exist. `requests` runs
+/// parallel to `ids` (a deciding loader reads their stale copies and fills their decisions).
+using ErasedBatchLoader = std::function<std::vector<std::pair<std::string, Object>>(
+    const std::vector<std::string>& ids, std::vector<LoadRequest>& requests)>;
 
 /// See CacheAside for the contract of each member; this class implements them. Thread-safe.
 class REDISCACHE_EXPORT CacheCore {

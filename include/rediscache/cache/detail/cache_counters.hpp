@@ -23,6 +23,18 @@
    * (lock). */                                                                                 \
   X(stampede_waits, "rediscache_cache_stampede_waits_total",                                    \
     "Reads that waited for another caller's load")                                              \
+  /* Reads that served a stale copy at load_soft_timeout while the load went on. */             \
+  X(soft_timeouts, "rediscache_cache_soft_timeouts_total",                                      \
+    "Reads served stale at the soft load timeout")                                              \
+  /* Reads that gave up at load_hard_timeout (stale copy or LoadTimeout). */                    \
+  X(hard_timeouts, "rediscache_cache_hard_timeouts_total",                                      \
+    "Reads that gave up at the hard load timeout")                                              \
+  /* Misses that found every background load slot busy (waited, or loaded inline). */           \
+  X(background_loads_rejected, "rediscache_cache_background_loads_rejected_total",              \
+    "Misses that found every background load slot busy")                                        \
+  /* Stale entries rewritten with a fresh TTL because the loader said keep_stale(). */          \
+  X(stale_kept, "rediscache_cache_stale_kept_total",                                            \
+    "Stale entries kept for another TTL by the loader")                                         \
   /* Waits for another process that gave up and loaded. */                                      \
   X(lock_timeouts, "rediscache_cache_lock_timeouts_total",                                      \
     "Waits for another process's load that gave up and loaded")                                 \
