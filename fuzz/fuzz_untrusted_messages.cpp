@@ -13,71 +13,18 @@
 
 #include "near/invalidation_message.hpp"
 #include "rediscache/net/connection_pool.hpp"
-#include "rediscache/net/reply.hpp"
+#include "reply_tree_builder.hpp"
 #include "topology/sentinel_topology.hpp"
 
 namespace {
 
-using rediscache::Reply;
-using rediscache::ReplyType;
-
-class Builder {
- public:
-  Builder(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
-
-  Reply next(int depth) {
-    Reply r;
-    const std::uint8_t op = byte();
-    switch (op % 7) {
-      case 0:
-        r.type = ReplyType::kInteger;
-        r.integer = static_cast<long long>(byte()) * 257 + byte();
-        break;
-      case 1:
-      case 2: {
-        static const char* const kWords[] = {"master", "slave", "sentinel", "127.0.0.1",
-                                             "::1",    "6379",  "0",        "65535",
-                                             "65536",  "-1",    "+1",       " 1",
-                                             "1 ",     "",      "a b",      "99999999999999999999"};
-        r.type = ReplyType::kString;
-        r.str = kWords[byte() % (sizeof kWords / sizeof kWords[0])];
-        break;
-      }
-      case 3: {  // raw bytes: any host, any port text
-        r.type = (op & 0x80U) != 0 ? ReplyType::kStatus : ReplyType::kString;
-        const std::size_t n = byte() % 32;
-        for (std::size_t i = 0; i < n && p_ != end_; ++i)
-          r.str.push_back(static_cast<char>(byte()));
-        break;
-      }
-      case 4: {
-        r.type = ReplyType::kArray;
-        if (depth > 6) break;
-        const int count = byte() % 5;
-        for (int i = 0; i < count && p_ != end_; ++i) r.elements.push_back(next(depth + 1));
-        break;
-      }
-      case 5:
-        r.type = ReplyType::kNil;
-        break;
-      default:
-        r.type = ReplyType::kError;
-        r.str = "ERR fuzz";
-        break;
-    }
-    return r;
-  }
-
- private:
-  std::uint8_t byte() { return p_ == end_ ? 0 : *p_++; }
-
-  const std::uint8_t* p_;
-  const std::uint8_t* end_;
-};
-
 void check_sentinel(const std::uint8_t* data, std::size_t size) {
-  Builder builder(data, size);
-  const Reply reply = builder.next(0);
+  rediscache::fuzz::ReplyTreeBuilder builder(
+      data, size,
+      {"master", "slave", "sentinel", "127.0.0.1", "::1", "6379", "0", "65535", "65536", "-1", "+1",
+       " 1", "1 ", "", "a b", "99999999999999999999"},
+      {0, 1, -1, 6379, 65535, 65536}, 4);
+  const rediscache::Reply reply = builder.next();
   (void)rediscache::detail::is_master_role(reply);
   const auto address = rediscache::detail::parse_master_address(reply);
   if (!address) return;
