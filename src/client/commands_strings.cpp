@@ -212,11 +212,13 @@ long long Client::exists(ArgList keys) {
 }
 
 bool Client::expire(std::string_view key, std::chrono::seconds ttl) {
+  detail::require_duration(ttl, -detail::kMaxDuration, detail::kMaxDuration, "Client::expire ttl");
   const IntText seconds(ttl.count());
   return detail::to_bool(core_->run(key, {"EXPIRE", key, seconds}), Call{endpoint(), "EXPIRE"});
 }
 
 bool Client::pexpire(std::string_view key, std::chrono::milliseconds ttl) {
+  detail::require_duration(ttl, -detail::kMaxDuration, detail::kMaxDuration, "Client::pexpire ttl");
   const IntText ms(ttl.count());
   return detail::to_bool(core_->run(key, {"PEXPIRE", key, ms}), Call{endpoint(), "PEXPIRE"});
 }

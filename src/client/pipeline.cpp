@@ -10,6 +10,7 @@
 #include "net/resp.hpp"
 #include "rediscache/util/errors.hpp"
 #include "topology/topology.hpp"
+#include "util/validation.hpp"
 
 namespace rediscache {
 
@@ -43,6 +44,8 @@ Pipeline& Pipeline::del(ArgList keys) {
 }
 
 Pipeline& Pipeline::pexpire(std::string_view key, std::chrono::milliseconds ttl) {
+  detail::require_duration(ttl, -detail::kMaxDuration, detail::kMaxDuration,
+                           "Pipeline::pexpire ttl");
   const detail::IntText ms(ttl.count());
   return command({"PEXPIRE", key, ms});
 }

@@ -164,7 +164,9 @@ void ReplyReader::ReaderDeleter::operator()(redisReader* reader) const noexcept 
   redisReaderFree(reader);
 }
 
-ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&g_reply_functions)) {
+ReplyReader::ReplyReader(std::size_t max_buffered_bytes)
+    : reader_(redisReaderCreateWithFunctions(&g_reply_functions)),
+      max_buffered_(max_buffered_bytes) {
   if (!reader_) throw IoError("cannot allocate a RESP reader");
   reader_->privdata = &state_;
 }
@@ -172,13 +174,22 @@ ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&g_reply_fun
 ReplyReader::~ReplyReader() = default;
 
 bool ReplyReader::feed(const char* data, std::size_t len) noexcept {
-  if (redisReaderFeed(reader_.get(), data, len) == REDIS_OK) return true;
+  if (over_limit_) return false;
+  if (redisReaderFeed(reader_.get(), data, len) == REDIS_OK) {
+    // Complete replies are taken by next() between feeds, so what stays buffered is the
+    // unfinished element (and replies not yet taken, which a pipelined caller takes in order).
+    if (reader_->len - reader_->pos <= max_buffered_) return true;
+    over_limit_ = true;
+    error_ = "reply element larger than the reader's bound (512 MiB)";
+    return false;
+  }
   // A reader that already failed refuses more bytes; keep the reason next() gave.
   if (error_.empty()) error_ = "out of memory buffering the reply";
   return false;
 }
 
 ReplyReader::Result ReplyReader::next(Reply& out) noexcept {
+  if (over_limit_) return Result::kError;
   void* raw = nullptr;
   if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
     try {

@@ -24,17 +24,24 @@ class ReplyReader {
   static constexpr int kMaxDepth = 7;
   /// Array lengths above this are impossible (Redis collections hold at most 2^32 elements).
   static constexpr unsigned long long kMaxElements = 4294967295ULL;
+  /// Bytes of one unfinished element the reader buffers before calling the stream hostile:
+  /// Redis's largest bulk string (proto-max-bulk-len, 512 MiB) plus its header. hiredis buffers
+  /// a bulk string whole before handing it over, so `$4294967297` would otherwise make it hold
+  /// 4 GiB of whatever the server sends.
+  static constexpr std::size_t kMaxBufferedBytes = (std::size_t{512} << 20) + 64;
 
   enum class Result { kReply, kIncomplete, kError };
 
-  /// Throws IoError if the parser cannot be allocated.
-  ReplyReader();
+  /// Throws IoError if the parser cannot be allocated. `max_buffered_bytes`: see
+  /// kMaxBufferedBytes (smaller in tests).
+  explicit ReplyReader(std::size_t max_buffered_bytes = kMaxBufferedBytes);
   ~ReplyReader();
   ReplyReader(const ReplyReader&) = delete;
   ReplyReader& operator=(const ReplyReader&) = delete;
 
   /// Appends bytes read from the server. Returns false when they cannot be buffered (out of
-  /// memory); the reader is then failed.
+  /// memory, or more than max_buffered_bytes of one unfinished element); the reader is then
+  /// failed.
   [[nodiscard]] bool feed(const char* data, std::size_t len) noexcept;
   /// Moves the next complete reply into `out` (kReply), or says more bytes are needed
   /// (kIncomplete) or that the stream is malformed or hostile (kError, see error()).
@@ -55,6 +62,8 @@ class ReplyReader {
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
   State state_;
   std::string error_;
+  std::size_t max_buffered_;
+  bool over_limit_ = false;
 };
 
 }  // namespace rediscache::detail

@@ -150,7 +150,9 @@ QueueConsumer::QueueConsumer(const ReliableQueue& queue, std::string id)
 
 std::optional<std::string> QueueConsumer::pop(std::chrono::milliseconds timeout) {
   if (timeout <= std::chrono::milliseconds::zero() || timeout >= consumer_timeout_) {
-    throw std::invalid_argument("timeout must be positive and shorter than consumer_timeout");
+    throw std::invalid_argument(
+        "QueueConsumer::pop timeout must be positive and shorter than "
+        "ReliableQueueOptions::consumer_timeout");
   }
   // Heartbeat, registration and the blocking move go out together (one round trip); the
   // heartbeat outlives the wait because timeout < consumer_timeout, so recovery never takes a

@@ -16,6 +16,7 @@
 #include "rediscache/cache/write_behind.hpp"
 #include "rediscache/cache/write_through.hpp"
 #include "rediscache/client/client.hpp"
+#include "rediscache/client/pipeline.hpp"
 #include "rediscache/helpers/lock.hpp"
 #include "rediscache/helpers/rate_limiter.hpp"
 #include "rediscache/helpers/redlock.hpp"
@@ -462,6 +463,17 @@ TEST(DurationBounds, CallArguments_EveryDuration_BoundedAndNamed) {
     (void)client.set("k", "v", o);
   });
   sweep<seconds>("Client::setex ttl", kMaxDurationS, [&](seconds d) { client.setex("k", d, "v"); });
+  // EXPIRE/PEXPIRE keep Redis's meaning of ttl <= 0 (delete the key), so their bound is
+  // symmetric: a year either way.
+  sweep<seconds>("Client::expire ttl", kMaxDurationS,
+                 [&](seconds d) { (void)client.expire("k", d); });
+  sweep_ms("Client::pexpire ttl", [&](milliseconds d) { (void)client.pexpire("k", d); });
+  for (const milliseconds bad :
+       {milliseconds::min(), milliseconds::min() / 2, -kMaxDuration - 1ms}) {
+    EXPECT_EQ(outcome([&] { (void)client.pexpire("k", bad); }).rfind("Client::pexpire ttl", 0), 0u);
+  }
+  sweep_ms("Pipeline::pexpire ttl",
+           [&](milliseconds d) { (void)client.pipeline().pexpire("k", d); });
   sweep_ms("Client blocking pop timeout", [&](milliseconds d) { (void)client.brpop({"k"}, d); });
   sweep_ms("Client blocking pop timeout", [&](milliseconds d) {
     (void)client.blmove("a", "b", rediscache::ListEnd::kLeft, rediscache::ListEnd::kRight, d);

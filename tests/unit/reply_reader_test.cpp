@@ -194,5 +194,34 @@ TEST(ReplyReader, LengthOutOfRange_IsProtocolErrorNotWrapped) {
   }
 }
 
+TEST(ReplyReader, HugeBulkHeader_BuffersOnlyUpToTheBoundThenStaysFailed) {
+  // `$4294967297` asks hiredis to buffer 4 GiB before handing anything over: the reader stops at
+  // its bound (4 KiB here, 512 MiB by default) instead of holding whatever the server sends.
+  ReplyReader reader(4096);
+  Reply r;
+  const std::string header = "$4294967297\r\n";
+  ASSERT_TRUE(reader.feed(header.data(), header.size()));
+  EXPECT_EQ(reader.next(r), Result::kIncomplete);
+  const std::string chunk(1024, 'x');
+  bool refused = false;
+  for (int i = 0; i < 8 && !refused; ++i) refused = !reader.feed(chunk.data(), chunk.size());
+  EXPECT_TRUE(refused);
+  EXPECT_NE(reader.error().find("larger than the reader's bound"), std::string::npos);
+  EXPECT_EQ(reader.next(r), Result::kError);
+  EXPECT_FALSE(reader.feed("+OK\r\n", 5));  // stays failed
+  EXPECT_EQ(reader.next(r), Result::kError);
+}
+
+TEST(ReplyReader, BulkAtTheBound_IsAccepted) {
+  ReplyReader reader(4096);
+  Reply r;
+  const std::string value(4000, 'v');
+  const std::string bytes = "$4000\r\n" + value + "\r\n";
+  ASSERT_TRUE(reader.feed(bytes.data(), bytes.size()));
+  ASSERT_EQ(reader.next(r), Result::kReply);
+  EXPECT_EQ(r.str, value);
+  EXPECT_EQ(ReplyReader::kMaxBufferedBytes, (std::size_t{512} << 20) + 64);
+}
+
 }  // namespace
 }  // namespace rediscache::detail

@@ -172,9 +172,10 @@ class REDISCACHE_EXPORT Client {
   long long unlink(ArgList keys);
   /// EXISTS; counts keys that exist (a key named twice counts twice).
   long long exists(ArgList keys);
-  /// EXPIRE; false when the key does not exist.
+  /// EXPIRE; false when the key does not exist. A ttl <= 0 deletes the key (as in Redis);
+  /// |ttl| above a year throws std::invalid_argument naming `Client::expire ttl`.
   bool expire(std::string_view key, std::chrono::seconds ttl);
-  /// PEXPIRE; false when the key does not exist.
+  /// PEXPIRE; false when the key does not exist. Bounds as for expire (`Client::pexpire ttl`).
   bool pexpire(std::string_view key, std::chrono::milliseconds ttl);
   /// TTL in seconds, or kTtlKeyMissing / kTtlNoExpiry.
   long long ttl(std::string_view key);

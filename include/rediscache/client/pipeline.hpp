@@ -34,6 +34,7 @@ class REDISCACHE_EXPORT Pipeline {
   Pipeline& get(std::string_view key);
   Pipeline& set(std::string_view key, std::string_view value, const SetOptions& options = {});
   Pipeline& del(ArgList keys);
+  /// |ttl| above a year throws std::invalid_argument naming `Pipeline::pexpire ttl`.
   Pipeline& pexpire(std::string_view key, std::chrono::milliseconds ttl);
   Pipeline& incrby(std::string_view key, long long increment);
   Pipeline& hset(std::string_view key, std::string_view field, std::string_view value);
