@@ -4,15 +4,17 @@
 // one a connection pool accepts too; a decoded invalidation views its payload and encodes back
 // to it.
 //
-// Input: byte 0 selects the target (even: sentinel replies, odd: invalidation payload).
+// Input: byte 0 selects the target (mod 3: sentinel replies, invalidation payload, pub/sub frame).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "client/subscriber_frame.hpp"
 #include "near/invalidation_message.hpp"
 #include "rediscache/net/connection_pool.hpp"
+#include "rediscache/util/errors.hpp"
 #include "reply_tree_builder.hpp"
 #include "topology/sentinel_topology.hpp"
 
@@ -64,14 +66,34 @@ void check_invalidation(const std::uint8_t* data, std::size_t size) {
   }
 }
 
+// A pub/sub frame (client tracking's invalidations among them) becomes a Message or a
+// ProtocolError, nothing else.
+void check_subscriber_frame(const std::uint8_t* data, std::size_t size) {
+  rediscache::fuzz::ReplyTreeBuilder builder(
+      data, size,
+      {"message", "pmessage", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "pong",
+       "__redis__:invalidate", "", "k"},
+      {0, 1, -1, 3}, 5);
+  try {
+    (void)rediscache::detail::parse_subscriber_frame(builder.next(), "127.0.0.1:6379");
+  } catch (const rediscache::ProtocolError&) {
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  if ((data[0] & 1U) == 0) {
-    check_sentinel(data + 1, size - 1);
-  } else {
-    check_invalidation(data + 1, size - 1);
+  switch (data[0] % 3) {
+    case 0:
+      check_sentinel(data + 1, size - 1);
+      break;
+    case 1:
+      check_invalidation(data + 1, size - 1);
+      break;
+    default:
+      check_subscriber_frame(data + 1, size - 1);
+      break;
   }
   return 0;
 }

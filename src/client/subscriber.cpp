@@ -1,6 +1,7 @@
 #include "rediscache/client/subscriber.hpp"
 
 #include "client/client_core.hpp"
+#include "client/subscriber_frame.hpp"
 #include "net/connection.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
@@ -15,59 +16,6 @@ void send(detail::Connection& connection, std::string_view verb, ArgList names) 
   argv.add_all(names);
   connection.append(argv.view());
   connection.flush();
-}
-
-std::string take_string(Reply& reply) {
-  return reply.is_string() || reply.is_status() ? std::move(reply.str) : std::string();
-}
-
-Message to_message(Reply&& reply, const std::string& endpoint) {
-  if (!reply.is_array() || reply.elements.empty()) {
-    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unexpected " + to_string(reply.type) +
-                        " frame");
-  }
-  auto& e = reply.elements;
-  const std::string& kind = e[0].str;
-  Message m;
-  if (kind == "pong") {
-    m.kind = MessageKind::kPong;
-    if (e.size() > 1) m.payload = take_string(e[1]);
-    return m;
-  }
-  if (kind == "pmessage" && e.size() == 4) {
-    m.kind = MessageKind::kPatternMessage;
-    m.pattern = take_string(e[1]);
-    m.channel = take_string(e[2]);
-  } else if (kind == "message" && e.size() == 3) {
-    m.kind = MessageKind::kMessage;
-    m.channel = take_string(e[1]);
-  } else if (e.size() == 3 && e[2].is_integer()) {
-    if (kind == "subscribe")
-      m.kind = MessageKind::kSubscribe;
-    else if (kind == "unsubscribe")
-      m.kind = MessageKind::kUnsubscribe;
-    else if (kind == "psubscribe")
-      m.kind = MessageKind::kPatternSubscribe;
-    else if (kind == "punsubscribe")
-      m.kind = MessageKind::kPatternUnsubscribe;
-    else
-      throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: unknown frame kind");
-    m.channel = take_string(e[1]);
-    m.subscriptions = e[2].integer;
-    return m;
-  } else {
-    throw ProtocolError("redis " + endpoint + ": SUBSCRIBE: malformed frame");
-  }
-  Reply& payload = e.back();
-  if (payload.is_nil()) {
-    m.payload_nil = true;
-  } else if (payload.is_array()) {
-    m.payload_items.reserve(payload.elements.size());
-    for (Reply& item : payload.elements) m.payload_items.push_back(take_string(item));
-  } else {
-    m.payload = take_string(payload);
-  }
-  return m;
 }
 
 }  // namespace
@@ -114,7 +62,7 @@ std::optional<Message> Subscriber::next(std::chrono::milliseconds timeout) {
     }
     if (left.count() > 0 && !connection_->wait_readable(left)) return std::nullopt;
   }
-  return to_message(std::move(frame), connection_->endpoint());
+  return detail::parse_subscriber_frame(std::move(frame), connection_->endpoint());
 }
 
 const std::string& Subscriber::endpoint() const noexcept { return connection_->endpoint(); }
