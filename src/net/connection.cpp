@@ -50,8 +50,6 @@ timeval to_timeval(std::chrono::milliseconds ms) noexcept {
   return tv;
 }
 
-std::string errno_text(int err) { return std::system_category().message(err); }
-
 // A write to a socket the server has reset raises SIGPIPE, whose default action kills the
 // process. Plain sockets use send(MSG_NOSIGNAL), but OpenSSL writes with write(2). Once, and only
 // if the application left SIGPIPE at its default, it is ignored process-wide (the write then

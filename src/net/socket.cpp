@@ -32,8 +32,6 @@ int poll_timeout(Deadline deadline) noexcept {
   return static_cast<int>(std::min<long long>(ms, 1 << 30));
 }
 
-std::string errno_text(int err) { return std::system_category().message(err); }
-
 [[noreturn]] void throw_connect(const std::string& endpoint, const std::string& reason,
                                 bool timed_out) {
   const std::string what = "redis " + endpoint + ": connect: " + reason;
@@ -173,5 +171,7 @@ Socket connect_unix(const std::string& path, Deadline deadline, const std::strin
   if (err != 0) throw_connect(endpoint, errno_text(err), false);
   return socket;
 }
+
+std::string errno_text(int err) { return std::system_category().message(err); }
 
 }  // namespace rediscache::detail

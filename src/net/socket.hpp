@@ -29,6 +29,9 @@ class Socket {
   int fd_ = -1;
 };
 
+/// strerror(3) for `err`, thread-safe (std::system_category, not strerror's static buffer).
+std::string errno_text(int err);
+
 /// What a wait ended with.
 enum class WaitResult { kReady, kTimedOut };
 

@@ -18,8 +18,8 @@
 
 namespace rediscache::detail {
 
-namespace {
-
+// Deleters for OpenSSL's handles. Outside the anonymous namespace: TlsContext and TlsStream::Impl
+// hold them, and a class with external linkage must not have fields of internal-linkage types.
 struct SslCtxDeleter {
   void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
 };
@@ -29,6 +29,8 @@ struct SslDeleter {
 struct SessionDeleter {
   void operator()(SSL_SESSION* session) const noexcept { SSL_SESSION_free(session); }
 };
+
+namespace {
 
 // The oldest error OpenSSL queued on this thread, as text ("error:0A000086:SSL
 // routines::certificate verify failed"); empty when the queue is empty.
