@@ -23,7 +23,7 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using StringCache = CacheAside<std::string>;
 
-constexpr milliseconds kEventually{5000};
+using test::kEventually;
 
 // The shared test support (tests/support/client_factory.hpp).
 using test::make_client;

@@ -24,7 +24,7 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr milliseconds kEventually{5000};
+using test::kEventually;
 
 Client cluster_client(const std::vector<test::Endpoint>& seeds) {
   return Client::cluster(test::cluster_options_for(seeds));

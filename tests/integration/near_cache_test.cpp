@@ -37,8 +37,7 @@ constexpr int kSlowdown = 1;
 #endif
 // The bound for "another instance stops serving the old value".
 constexpr milliseconds kInvalidationBound{100 * kSlowdown};
-// Generous bound for things that must happen eventually (connects, reconnects).
-constexpr milliseconds kEventually{5000};
+using test::kEventually;
 
 ConnectionOptions options_for(const test::Endpoint& ep) { return test::connection_options(ep); }
 

@@ -30,13 +30,6 @@ namespace {
 using std::chrono::milliseconds;
 using Ops = std::vector<WriteOp<std::string>>;
 
-CacheOptions cache_options(const std::string& name) {
-  CacheOptions options;
-  options.name = name;
-  options.ttl = std::chrono::seconds(60);
-  return options;
-}
-
 // Short timings so failures and takeovers happen within a test's few seconds.
 WriteBehindOptions fast_options() {
   WriteBehindOptions options;
@@ -68,7 +61,7 @@ TEST(WriteBehind, Write_CachesAtOnceAndReachesDatabaseCoalesced) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   std::atomic<int> batches{0};
   WriteBehind<std::string> wb(
@@ -108,7 +101,7 @@ TEST(WriteBehind, Write_CachesAtOnceAndReachesDatabaseCoalesced) {
 TEST(WriteBehind, EveryKeyWritten_HasTtl) {
   REDISCACHE_REQUIRE_REDIS(ep);
   const std::string name = unique_name("wb");
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   std::atomic<bool> fail{true};
   WriteBehindOptions options = fast_options();
   options.max_attempts = 1;
@@ -132,7 +125,7 @@ TEST(WriteBehind, WriteThenRemove_ReachesDatabaseInQueueOrder) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   std::mutex mu;
   std::vector<std::string> log;  // what the database saw for id "a", in order
@@ -177,7 +170,7 @@ TEST(WriteBehind, Remove_ReadBeforeFlushDoesNotResurrectTheRow) {
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
   table.upsert("a", "old");
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   std::atomic<bool> hold{true};
   WriteBehind<std::string> wb(
@@ -207,8 +200,8 @@ TEST(WriteBehind, ConcurrentWritesOfOneId_CacheEndsWithTheDatabaseValue) {
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
   // Two "processes": separate clients and caches; only the first runs a flusher.
-  CacheAside<std::string> cache1(make_client(ep), cache_options(name));
-  CacheAside<std::string> cache2(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache1(make_client(ep), policy_cache_options(name));
+  CacheAside<std::string> cache2(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   WriteBehind<std::string> wb1(
       cache1, [&](const Ops& ops) { PgTable::write_batch(db, name, ops); }, fast_options());
@@ -248,7 +241,7 @@ TEST(WriteBehind, WriterFailsForAWhile_RetriesAndLosesNothing) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   std::atomic<bool> down{true};
   std::atomic<int> errors{0};
@@ -285,7 +278,7 @@ TEST(WriteBehind, PostgresTableLocked_EntriesRetryAndQueueDrainsWhenReleased) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
 
   // Another session takes the table away: every write of the flusher times out in PostgreSQL.
   pqxx::connection locker(conninfo);
@@ -320,7 +313,7 @@ TEST(WriteBehind, WriterAlwaysFails_EntriesGoToDeadLetterAndReplay) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   WriteBehindOptions options = fast_options();
   options.max_attempts = 2;
   {
@@ -359,7 +352,7 @@ TEST(WriteBehind, OnePoisonRecord_OnlyItIsDeadLettered) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   WriteBehindOptions options = fast_options();
   options.max_attempts = 2;
@@ -388,7 +381,7 @@ TEST(WriteBehind, Destructor_DrainsTheQueue) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wb");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   {
     WriteBehindOptions options = fast_options();
@@ -422,7 +415,7 @@ TEST(WriteBehind, ProcessKilledMidBatch_NewFlusherWritesEveryAcknowledgedWrite) 
     close(acks[0]);
     close(batches[0]);
     try {
-      CacheAside<std::string> cache(make_client(ep), cache_options(name));
+      CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
       pqxx::connection db(conninfo);
       WriteBehindOptions options = fast_options();
       options.max_batch = 25;
@@ -475,7 +468,7 @@ TEST(WriteBehind, ProcessKilledMidBatch_NewFlusherWritesEveryAcknowledgedWrite) 
   close(acks[0]);
   close(batches[0]);
 
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   WriteBehind<std::string> successor(
       cache, [&](const Ops& ops) { PgTable::write_batch(db, name, ops); }, fast_options());
@@ -490,7 +483,7 @@ TEST(WriteBehind, ProcessKilledMidBatch_NewFlusherWritesEveryAcknowledgedWrite) 
 
 TEST(WriteBehind, BadOptions_ThrowInvalidArgumentNamingTheOption) {
   REDISCACHE_REQUIRE_REDIS(ep);
-  CacheAside<std::string> cache(make_client(ep), cache_options(unique_name("wb")));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(unique_name("wb")));
   const auto expect_rejected = [&](const WriteBehindOptions& options, const std::string& field) {
     try {
       WriteBehind<std::string> wb(

@@ -48,13 +48,6 @@ struct ReplicatedPair {
   }
 };
 
-CacheOptions cache_options(const std::string& name) {
-  CacheOptions options;
-  options.name = name;
-  options.ttl = std::chrono::seconds(60);
-  return options;
-}
-
 WriteBehindOptions waiting_options(milliseconds wait_timeout) {
   WriteBehindOptions options;
   options.run_flusher = false;  // entries stay in the stream, where the test can see them
@@ -90,7 +83,7 @@ TEST(WriteBehindWait, ReplicaInSync_WriteReturnsOnceTheReplicaHoldsTheEntry) {
   REDISCACHE_SINGLE_NODE_ONLY();  // private servers: the cluster rerun would repeat it as is
   ReplicatedPair pair;
   const std::string name = unique_name("wbwait");
-  CacheAside<std::string> cache(make_client(pair.master.endpoint()), cache_options(name));
+  CacheAside<std::string> cache(make_client(pair.master.endpoint()), policy_cache_options(name));
   MapWriter db;
   WriteBehind<std::string> wb(cache, db.writer(), waiting_options(milliseconds(5000)));
 
@@ -105,7 +98,7 @@ TEST(WriteBehindWait, ReplicaDown_NotReplicatedWithinTimeout_EntryQueuedAndCache
   REDISCACHE_SINGLE_NODE_ONLY();
   ReplicatedPair pair;
   const std::string name = unique_name("wbwait");
-  CacheAside<std::string> cache(make_client(pair.master.endpoint()), cache_options(name));
+  CacheAside<std::string> cache(make_client(pair.master.endpoint()), policy_cache_options(name));
   MapWriter db;
   {
     // A generous timeout while the replica is up: a loaded machine can be slow to acknowledge.

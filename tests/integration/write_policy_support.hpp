@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,14 @@
 #include "test_env.hpp"
 
 namespace rediscache::test {
+
+/// Options of a write-policy test's cache: `name`, a 60 s TTL, the rest defaulted.
+inline CacheOptions policy_cache_options(const std::string& name) {
+  CacheOptions options;
+  options.name = name;
+  options.ttl = std::chrono::seconds(60);
+  return options;
+}
 
 /// unique_prefix() reduced to what a cache namespace and a SQL identifier allow ([a-z0-9_]).
 inline std::string unique_name(std::string_view tag) {

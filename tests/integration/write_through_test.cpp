@@ -24,13 +24,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-CacheOptions cache_options(const std::string& name) {
-  CacheOptions options;
-  options.name = name;
-  options.ttl = std::chrono::seconds(60);
-  return options;
-}
-
 struct DatabaseRejected : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -76,7 +69,7 @@ TEST(WriteThrough, Write_StoresInDatabaseThenCache) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   WriteThrough<std::string> wt(
       cache, [&](std::string_view id, const std::string& v) { pg_put(table, id, v); },
       [&](std::string_view id) { pg_delete(table, id); });
@@ -107,7 +100,7 @@ TEST(WriteThrough, EveryKeyWritten_HasTtlAndTheLockIsReleased) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   long long lock_ttl_inside = 0;
   WriteThrough<std::string> wt(cache, [&](std::string_view id, const std::string& v) {
     lock_ttl_inside = std::stoll(raw_key_command(ep, {"PTTL", name + ":wlock:" + std::string(id)}));
@@ -124,7 +117,7 @@ TEST(WriteThrough, WriterThrows_CacheNeverHoldsTheUnwrittenValue) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   bool fail = false;
   bool seen_inside = false;
   WriteThrough<std::string> wt(cache, [&](std::string_view id, const std::string& v) {
@@ -159,8 +152,8 @@ TEST(WriteThrough, ConcurrentWriters_CacheEndsWithTheDatabaseValue) {
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache1(make_client(ep), cache_options(name));
-  CacheAside<std::string> cache2(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache1(make_client(ep), policy_cache_options(name));
+  CacheAside<std::string> cache2(make_client(ep), policy_cache_options(name));
   const auto writer = [&](std::string_view id, const std::string& v) {
     pg_put(table, id, v);
     thread_local std::minstd_rand rng(std::random_device{}());
@@ -203,7 +196,7 @@ TEST(WriteThrough, SecondWriteStartedWhileFirstIsInFlight_CacheEndsWithTheLastCo
   REDISCACHE_REQUIRE_POSTGRES(conninfo);
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   std::mutex mu;
   std::condition_variable cv;
   bool a_committed = false;
@@ -245,7 +238,7 @@ TEST(WriteThrough, ReaderLoadedBeforeTheWrite_StaleValueIsNotCached) {
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
   table.upsert("a", "old");
-  CacheAside<std::string> cache(make_client(ep), cache_options(name));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   WriteThrough<std::string> wt(
       cache, [&](std::string_view id, const std::string& v) { pg_put(table, id, v); });
 
@@ -290,7 +283,7 @@ TEST(WriteThrough, ReadersAndWritersRace_NoStaleValueSurvives) {
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
   for (int k = 0; k < 4; ++k) table.upsert("k" + std::to_string(k), "initial");
-  CacheOptions options = cache_options(name);
+  CacheOptions options = policy_cache_options(name);
   options.lock.max_wait = milliseconds(50);
   CacheAside<std::string> cache(make_client(ep, 16), options);
   const auto pause = [] {
@@ -341,7 +334,7 @@ TEST(WriteThrough, RedisFailsDuringTheWrite_WriteSucceedsAndReportsCacheFailed) 
   RedisServer server;
   const std::string name = unique_name("wt");
   PgTable table(conninfo, name);
-  CacheOptions options = cache_options(name);
+  CacheOptions options = policy_cache_options(name);
   CacheAside<std::string> cache(make_client(server.endpoint()), options);
   std::atomic<int> reported{0};
   WriteThroughOptions wt_options;
@@ -371,7 +364,7 @@ TEST(WriteThrough, RedisFailsDuringTheWrite_WriteSucceedsAndReportsCacheFailed) 
 
 TEST(WriteThrough, BadOptions_ThrowInvalidArgumentNamingTheOption) {
   REDISCACHE_REQUIRE_REDIS(ep);
-  CacheAside<std::string> cache(make_client(ep), cache_options(unique_name("wt")));
+  CacheAside<std::string> cache(make_client(ep), policy_cache_options(unique_name("wt")));
   const auto writer = [](std::string_view, const std::string&) {};
   const auto expect_rejected = [&](const WriteThroughOptions& options, const std::string& field) {
     try {

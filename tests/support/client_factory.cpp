@@ -78,6 +78,12 @@ Client make_client(const Endpoint& ep, std::size_t pool_size) {
   return make_client(ep, pool);
 }
 
+Client unreachable_client() {
+  ConnectionOptions options;
+  options.port = 1;  // nothing listens there
+  return Client(options);
+}
+
 std::string unique_namespace() {
   std::string name;
   for (const char c : unique_prefix()) {

@@ -42,6 +42,10 @@ Client make_client(const Endpoint& ep, PoolOptions pool = {},
 /// The same with a pool of `pool_size` connections.
 Client make_client(const Endpoint& ep, std::size_t pool_size);
 
+/// A client of a port nothing listens on (constructors must not connect): for unit tests of what
+/// a component computes before it talks to Redis.
+Client unreachable_client();
+
 /// unique_prefix() as a cache namespace: characters outside [A-Za-z0-9_.-] become '.'.
 std::string unique_namespace();
 

@@ -31,4 +31,20 @@ inline Reply array(std::vector<Reply> elements) {
   return r;
 }
 
+inline Reply error(std::string s) {
+  Reply r;
+  r.type = ReplyType::kError;
+  r.str = std::move(s);
+  return r;
+}
+
+/// Any type with any payload, including shapes a well-behaved server never sends.
+inline Reply of_type(ReplyType type, std::string s = {}, long long integer = 0) {
+  Reply r;
+  r.type = type;
+  r.str = std::move(s);
+  r.integer = integer;
+  return r;
+}
+
 }  // namespace rediscache::test

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,6 +13,10 @@
 #include <gtest/gtest.h>
 
 namespace rediscache::test {
+
+/// Generous bound for what must happen eventually (connects, reconnects, propagation): a test
+/// that waits for a state waits at most this long, then fails.
+constexpr std::chrono::milliseconds kEventually{5000};
 
 /// A TCP address of a server; `tls` when it speaks only TLS (the REDISCACHE_TEST_TLS_* servers):
 /// raw_command() then talks TLS to it and connection_options() (client_factory.hpp) turns TLS on.

@@ -17,6 +17,7 @@
 #include "rediscache/client/client.hpp"
 #include "rediscache/net/reply.hpp"
 #include "rediscache/util/errors.hpp"
+#include "reply_builders.hpp"
 #include "topology/cluster_topology.hpp"
 
 namespace {
@@ -26,42 +27,22 @@ using rediscache::ReplyType;
 using rediscache::detail::parse_cluster_shards;
 using rediscache::detail::parse_cluster_slots;
 
-Reply integer(long long v) {
-  Reply r;
-  r.type = ReplyType::kInteger;
-  r.integer = v;
-  return r;
-}
-Reply text(std::string s) {
-  Reply r;
-  r.type = ReplyType::kString;
-  r.str = std::move(s);
-  return r;
-}
-Reply array(std::vector<Reply> items) {
-  Reply r;
-  r.type = ReplyType::kArray;
-  r.elements = std::move(items);
-  return r;
-}
-Reply error(std::string s) {
-  Reply r;
-  r.type = ReplyType::kError;
-  r.str = std::move(s);
-  return r;
-}
+using rediscache::test::array;
+using rediscache::test::error;
+using rediscache::test::integer;
+using rediscache::test::str;
 
 Reply slots_node(const std::string& ip, long long port) {
-  return array({text(ip), integer(port), text("id")});
+  return array({str(ip), integer(port), str("id")});
 }
 
 Reply shards_node(const std::string& role, long long port, const std::string& health = "online") {
-  return array({text("ip"), text("127.0.0.1"), text("port"), integer(port), text("role"),
-                text(role), text("health"), text(health)});
+  return array({str("ip"), str("127.0.0.1"), str("port"), integer(port), str("role"), str(role),
+                str("health"), str(health)});
 }
 
 Reply shard(std::vector<Reply> slots, std::vector<Reply> nodes) {
-  return array({text("slots"), array(std::move(slots)), text("nodes"), array(std::move(nodes))});
+  return array({str("slots"), array(std::move(slots)), str("nodes"), array(std::move(nodes))});
 }
 
 TEST(ClusterMapParse, Slots_OnlyRangeOutOfBounds_NoUsableRange) {
@@ -90,7 +71,7 @@ TEST(ClusterMapParse, Slots_PortZeroOrHuge_DroppedNeverPassedOn) {
 
 TEST(ClusterMapParse, Slots_NotIntegersOrNegative_Dropped) {
   const Reply reply = array({
-      array({text("0"), integer(100), slots_node("127.0.0.1", 7000)}),
+      array({str("0"), integer(100), slots_node("127.0.0.1", 7000)}),
       array({integer(-5), integer(100), slots_node("127.0.0.1", 7000)}),
       array({integer(200), integer(100), slots_node("127.0.0.1", 7000)}),
   });

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/cache/cache_options.hpp"
 #include "rediscache/cache/keys.hpp"
 #include "rediscache/topology/cluster.hpp"
@@ -17,8 +18,6 @@
 namespace {
 
 using rediscache::CacheOptions;
-using rediscache::Client;
-using rediscache::ConnectionOptions;
 using rediscache::EntryFormat;
 using rediscache::KeySpace;
 using rediscache::KeySpaceOptions;
@@ -26,11 +25,7 @@ using rediscache::RefreshMode;
 using rediscache::detail::KeyLayout;
 using namespace std::chrono_literals;
 
-Client unreachable_client() {
-  ConnectionOptions options;
-  options.port = 1;  // nothing listens; constructors must not connect
-  return Client(options);
-}
+using rediscache::test::unreachable_client;
 
 std::string invalid_message(const std::string& layout, const std::string& name = "cache") {
   try {

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client_factory.hpp"
 #include "rediscache/cache/cache_aside.hpp"
 #include "rediscache/topology/cluster.hpp"
 
@@ -18,16 +19,10 @@ namespace {
 
 using rediscache::CacheAside;
 using rediscache::CacheOptions;
-using rediscache::Client;
-using rediscache::ConnectionOptions;
 using rediscache::KeySpace;
 using rediscache::KeySpaceOptions;
 
-Client unreachable_client() {
-  ConnectionOptions options;
-  options.port = 1;  // nothing listens; constructors must not connect
-  return Client(options);
-}
+using rediscache::test::unreachable_client;
 
 TEST(KeySpace, Layout_NamespaceVersionId) {
   const KeySpace keys(unreachable_client(), "users");

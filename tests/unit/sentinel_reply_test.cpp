@@ -11,35 +11,18 @@
 
 #include "rediscache/net/connection_pool.hpp"
 #include "rediscache/net/reply.hpp"
+#include "reply_builders.hpp"
 #include "topology/sentinel_topology.hpp"
 
 namespace rediscache::detail {
 namespace {
 
-Reply bulk(std::string s) {
-  Reply r;
-  r.type = ReplyType::kString;
-  r.str = std::move(s);
-  return r;
-}
-
-Reply of_type(ReplyType type, std::string s = {}, long long integer = 0) {
-  Reply r;
-  r.type = type;
-  r.str = std::move(s);
-  r.integer = integer;
-  return r;
-}
-
-Reply array(std::vector<Reply> elements) {
-  Reply r;
-  r.type = ReplyType::kArray;
-  r.elements = std::move(elements);
-  return r;
-}
+using test::array;
+using test::of_type;
+using test::str;
 
 Reply address(std::string host, std::string port) {
-  return array({bulk(std::move(host)), bulk(std::move(port))});
+  return array({str(std::move(host)), str(std::move(port))});
 }
 
 TEST(SentinelReply, MasterAddress_WellFormed_Parsed) {
@@ -76,25 +59,25 @@ TEST(SentinelReply, MasterAddress_WrongShapes_NoAddress) {
   EXPECT_FALSE(parse_master_address(of_type(ReplyType::kError, "ERR unknown command")));
   EXPECT_FALSE(parse_master_address(of_type(ReplyType::kStatus, "OK")));
   EXPECT_FALSE(parse_master_address(of_type(ReplyType::kInteger, {}, 6379)));
-  EXPECT_FALSE(parse_master_address(bulk("127.0.0.1:6379")));
+  EXPECT_FALSE(parse_master_address(str("127.0.0.1:6379")));
   EXPECT_FALSE(parse_master_address(array({})));
-  EXPECT_FALSE(parse_master_address(array({bulk("127.0.0.1")})));
-  EXPECT_FALSE(parse_master_address(array({bulk("127.0.0.1"), bulk("6379"), bulk("6380")})));
+  EXPECT_FALSE(parse_master_address(array({str("127.0.0.1")})));
+  EXPECT_FALSE(parse_master_address(array({str("127.0.0.1"), str("6379"), str("6380")})));
   // Integer port, status host, nil or error elements, nested arrays.
   EXPECT_FALSE(
-      parse_master_address(array({bulk("127.0.0.1"), of_type(ReplyType::kInteger, "6379", 6379)})));
-  EXPECT_FALSE(parse_master_address(array({of_type(ReplyType::kStatus, "127.0.0.1"), bulk("1")})));
-  EXPECT_FALSE(parse_master_address(array({Reply{}, bulk("6379")})));
-  EXPECT_FALSE(parse_master_address(array({bulk("127.0.0.1"), of_type(ReplyType::kError, "1")})));
-  EXPECT_FALSE(parse_master_address(array({address("127.0.0.1", "6379"), bulk("6379")})));
-  EXPECT_FALSE(parse_master_address(array({bulk("127.0.0.1"), address("6379", "6379")})));
+      parse_master_address(array({str("127.0.0.1"), of_type(ReplyType::kInteger, "6379", 6379)})));
+  EXPECT_FALSE(parse_master_address(array({of_type(ReplyType::kStatus, "127.0.0.1"), str("1")})));
+  EXPECT_FALSE(parse_master_address(array({Reply{}, str("6379")})));
+  EXPECT_FALSE(parse_master_address(array({str("127.0.0.1"), of_type(ReplyType::kError, "1")})));
+  EXPECT_FALSE(parse_master_address(array({address("127.0.0.1", "6379"), str("6379")})));
+  EXPECT_FALSE(parse_master_address(array({str("127.0.0.1"), address("6379", "6379")})));
 }
 
 TEST(SentinelReply, MasterAddress_HugeOrDeepReplies_NoAddress) {
-  std::vector<Reply> many(100'000, bulk("127.0.0.1"));
+  std::vector<Reply> many(100'000, str("127.0.0.1"));
   EXPECT_FALSE(parse_master_address(array(std::move(many))));
   Reply deep = address("127.0.0.1", "6379");
-  for (int i = 0; i < 1000; ++i) deep = array({std::move(deep), bulk("1")});
+  for (int i = 0; i < 1000; ++i) deep = array({std::move(deep), str("1")});
   EXPECT_FALSE(parse_master_address(deep));
   EXPECT_FALSE(parse_master_address(address(std::string(1 << 20, 'h'), "6379")));
   EXPECT_FALSE(parse_master_address(address("127.0.0.1", std::string(1 << 20, '9'))));
@@ -116,22 +99,22 @@ TEST(SentinelReply, MasterAddress_EveryAcceptedAddress_AcceptedByAPool) {
 
 TEST(SentinelReply, Role_OnlyAMasterReplySaysMaster) {
   EXPECT_TRUE(
-      is_master_role(array({bulk("master"), of_type(ReplyType::kInteger, {}, 0), array({})})));
-  EXPECT_TRUE(is_master_role(array({bulk("master")})));
-  EXPECT_FALSE(is_master_role(array({bulk("slave"), bulk("127.0.0.1")})));
-  EXPECT_FALSE(is_master_role(array({bulk("sentinel"), array({bulk("m")})})));
+      is_master_role(array({str("master"), of_type(ReplyType::kInteger, {}, 0), array({})})));
+  EXPECT_TRUE(is_master_role(array({str("master")})));
+  EXPECT_FALSE(is_master_role(array({str("slave"), str("127.0.0.1")})));
+  EXPECT_FALSE(is_master_role(array({str("sentinel"), array({str("m")})})));
   EXPECT_FALSE(is_master_role(array({})));
   EXPECT_FALSE(is_master_role(Reply{}));
-  EXPECT_FALSE(is_master_role(bulk("master")));
+  EXPECT_FALSE(is_master_role(str("master")));
   EXPECT_FALSE(is_master_role(of_type(ReplyType::kStatus, "master")));
   EXPECT_FALSE(is_master_role(of_type(ReplyType::kError, "master")));
   // A status or error element that reads "master", or a nested one, is not the role field.
   EXPECT_FALSE(is_master_role(array({of_type(ReplyType::kStatus, "master")})));
   EXPECT_FALSE(is_master_role(array({of_type(ReplyType::kError, "master")})));
-  EXPECT_FALSE(is_master_role(array({array({bulk("master")})})));
-  EXPECT_FALSE(is_master_role(array({bulk("MASTER")})));
-  EXPECT_FALSE(is_master_role(array({bulk(std::string("master\0", 7))})));
-  std::vector<Reply> many(100'000, bulk("slave"));
+  EXPECT_FALSE(is_master_role(array({array({str("master")})})));
+  EXPECT_FALSE(is_master_role(array({str("MASTER")})));
+  EXPECT_FALSE(is_master_role(array({str(std::string("master\0", 7))})));
+  std::vector<Reply> many(100'000, str("slave"));
   EXPECT_FALSE(is_master_role(array(std::move(many))));
 }
 
