@@ -5,7 +5,7 @@
 # 2. configure, build and run the consumer with find_package(rediscache CONFIG REQUIRED);
 # 3. when pkg-config is there, compile and run the same consumer from rediscache.pc alone;
 # 4. with -DSOURCE_DIR=..., configure, build and run a consumer that embeds the source tree with
-#    add_subdirectory (Debug: it compiles the library again, and -O0 does that fastest).
+#    add_subdirectory (Debug, unity build: it compiles the library again, and that is fastest).
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var BUILD_DIR CONSUMER_SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER EXPECTED_VERSION)
@@ -73,7 +73,7 @@ endif()
 if(SOURCE_DIR)
   set(subdir_build ${WORK_DIR}/subdirectory-build)
   run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR}/subdirectory -B ${subdir_build} -G ${GENERATOR}
-      -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_UNITY_BUILD=ON
       -DREDISCACHE_SOURCE_DIR=${SOURCE_DIR})
   run(${CMAKE_COMMAND} --build ${subdir_build} --config Debug)
   find_program(subdir_exe consumer PATHS ${subdir_build} ${subdir_build}/Debug
