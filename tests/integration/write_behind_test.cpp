@@ -64,9 +64,17 @@ TEST(WriteBehind, Write_CachesAtOnceAndReachesDatabaseCoalesced) {
   CacheAside<std::string> cache(make_client(ep), policy_cache_options(name));
   pqxx::connection db(conninfo);
   std::atomic<int> batches{0};
+  // The database holds the first batch until every write is queued: the rest then wait in the
+  // stream together and coalesce however slowly the writes arrive (on a loaded machine a flusher
+  // that keeps up would otherwise take them one at a time).
+  std::atomic<bool> hold{true};
   WriteBehind<std::string> wb(
       cache,
       [&](const Ops& ops) {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (hold && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(milliseconds(5));
+        }
         PgTable::write_batch(db, name, ops);
         ++batches;
       },
@@ -75,6 +83,7 @@ TEST(WriteBehind, Write_CachesAtOnceAndReachesDatabaseCoalesced) {
   constexpr int kWrites = 500;
   constexpr int kKeys = 20;
   for (int i = 0; i < kWrites; ++i) wb.write(key_of(i, kKeys), value_of(i));
+  hold = false;
 
   // Reads see the latest value from the cache at once, without touching the database.
   int loads = 0;
