@@ -1,10 +1,14 @@
-// CacheAside against raw hiredis and against itself, same server, same run: a hit of a ~200-byte
-// JSON object (decoded) vs a raw GET of the same JSON decoded with nlohmann_json; get_many of 100
-// keys vs 100 sequential get_or_load calls, vs a raw MGET of the same objects (each decoded), and
-// vs redis-benchmark -P 100 (scripts/bench, no decoding: the ceiling of the round trip). The *Bytes variants cache std::string (no JSON), which separates the
-// policy's own cost from the codec's. *Miss100: the miss path of a batch, with and without leases.
-// BM_SoftStale_CacheAsideHit: a read of an expired entry whose loader hangs, served stale at
-// load_soft_timeout (1 ms), against the fresh hit: its cost is the GET plus the soft timeout.
+// CacheAside against raw hiredis and against itself, same server, same run:
+// - a hit of a ~200-byte JSON object (decoded) vs a raw GET of the same JSON decoded with
+//   nlohmann_json; the *Bytes variants cache std::string (no JSON), which separates the policy's
+//   own cost from the codec's;
+// - BM_Lib_TaggedHit: a hit of the same object carrying two tags, vs the untagged hit
+//   (BM_Untagged_) and the raw GET + decode;
+// - get_many of 100 keys vs 100 sequential get_or_load calls, vs a raw MGET of the same objects
+//   (each decoded), and vs redis-benchmark -P 100 (scripts/bench, no decoding: the ceiling of
+//   the round trip); *Miss100: the miss path of a batch, with and without leases;
+// - BM_SoftStale_CacheAsideHit: a read of an expired entry whose loader hangs, served stale at
+//   load_soft_timeout (1 ms), against the fresh hit: its cost is the GET plus the soft timeout.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -95,7 +99,7 @@ void store_raw_products(const Endpoint& ep) {
 
 // The raw baseline does the decoding CacheAside<Product> does: GET, then nlohmann::json::parse
 // and get<Product>() (a raw user's natural code). BM_Raw_CacheAsideHitBytes has no decoding.
-void BM_Raw_CacheAsideHit(benchmark::State& state) {
+void raw_product_hits(benchmark::State& state) {
   const auto ep = require_redis(state);
   if (!ep) return;
   store_raw_products(*ep);
@@ -115,18 +119,49 @@ void BM_Raw_CacheAsideHit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_Lib_CacheAsideHit(benchmark::State& state) {
-  const auto ep = require_redis(state);
-  if (!ep) return;
-  warm(*ep);
+void BM_Raw_CacheAsideHit(benchmark::State& state) { raw_product_hits(state); }
+
+void product_hits(benchmark::State& state, CacheAside<Product>& cache) {
   const long loads_before = g_loads.load();
   for (auto _ : state) {
-    auto value = cache(*ep).get_or_load("1", load_product);
+    auto value = cache.get_or_load("1", load_product);
     benchmark::DoNotOptimize(value);
   }
   if (g_loads.load() != loads_before) state.SkipWithError("a hit called the loader");
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_Lib_CacheAsideHit(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  warm(*ep);
+  product_hits(state, cache(*ep));
+}
+
+// The same product with two tags (CacheOptions::tags): a hit reads the entry and both tags'
+// stamps in one round trip (GET + MGET pipelined).
+CacheAside<Product>& tagged_cache(const Endpoint& ep) {
+  static CacheAside<Product>* instance = [&] {
+    CacheOptions options;
+    options.name = "bench-tagged-products";
+    options.ttl = std::chrono::hours(1);
+    options.tags = TagOptions{};
+    options.tags->name_space = "bench-tags";
+    auto* cache = new CacheAside<Product>(shared_client(ep, 1), options);
+    cache->set("1", product(1), {"tenant:1", "category:coffee"});
+    return cache;
+  }();
+  return *instance;
+}
+
+// Tagged hit against the untagged hit of the same object, and against the raw GET + decode.
+void BM_Lib_TaggedHit(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  product_hits(state, tagged_cache(*ep));
+}
+void BM_Untagged_TaggedHit(benchmark::State& state) { BM_Lib_CacheAsideHit(state); }
+void BM_Raw_TaggedHit(benchmark::State& state) { raw_product_hits(state); }
 
 // A cache whose entries are all expired but within the stale window (its clock runs 90 minutes
 // ahead of the writer's), with a 1 ms soft timeout.
@@ -384,6 +419,9 @@ BENCHMARK(BM_Codec_JsonDecode);
 BENCHMARK(BM_Codec_MsgpackDecode);
 BENCHMARK(BM_Raw_CacheAsideHit)->UseRealTime();
 BENCHMARK(BM_Lib_CacheAsideHit)->UseRealTime();
+BENCHMARK(BM_Raw_TaggedHit)->UseRealTime();
+BENCHMARK(BM_Untagged_TaggedHit)->UseRealTime();
+BENCHMARK(BM_Lib_TaggedHit)->UseRealTime();
 BENCHMARK(BM_SoftStale_CacheAsideHit)->UseRealTime();
 BENCHMARK(BM_RawMget_GetMany100)->UseRealTime();
 BENCHMARK(BM_Lib_GetMany100)->UseRealTime();

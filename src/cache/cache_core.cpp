@@ -52,6 +52,21 @@ bool timeouts_on(const CacheOptions& options) {
   return options.load_soft_timeout.count() > 0 || options.load_hard_timeout.count() > 0;
 }
 
+const std::vector<std::string>& no_tags() {
+  static const std::vector<std::string> kNone;
+  return kNone;
+}
+
+// A tag's stamp must outlive every entry written before it: the longest an entry of this cache
+// can live (0: for ever, with allow_no_ttl). Caches sharing a tag namespace should agree on it.
+std::chrono::milliseconds stamp_ttl_for(const CacheOptions& options) {
+  if (options.allow_no_ttl) return std::chrono::milliseconds(0);
+  std::chrono::milliseconds longest = options.max_ttl;
+  if (options.ttl) longest = std::max(longest, *options.ttl);
+  if (options.negative_ttl) longest = std::max(longest, *options.negative_ttl);
+  return longest + options.stale_window;  // each at most kMaxDuration: no overflow
+}
+
 }  // namespace
 
 // --- Impl: construction, helpers ------------------------------------------------------------
@@ -67,6 +82,7 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
                             options_.key_layout}),
       breaker_(options_.breaker) {
   if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_);
+  if (options_.tags) tags_ = std::make_unique<TagSpace>(*options_.tags, stamp_ttl_for(options_));
   if (options_.refresh.mode == RefreshMode::kThreshold) {
     executor_ =
         std::make_unique<RefreshExecutor>(options_.refresh.threads, options_.refresh.max_queue);
@@ -160,6 +176,107 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
                                                  const std::optional<std::string>& raw,
                                                  std::int64_t now,
                                                  std::vector<std::string>* corrupt) {
+  Lookup lookup = decode_lookup(call, key, raw, now, corrupt);
+  if (lookup.state != Freshness::kFresh && lookup.state != Freshness::kStale) return lookup;
+  if (lookup.meta.tags.empty()) {
+    // Stamps were read for tags this entry no longer has: stop reading them for it.
+    if (tags_ && !call.stamps.empty()) tags_->remember(key, no_tags());
+    return lookup;
+  }
+  if (tags_) tags_->remember(key, lookup.meta.tags);
+  if (tags_valid(call, lookup.meta)) return lookup;
+  // Invalidated by a tag: a miss from then on, never served stale. Not deleted: the next load
+  // overwrites it under its lease.
+  if (call.tag_missed != key) {
+    counters_.tag_misses.add();
+    call.tag_missed = key;
+  }
+  return Lookup{};
+}
+
+namespace {
+
+const Reply* stamp_in(const std::vector<std::pair<std::string, Reply>>& stamps,
+                      const std::string& tag) {
+  for (const auto& [name, reply] : stamps) {
+    if (name == tag) return &reply;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool CacheCore::Impl::fetch_stamps(Call& call, const std::vector<std::string>& tags) {
+  std::vector<std::string> missing;
+  for (const std::string& tag : tags) {
+    if (stamp_in(call.stamps, tag) == nullptr &&
+        std::find(missing.begin(), missing.end(), tag) == missing.end()) {
+      missing.push_back(tag);
+    }
+  }
+  if (missing.empty()) return true;
+  return try_redis(call, "MGET tag stamps", [&] {
+    std::vector<std::string> argv{"MGET"};
+    for (const std::string& tag : missing) argv.push_back(tags_->stamp_key(tag));
+    Reply reply = client_.command(argv);
+    throw_if_error(reply, client_.endpoint(), "MGET");
+    if (!reply.is_array() || reply.elements.size() != missing.size()) {
+      throw ProtocolError("redis " + client_.endpoint() + " MGET: unexpected reply shape");
+    }
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      call.stamps.emplace_back(std::move(missing[i]), std::move(reply.elements[i]));
+    }
+  });
+}
+
+bool CacheCore::Impl::tags_valid(Call& call, const EntryMeta& meta) {
+  if (!tags_ || !fetch_stamps(call, meta.tags)) return false;
+  std::vector<const Reply*> stamps;
+  stamps.reserve(meta.tags.size());
+  for (const std::string& tag : meta.tags) stamps.push_back(stamp_in(call.stamps, tag));
+  return TagSpace::still_valid(meta.tag_clock, stamps);
+}
+
+std::optional<std::uint64_t> CacheCore::Impl::read_tag_clock(Call& call) {
+  if (!tags_) return std::nullopt;
+  std::optional<std::uint64_t> clock;
+  try_redis(call, "GET tag clock", [&] {
+    const Reply reply = client_.command({"GET", tags_->clock_key()});
+    throw_if_error(reply, client_.endpoint(), "GET");
+    clock = TagSpace::parse_counter(reply);
+  });
+  return clock;
+}
+
+std::optional<std::string> CacheCore::Impl::read_entry(Call& call, const std::string& key,
+                                                       bool* from_memory) {
+  if (near_) return near_->read(key, from_memory);
+  const std::vector<std::string> known =
+      tags_ ? tags_->remembered(key) : std::vector<std::string>{};
+  if (known.empty()) return client_.get(key);
+  // The entry and its tags' stamps in one round trip (on a cluster, both batches are sent
+  // before either reply is read).
+  Pipeline pipeline = client_.pipeline();
+  pipeline.get(key);
+  std::vector<std::string> argv{"MGET"};
+  for (const std::string& tag : known) argv.push_back(tags_->stamp_key(tag));
+  pipeline.command(argv);
+  std::vector<Reply> replies = pipeline.exec();
+  throw_if_error(replies.at(0), client_.endpoint(), "GET");
+  Reply& stamps = replies.at(1);
+  if (stamps.is_array() && stamps.elements.size() == known.size()) {
+    for (std::size_t i = 0; i < known.size(); ++i) {
+      call.stamps.emplace_back(known[i], std::move(stamps.elements[i]));
+    }
+  }  // else: the tag check reads them again, and reports what it finds
+  if (!replies[0].is_string()) return std::nullopt;
+  return std::move(replies[0].str);
+}
+
+CacheCore::Impl::Lookup CacheCore::Impl::decode_lookup(Call& call, const std::string& key,
+                                                       const std::optional<std::string>& raw,
+                                                       std::int64_t now,
+                                                       std::vector<std::string>* corrupt) {
   Lookup lookup;
   if (!raw) return lookup;
   try {
@@ -206,7 +323,8 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
 
 CacheCore::Impl::Prepared CacheCore::Impl::build(
     std::string_view payload, bool negative, std::uint32_t load_us,
-    std::optional<std::chrono::milliseconds> ttl_override) const {
+    std::optional<std::chrono::milliseconds> ttl_override, const std::vector<std::string>& tags,
+    std::uint64_t tag_clock) const {
   if (payload.size() > decode_limit_) {
     throw std::length_error("rediscache: value of " + std::to_string(payload.size()) +
                             " bytes exceeds the decode limit derived from "
@@ -217,6 +335,8 @@ CacheCore::Impl::Prepared CacheCore::Impl::build(
   EntryMeta meta;
   meta.negative = negative;
   meta.load_time_us = load_us;
+  meta.tags = tags;
+  meta.tag_clock = tag_clock;
   Prepared prepared;
   if (ttl_override || base) {
     const std::chrono::milliseconds ttl = ttl_override ? *ttl_override : jittered(*base);
@@ -238,12 +358,17 @@ CacheCore::Impl::Prepared CacheCore::Impl::build(
 
 std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& value,
                                                                   std::uint32_t load_us,
-                                                                  const LoadDecision* decision) {
+                                                                  const LoadRequest* request) {
+  const LoadDecision* decision = request != nullptr ? &request->decision : nullptr;
   const bool negative = value == nullptr;
   const std::optional<std::chrono::milliseconds> ttl =
       decision != nullptr ? decision->ttl : std::nullopt;
   if (decision != nullptr && decision->do_not_cache) return std::nullopt;
   if (negative && !options_.negative_ttl && !ttl) return std::nullopt;
+  const std::vector<std::string>& tags = decision != nullptr ? decision->tags : no_tags();
+  // A tagged value whose load began at an unknown tag clock could outlive an invalidation that
+  // raced it: returned, not cached.
+  if (!tags.empty() && !request->tag_clock) return std::nullopt;
   std::string payload;
   if (!negative) {
     try {
@@ -255,7 +380,7 @@ std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& 
     }
   }
   try {
-    return build(payload, negative, load_us, ttl);
+    return build(payload, negative, load_us, ttl, tags, tags.empty() ? 0 : *request->tag_clock);
   } catch (const std::length_error& e) {
     counters_.oversize.add();
     report("cache value", e);
@@ -265,8 +390,8 @@ std::optional<CacheCore::Impl::Prepared> CacheCore::Impl::prepare(const Object& 
 
 void CacheCore::Impl::store(Call& call, const std::string& key, const std::string& lock_key,
                             const std::string* token, const Object& value, std::uint32_t load_us,
-                            const LoadDecision* decision) {
-  const std::optional<Prepared> prepared = prepare(value, load_us, decision);
+                            const LoadRequest* request) {
+  const std::optional<Prepared> prepared = prepare(value, load_us, request);
   if (!prepared) {
     if (token != nullptr) release(call, lock_key, *token);
     return;
@@ -303,6 +428,7 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
   }
   counters_.writes.add();
   counters_.bytes_written.add(prepared->entry.size());
+  if (tags_) tags_->remember(key, request != nullptr ? request->decision.tags : no_tags());
   if (near_) near_->wrote(key);
 }
 
@@ -320,7 +446,7 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
     version = keys_.version();
     key = keys_.key_for(id, version);
     try {
-      raw = near_ ? near_->read(key, &from_memory) : client_.get(key);
+      raw = read_entry(call, key, &from_memory);
     } catch (const ReplyError& e) {
       // Another type under the entry's key (a list, a hash): Redis is up, the entry is corrupt.
       if (e.server_code() != "WRONGTYPE") throw;
@@ -492,15 +618,18 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
                                   Lookup stale, Lifeline* outside) {
   std::string token;
   bool leased = false;
+  LoadRequest request;
   if (options_.lock.enabled && !call.redis_down) {
     token = random_token();
-    Acquire acquired = acquire_or_wait(call, key, lock_key, token, stale);
+    Acquire acquired = acquire_or_wait(call, key, lock_key, token, stale, &request.tag_clock);
     if (acquired.have_value) return acquired.value;
     leased = acquired.leased;
+  } else {
+    request.tag_clock = read_tag_clock(call);
   }
 
   Object value;
-  LoadRequest request;
+  request.tags_enabled = tags_ != nullptr;
   request.id = id;
   request.has_stale = stale.state == Freshness::kStale;
   if (request.has_stale) request.stale = stale.value;
@@ -527,17 +656,35 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
   // Without the lease we only write when locking is off; a process that gave up waiting leaves
   // the write to the lock holder.
   if (leased || !options_.lock.enabled) {
-    store(call, key, lock_key, leased ? &token : nullptr, value, saturating_us(elapsed),
-          &request.decision);
+    store(call, key, lock_key, leased ? &token : nullptr, value, saturating_us(elapsed), &request);
   }
   return value;
 }
 
 // --- Explicit writes ----------------------------------------------------------------------
 
-void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
-  const Prepared prepared = build(payload, false, 0);
+void CacheCore::Impl::set(std::string_view id, const std::string& payload,
+                          const std::vector<std::string>& tags) {
+  std::vector<std::string> entry_tags;
+  std::uint64_t tag_clock = 0;
+  if (!tags.empty()) {
+    check_entry_tags(tags, options_, "CacheAside::set tags");
+    entry_tags = TagSpace::normalized(tags);
+  }
   const ScopedTimer timer(counters_.write_latency);
+  if (!entry_tags.empty()) {
+    // The clock before the write: an invalidation of one of these tags from now on wins.
+    write_redis([&] {
+      const Reply reply = client_.command({"GET", tags_->clock_key()});
+      throw_if_error(reply, client_.endpoint(), "GET");
+      const std::optional<std::uint64_t> clock = TagSpace::parse_counter(reply);
+      if (!clock) {
+        throw ProtocolError("redis " + client_.endpoint() + " GET: tag clock is not a number");
+      }
+      tag_clock = *clock;
+    });
+  }
+  const Prepared prepared = build(payload, false, 0, std::nullopt, entry_tags, tag_clock);
   std::string key;
   write_redis([&] {
     const long long version = keys_.version();
@@ -556,7 +703,21 @@ void CacheCore::Impl::set(std::string_view id, const std::string& payload) {
   });
   counters_.writes.add();
   counters_.bytes_written.add(prepared.entry.size());
+  if (tags_) tags_->remember(key, entry_tags);
   if (near_) near_->wrote(key);
+}
+
+void CacheCore::Impl::invalidate_tags(const std::vector<std::string>& tags) {
+  if (!tags_) {
+    throw std::logic_error("rediscache: CacheAside::invalidate_tag needs CacheOptions::tags");
+  }
+  TagSpace::check_tags(tags, "CacheAside::invalidate_tags tags");
+  if (tags.empty()) return;
+  write_redis([&] { tags_->invalidate(client_, TagSpace::normalized(tags)); });
+  // Read-your-invalidation, as invalidate(): a read from now on starts its own load. Any load
+  // in flight may carry one of the tags (its loader decides), so none is joined.
+  flights_.forget_all();
+  counters_.tag_invalidations.add();
 }
 
 void CacheCore::Impl::invalidate(std::string_view id) {
@@ -609,7 +770,13 @@ std::vector<Found> CacheCore::get_many(const std::vector<std::string>& ids,
                                        const ErasedBatchLoader& loader) {
   return impl_->get_many(ids, loader);
 }
-void CacheCore::set(std::string_view id, const std::string& payload) { impl_->set(id, payload); }
+void CacheCore::set(std::string_view id, const std::string& payload,
+                    const std::vector<std::string>& tags) {
+  impl_->set(id, payload, tags);
+}
+void CacheCore::invalidate_tags(const std::vector<std::string>& tags) {
+  impl_->invalidate_tags(tags);
+}
 void CacheCore::invalidate(std::string_view id) { impl_->invalidate(id); }
 void CacheCore::invalidate_all() { impl_->invalidate_all(); }
 std::string CacheCore::key_for(std::string_view id) const { return impl_->key_for(id); }

@@ -123,6 +123,20 @@ void CacheCore::Impl::classify_batch(Call& call, Batch& batch) {
   std::uint64_t bytes_read = 0;
   std::uint64_t hits = 0;
   std::uint64_t negative_hits = 0;
+  if (tags_) {
+    // Every tagged entry's stamps in one MGET, before any is checked (not one per entry).
+    std::vector<std::string> tags;
+    for (const std::optional<std::string>& raw : batch.raws) {
+      if (!raw) continue;
+      try {
+        const EntryMeta meta = decode_entry_header(*raw);
+        tags.insert(tags.end(), meta.tags.begin(), meta.tags.end());
+      } catch (const std::exception&) {
+        // corrupt: inspect() below counts and deletes it
+      }
+    }
+    if (!tags.empty()) fetch_stamps(call, tags);
+  }
   for (std::size_t j = 0; j < batch.ids.size(); ++j) {
     if (batch.raws[j] && !batch.from_memory[j]) bytes_read += batch.raws[j]->size();
     Lookup lookup = inspect(call, batch.keys[j], batch.raws[j], now, &batch.corrupt);
@@ -168,8 +182,16 @@ void CacheCore::Impl::load_owned(Call& call, Batch& batch, const ErasedBatchLoad
         if (requests[i].has_stale) requests[i].stale = stale.value;
         requests[i].max_ttl = options_.max_ttl;
       }
+      std::optional<std::uint64_t> tag_clock;
       if (options_.lock.enabled && !call.redis_down) {
         leases = take_leases(call, missing, batch.version);
+        tag_clock = leases.tag_clock;
+      } else {
+        tag_clock = read_tag_clock(call);
+      }
+      for (LoadRequest& request : requests) {
+        request.tags_enabled = tags_ != nullptr;
+        request.tag_clock = tag_clock;
       }
 
       counters_.loads.add();

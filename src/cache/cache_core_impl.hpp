@@ -21,6 +21,7 @@
 #include "cache/near_tier.hpp"
 #include "cache/refresh_executor.hpp"
 #include "cache/single_flight.hpp"
+#include "cache/tag_space.hpp"
 #include "rediscache/cache/cache_options.hpp"
 #include "rediscache/cache/detail/cache_core.hpp"
 #include "rediscache/cache/keys.hpp"
@@ -74,8 +75,10 @@ class CacheCore::Impl {
 
   Found get_or_load(std::string_view id, const ErasedLoader& loader);
   std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
-  void set(std::string_view id, const std::string& payload);
+  void set(std::string_view id, const std::string& payload,
+           const std::vector<std::string>& tags = {});
   void invalidate(std::string_view id);
+  void invalidate_tags(const std::vector<std::string>& tags);
   void invalidate_all();
   std::string key_for(std::string_view id);
   [[nodiscard]] CacheStats stats() const;
@@ -86,6 +89,11 @@ class CacheCore::Impl {
   /// One operation's view of Redis: after a connection failure, the rest of the call skips it.
   struct Call {
     bool redis_down = false;
+    /// Tag stamps read so far in this call (tag, reply): a tagged entry's check reads only the
+    /// ones missing here.
+    std::vector<std::pair<std::string, Reply>> stamps;
+    /// The last key counted in tag_misses: the lease's re-read of it does not count again.
+    std::string tag_missed;
   };
 
   enum class Freshness { kMissing, kFresh, kStale, kExpired };
@@ -154,6 +162,19 @@ class CacheCore::Impl {
   [[nodiscard]] std::chrono::milliseconds jittered(std::chrono::milliseconds base) const;
   [[nodiscard]] bool stale_usable(const Lookup& lookup) const;
 
+  /// Whether a tagged entry is still valid: its tags' stamps (from call.stamps, the missing ones
+  /// read with one MGET) are all at most its tag clock. False when they cannot be read, or when
+  /// this cache has no tags (it cannot check them): a miss is always safe.
+  bool tags_valid(Call& call, const EntryMeta& meta);
+  /// Reads the stamps of `tags` not yet in call.stamps, with one MGET. False when that failed.
+  bool fetch_stamps(Call& call, const std::vector<std::string>& tags);
+  /// The tag clock now (see TagSpace), for a load about to start; nullopt when Redis is out of
+  /// the call. Without CacheOptions::tags: nullopt, no round trip.
+  std::optional<std::uint64_t> read_tag_clock(Call& call);
+  /// Reads `key` for get_or_load: a GET, or, when this process knows the entry's tags, GET and
+  /// their stamps in one round trip (the stamps go to call.stamps). Throws the client's errors.
+  std::optional<std::string> read_entry(Call& call, const std::string& key, bool* from_memory);
+
   /// Classifies and decodes one raw entry read just now, and counts its bytes. A corrupt entry
   /// is counted, deleted, and reported to the caller as kMissing.
   Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw);
@@ -162,6 +183,9 @@ class CacheCore::Impl {
   /// batched DEL), else deleted at once.
   Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
                  std::int64_t now, std::vector<std::string>* corrupt);
+  /// inspect() without the tag check.
+  Lookup decode_lookup(Call& call, const std::string& key, const std::optional<std::string>& raw,
+                       std::int64_t now, std::vector<std::string>* corrupt);
 
   /// Lets the cache's destructor know which background loads are using it: a background load
   /// enters before it touches the cache, leaves while its loader runs, and finds the door
@@ -216,22 +240,29 @@ class CacheCore::Impl {
   Object lead_load(Call& call, std::string_view id, const std::string& key,
                    const std::string& lock_key, const ErasedLoader& loader, Lookup stale,
                    Lifeline* outside = nullptr);
+  /// With CacheOptions::tags, the tag clock is read in the same round trip as the lock and
+  /// left in `*tag_clock` (as of the last attempt).
   Acquire acquire_or_wait(Call& call, const std::string& key, const std::string& lock_key,
-                          const std::string& token, Lookup& stale);
+                          const std::string& token, Lookup& stale,
+                          std::optional<std::uint64_t>* tag_clock);
   void release(Call& call, const std::string& lock_key, const std::string& token);
 
   /// Builds an entry; throws std::length_error above max_value_bytes (or the decode limit).
-  /// `ttl`: the loader's TTL for it (LoadContext::set_ttl), used without jitter.
+  /// `ttl`: the loader's TTL for it (LoadContext::set_ttl), used without jitter. `tags` (may be
+  /// empty) and `tag_clock` go into the entry's tag section.
   Prepared build(std::string_view payload, bool negative, std::uint32_t load_us,
-                 std::optional<std::chrono::milliseconds> ttl = std::nullopt) const;
+                 std::optional<std::chrono::milliseconds> ttl = std::nullopt,
+                 const std::vector<std::string>& tags = {}, std::uint64_t tag_clock = 0) const;
   /// Encodes and builds for the read paths: failures are counted and reported, not thrown.
-  /// nullopt also when "not found" is not to be cached, or the loader said do_not_cache.
+  /// nullopt also when "not found" is not to be cached, the loader said do_not_cache, or the
+  /// loader tagged it and the tag clock before its load is unknown. `request`: the loader's call
+  /// (its decision and tag clock), if any.
   std::optional<Prepared> prepare(const Object& value, std::uint32_t load_us,
-                                  const LoadDecision* decision = nullptr);
+                                  const LoadRequest* request = nullptr);
   /// Writes under the lease `token` (nullptr: unconditionally) and counts.
   void store(Call& call, const std::string& key, const std::string& lock_key,
              const std::string* token, const Object& value, std::uint32_t load_us,
-             const LoadDecision* decision = nullptr);
+             const LoadRequest* request = nullptr);
   /// Applies keep_stale: the value to return and store instead of the loader's.
   Object decided_value(Object loaded, const LoadRequest& request);
 
@@ -241,6 +272,7 @@ class CacheCore::Impl {
     std::string token;
     std::vector<std::string> lock_keys;
     std::vector<bool> held;
+    std::optional<std::uint64_t> tag_clock;  // with CacheOptions::tags: read with the leases
   };
   BatchLeases take_leases(Call& call, const std::vector<std::string>& ids, long long version);
   /// Gives back every lease held (one pipeline): after a failed batch load. `owned[i]` is the
@@ -366,6 +398,7 @@ class CacheCore::Impl {
   std::mutex refresh_mu_;
   std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
   std::unique_ptr<NearTier> near_;              // CacheOptions::near_cache; null when off
+  std::unique_ptr<TagSpace> tags_;              // CacheOptions::tags; null when off
   std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
   // With a load timeout: runs the loads callers wait for with a bound. The destructor waits for
   // it (bounded), then closes lifeline_.

@@ -77,6 +77,19 @@ void CacheOptions::validate() const {
             "must be unset with EntryFormat::kPlain (other languages read the payload as is)");
   }
   if (key_layout) (void)detail::KeyLayout(*key_layout, name, "CacheOptions::key_layout");
+  if (tags) {
+    require(entry_format == EntryFormat::kFramed, "CacheOptions::tags",
+            "needs EntryFormat::kFramed (a plain entry cannot carry its tags)");
+    require(!tags->name_space.empty() && tags->name_space.size() <= 128,
+            "CacheOptions::tags.name_space", "must be 1..128 bytes");
+    for (const char c : tags->name_space) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == ':' || c == '-';
+      require(ok, "CacheOptions::tags.name_space", "may contain only [A-Za-z0-9_.:-]");
+    }
+    require_range(tags->remembered_keys, std::size_t{1}, std::size_t{1} << 24,
+                  "CacheOptions::tags.remembered_keys");
+  }
 }
 
 }  // namespace rediscache

@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::uint8_t kFlagCompressed = 1U << 0U;
 constexpr std::uint8_t kFlagNegative = 1U << 1U;
-constexpr std::uint8_t kKnownFlags = kFlagCompressed | kFlagNegative;
+constexpr std::uint8_t kFlagTagged = 1U << 2U;
+constexpr std::uint8_t kKnownFlags = kFlagCompressed | kFlagNegative | kFlagTagged;
 
 void put_le(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) {
@@ -76,6 +77,38 @@ bool append_compressed(std::string& out, std::string_view payload, int level) {
   return true;
 }
 
+// The tag section after a version 2 header (bounds-checked: the checksum matched, but the bytes
+// may still be another writer's). Moves meta.header_size past it.
+void read_tag_section(std::string_view entry, EntryMeta& meta) {
+  std::size_t at = meta.header_size;
+  const auto need = [&](std::size_t n) {
+    if (entry.size() - at < n) throw CodecError("rediscache: cache entry tag section truncated");
+  };
+  if (meta.header_size != kEntryHeaderSize) {
+    throw CodecError("rediscache: tagged cache entry of format version 1");
+  }
+  need(9);
+  meta.tag_clock = get_le(entry, at, 8);
+  const auto count = static_cast<unsigned char>(entry[at + 8]);
+  at += 9;
+  if (count == 0 || count > kMaxEntryTags) {
+    throw CodecError("rediscache: cache entry tag count out of range");
+  }
+  meta.tags.reserve(count);
+  for (unsigned i = 0; i < count; ++i) {
+    need(1);
+    const auto len = static_cast<unsigned char>(entry[at]);
+    ++at;
+    if (len == 0 || len > kMaxTagBytes) {
+      throw CodecError("rediscache: cache entry tag length out of range");
+    }
+    need(len);
+    meta.tags.emplace_back(entry.substr(at, len));
+    at += len;
+  }
+  meta.header_size = at;
+}
+
 }  // namespace
 
 std::chrono::milliseconds remaining_lifetime(std::int64_t expires_at_ms,
@@ -102,6 +135,15 @@ std::string encode_entry(const EntryMeta& meta, std::string_view payload,
   put_le(out, meta.load_time_us, 4);
   put_le(out, 0, 8);  // checksum, set below
   std::uint8_t flags = meta.negative ? kFlagNegative : 0;
+  if (!meta.tags.empty()) {
+    flags |= kFlagTagged;
+    put_le(out, meta.tag_clock, 8);
+    out.push_back(static_cast<char>(meta.tags.size()));
+    for (const std::string& tag : meta.tags) {
+      out.push_back(static_cast<char>(tag.size()));
+      out.append(tag);
+    }
+  }
   if (!meta.negative) {
     if (compression.threshold && payload.size() >= *compression.threshold &&
         append_compressed(out, payload, compression.level)) {
@@ -142,7 +184,8 @@ EntryMeta decode_entry_header(std::string_view entry) {
   meta.expires_at_ms = static_cast<std::int64_t>(get_le(entry, 4, 8));
   meta.load_time_us = static_cast<std::uint32_t>(get_le(entry, 12, 4));
   meta.header_size = header_size;
-  if (meta.negative && (meta.compressed || entry.size() != header_size)) {
+  if ((flags & kFlagTagged) != 0) read_tag_section(entry, meta);
+  if (meta.negative && (meta.compressed || entry.size() != meta.header_size)) {
     throw CodecError("rediscache: malformed negative cache entry");
   }
   return meta;

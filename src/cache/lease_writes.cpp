@@ -27,11 +27,16 @@ CacheCore::Impl::BatchLeases CacheCore::Impl::take_leases(Call& call,
     leases.lock_keys.push_back(keys_.lock_key_for(id, version));
     pipeline.set(leases.lock_keys.back(), leases.token, nx);
   }
+  // The tag clock before the load (see TagSpace), in the same round trip.
+  if (tags_) pipeline.command({"GET", tags_->clock_key()});
   leases.held.assign(ids.size(), false);
   try_redis(call, "SET NX leases", [&] {
     const std::vector<Reply> replies = pipeline.exec();
     for (std::size_t i = 0; i < replies.size() && i < ids.size(); ++i) {
       leases.held[i] = replies[i].is_status();  // +OK; nil when another load holds it
+    }
+    if (tags_ && replies.size() == ids.size() + 1 && !replies.back().is_error()) {
+      leases.tag_clock = TagSpace::parse_counter(replies.back());
     }
   });
   return leases;
@@ -59,8 +64,12 @@ void CacheCore::Impl::write_back(Call& call, const std::vector<std::string>& key
     const std::size_t j = owned[i];
     // Another process holds this id's lease: it writes the value, not us (as in get_or_load).
     if (leased && !leases.held[i]) continue;
-    std::optional<Prepared> prepared =
-        prepare(values[j], load_us, decisions != nullptr ? &(*decisions)[i].decision : nullptr);
+    const LoadRequest* request = decisions != nullptr ? &(*decisions)[i] : nullptr;
+    std::optional<Prepared> prepared = prepare(values[j], load_us, request);
+    if (tags_ && prepared) {
+      tags_->remember(keys[j],
+                      request != nullptr ? request->decision.tags : std::vector<std::string>{});
+    }
     if (!prepared) {
       if (leased) writes.push_back({LeaseWrite::kRelease, i, j, {}, std::nullopt});
       continue;

@@ -97,6 +97,8 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
   LoadRequest request;  // no stale copy: the entry is still fresh
   request.id = id;
   request.max_ttl = options_.max_ttl;
+  request.tags_enabled = tags_ != nullptr;
+  request.tag_clock = read_tag_clock(call);
   try {
     value = loader.load(request);
   } catch (const std::exception& e) {
@@ -111,7 +113,7 @@ Object CacheCore::Impl::refresh_now(Call& call, std::string_view id, const std::
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   counters_.load_latency.record(elapsed);
-  store(call, key, lock_key, &token, value, saturating_us(elapsed), &request.decision);
+  store(call, key, lock_key, &token, value, saturating_us(elapsed), &request);
   // A refresh that finds the id gone returns the current value to this caller; the cached
   // "not found" serves the next ones.
   return value;

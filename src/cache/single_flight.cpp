@@ -47,4 +47,9 @@ void SingleFlight::forget(const std::string& key) {
   flights_.erase(key);  // its leader's finish() then finds another flight (or none) and skips
 }
 
+void SingleFlight::forget_all() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  flights_.clear();
+}
+
 }  // namespace rediscache::detail

@@ -53,6 +53,8 @@ class SingleFlight {
   /// new load, while those already waiting still get the old flight's result. Called by
   /// invalidate(), so a read that starts after an invalidation never gets a value loaded before it.
   void forget(const std::string& key);
+  /// forget() for every key (after a tag invalidation, which may concern any load in flight).
+  void forget_all();
 
  private:
   std::mutex mu_;

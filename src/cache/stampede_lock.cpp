@@ -14,7 +14,8 @@ void CacheCore::Impl::release(Call& call, const std::string& lock_key, const std
 
 CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std::string& key,
                                                           const std::string& lock_key,
-                                                          const std::string& token, Lookup& stale) {
+                                                          const std::string& token, Lookup& stale,
+                                                          std::optional<std::uint64_t>* tag_clock) {
   const StampedeLockOptions& lock = options_.lock;
   const auto deadline = saturating_deadline(std::chrono::steady_clock::now(), lock.max_wait);
   Backoff backoff(lock.initial_backoff, lock.max_backoff);
@@ -31,11 +32,16 @@ CacheCore::Impl::Acquire CacheCore::Impl::acquire_or_wait(Call& call, const std:
       nx.condition = SetCondition::kIfNotExists;
       pipeline.set(lock_key, token, nx);
       pipeline.get(key);
+      // The tag clock before the load (see TagSpace), in the same round trip.
+      if (tags_) pipeline.command({"GET", tags_->clock_key()});
       std::vector<Reply> replies = pipeline.exec();
       throw_if_error(replies.at(0), client_.endpoint(), "SET");
       throw_if_error(replies.at(1), client_.endpoint(), "GET");
       acquired = replies[0].is_status();
       if (replies[1].is_string()) raw = std::move(replies[1].str);
+      if (tags_) {
+        *tag_clock = replies.at(2).is_error() ? std::nullopt : TagSpace::parse_counter(replies[2]);
+      }
     });
     if (!ok) return Acquire{};  // load without a lease; nothing will be cached
 

@@ -186,6 +186,24 @@ class CacheAside {
   /// ...) when Redis fails.
   void set(std::string_view id, const T& value) { core_->set(id, C::encode(value)); }
 
+  /// set() with tags (CacheOptions::tags must be set, else std::logic_error): the entry becomes a
+  /// miss once invalidate_tag() is called for any of them after this call began. One more round
+  /// trip than set() (the tag clock is read first). At most 32 tags of 1..200 bytes, else
+  /// std::invalid_argument naming `CacheAside::set tags`.
+  void set(std::string_view id, const T& value, const std::vector<std::string>& tags) {
+    core_->set(id, C::encode(value), tags);
+  }
+
+  /// Makes every entry carrying `tag`, in every cache sharing this cache's
+  /// CacheOptions::tags.name_space, in every process, a miss from the moment this returns: one
+  /// round trip (one script on the tags' node), whatever the number of entries. A load in flight
+  /// when it runs cannot bring the old value back (its entry records the tag clock from before
+  /// the load). Throws std::logic_error without CacheOptions::tags, std::invalid_argument for a
+  /// tag that is empty or above 200 bytes, and the Client's errors.
+  void invalidate_tag(const std::string& tag) { core_->invalidate_tags({tag}); }
+  /// invalidate_tag() for up to 32 tags at once, in the same single round trip.
+  void invalidate_tags(const std::vector<std::string>& tags) { core_->invalidate_tags(tags); }
+
   /// Deletes the entry of `id` and cancels the lease of a load in progress, so a load that started
   /// before this call cannot write its (possibly older) value afterwards. Two round trips: the
   /// namespace version is re-read first, so the delete never targets a version another instance

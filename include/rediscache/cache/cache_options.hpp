@@ -93,6 +93,19 @@ struct BreakerOptions {
   std::chrono::milliseconds cool_down{2000};
 };
 
+/// Tags on entries and invalidation by tag (CacheAside::invalidate_tag; docs/cache-aside.md).
+/// Every cache that shares tags, in any process, uses the same namespace.
+struct TagOptions {
+  /// Where the tags' invalidation stamps and the tag clock live: keys "{<name_space>}:..."
+  /// (one hash slot, so on a cluster all of them sit on one node). 1..128 bytes of
+  /// [A-Za-z0-9_.:-].
+  std::string name_space = "rediscache:tags";
+  /// How many keys this cache remembers the tags of, so that a hit reads the entry and its
+  /// tags' stamps in one round trip (a key it does not know costs one more, once).
+  /// 1..16,777,216.
+  std::size_t remembered_keys = 65536;
+};
+
 /// Options of a CacheAside (and of the write policies built on it). Validated by the constructor:
 /// std::invalid_argument naming the field ("CacheOptions::ttl").
 struct REDISCACHE_EXPORT CacheOptions {
@@ -177,6 +190,9 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// start with literal text other than '{' and not produce keys under "<name>:". Unset:
   /// "<name>:v<N>{:<id>}".
   std::optional<std::string> key_layout;
+  /// Tags on entries (LoadContext::set_tags, set(id, value, tags)) and invalidate_tag. Unset:
+  /// no tags, and nothing of them is read or written. Needs EntryFormat::kFramed.
+  std::optional<TagOptions> tags;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;

@@ -3,15 +3,18 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "rediscache/cache/detail/load_request.hpp"
 
 namespace rediscache {
 
 /// Passed by reference to a loader of the form `std::optional<T>(LoadContext<T>&)` (see
-/// CacheAside::get_or_load and get_many). Valid only during that loader call. Tags are not part
-/// of it yet. Not thread-safe: it belongs to one loader call.
+/// CacheAside::get_or_load and get_many). Valid only during that loader call. Not thread-safe: it
+/// belongs to one loader call.
 template <class T>
 class LoadContext {
  public:
@@ -35,6 +38,13 @@ class LoadContext {
   void set_ttl(std::chrono::milliseconds ttl) {
     detail::check_loader_ttl(ttl, request_->max_ttl);
     request_->decision.ttl = ttl;
+  }
+  /// Tags this result (CacheOptions::tags must be set, else std::logic_error): it becomes a miss
+  /// in every process once CacheAside::invalidate_tag is called for any of them after this load
+  /// began. At most 32 tags of 1..200 bytes (std::invalid_argument naming LoadContext::tags);
+  /// repeats count once; a later call replaces the earlier tags.
+  void set_tags(std::vector<std::string> tags) {
+    detail::set_loader_tags(*request_, std::move(tags));
   }
   /// Returns this result to the callers without writing it to Redis (the lease is given back).
   void do_not_cache() noexcept { request_->decision.do_not_cache = true; }

@@ -112,12 +112,18 @@ class WriteThrough {
   /// deleted); TimeoutError when another write of the id held the lock for all of lock_wait
   /// (nothing written). Redis failures after the database write are not thrown: the outcome
   /// says what the cache holds.
-  WriteOutcome write(std::string_view id, const T& value) {
+  WriteOutcome write(std::string_view id, const T& value) { return write(id, value, {}); }
+
+  /// write() whose cache entry carries `tags` (CacheAside::set with tags; the cache needs
+  /// CacheOptions::tags): CacheAside::invalidate_tag makes it a miss like any tagged entry. Bad
+  /// tags throw std::invalid_argument before the database is written.
+  WriteOutcome write(std::string_view id, const T& value, const std::vector<std::string>& tags) {
+    if (!tags.empty()) detail::check_entry_tags(tags, cache_.options(), "WriteThrough::write tags");
     return run(
         id, [&] { writer_(id, value); },
         [&]() -> WriteOutcome {
           try {
-            cache_.set(id, value);
+            cache_.set(id, value, tags);
             return WriteOutcome::kCached;
           } catch (const std::length_error&) {
             return invalidate(id);  // too large to cache: a miss reads it from the database
