@@ -336,6 +336,28 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   // [/README]
   if (decided && !(*decided == truth.at(1))) ++wrong;
 
+  // 4b. Tags: a user's profile carries the tag of the user; an order placed (in any service)
+  // invalidates every cached view of that user with one round trip, whatever their number.
+  // [README:tags]
+  rediscache::CacheOptions tagged_options;
+  tagged_options.name = "demo_users_tagged";
+  tagged_options.ttl = std::chrono::minutes(5);
+  tagged_options.tags = rediscache::TagOptions{};  // shared by every cache that uses the tags
+  rediscache::CacheAside<User> profiles(client, tagged_options);
+  profiles.invalidate_all();
+
+  const auto load_tagged = [&db](rediscache::LoadContext<User>& context) -> std::optional<User> {
+    const pqxx::result r = db.exec_prepared("user_by_id", std::stoi(std::string(context.id())));
+    if (r.empty()) return std::nullopt;
+    context.set_tags({"user:" + std::string(context.id())});
+    return row_to_user(r[0]);
+  };
+  const std::optional<User> user2 = profiles.get_or_load("2", load_tagged);  // loads, tags
+  profiles.invalidate_tag("user:2");  // e.g. after an order of user 2: the next read reloads
+  const std::optional<User> reloaded = profiles.get_or_load("2", load_tagged);
+  // [/README]
+  if (!user2 || !(*user2 == truth.at(2)) || !reloaded || !(*reloaded == truth.at(2))) ++wrong;
+
   // 5. Checks: anything here means the cache returned something the database would not.
   const rediscache::CacheStats stats = cache.stats();
   int failures = 0;
@@ -350,6 +372,9 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   check(single.hits + single.misses == static_cast<std::uint64_t>(kRequests),
         "every read counted as a hit or a miss");
   check(after_warm.misses == single.misses, "the warm pass never missed");
+  check(profiles.stats().tag_misses == 1 && profiles.stats().loads == 2,
+        "the tag invalidation made the next read reload (tag_misses " +
+            std::to_string(profiles.stats().tag_misses) + ")");
   check(stats.redis_errors == 0 && stats.decode_errors == 0,
         "no Redis or decode errors (" + std::to_string(stats.redis_errors) + ", " +
             std::to_string(stats.decode_errors) + ")");

@@ -5,6 +5,7 @@
 
 #include "cache/entry.hpp"
 #include "rediscache/client/script.hpp"
+#include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
 
 namespace rediscache::detail {
