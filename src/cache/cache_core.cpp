@@ -87,6 +87,10 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
     executor_ =
         std::make_unique<RefreshExecutor>(options_.refresh.threads, options_.refresh.max_queue);
   }
+  if (options_.recovery.enabled) {
+    recovery_ = std::make_unique<RecoveryQueue>(options_.recovery.max_operations,
+                                                options_.recovery.max_bytes);
+  }
   if (timeouts_on(options_)) {
     // One thread per background load; the queue only holds loads between two threads' turns.
     load_executor_ = std::make_unique<RefreshExecutor>(options_.max_background_loads,
@@ -105,6 +109,7 @@ CacheCore::Impl::~Impl() {
     load_executor_.reset();
   }
   executor_.reset();
+  if (recovery_) drain_missed();  // nothing else of this cache runs any more
 }
 
 bool CacheCore::Impl::Lifeline::enter() {
@@ -178,6 +183,9 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
                                                  std::vector<std::string>* corrupt) {
   Lookup lookup = decode_lookup(call, key, raw, now, corrupt);
   if (lookup.state != Freshness::kFresh && lookup.state != Freshness::kStale) return lookup;
+  // An invalidation of this entry that Redis missed is still queued: this process knows the
+  // entry is outdated, so it is a miss (and never served stale).
+  if (recovery_ && recovery_->outdates(key, lookup.meta.tags)) return Lookup{};
   if (lookup.meta.tags.empty()) {
     // Stamps were read for tags this entry no longer has: stop reading them for it.
     if (tags_ && !call.stamps.empty()) tags_->remember(key, no_tags());
@@ -429,7 +437,7 @@ void CacheCore::Impl::store(Call& call, const std::string& key, const std::strin
   counters_.writes.add();
   counters_.bytes_written.add(prepared->entry.size());
   if (tags_) tags_->remember(key, request != nullptr ? request->decision.tags : no_tags());
-  if (near_) near_->wrote(key);
+  announce(key);
 }
 
 // --- get_or_load --------------------------------------------------------------------------
@@ -663,83 +671,126 @@ Object CacheCore::Impl::lead_load(Call& call, std::string_view id, const std::st
 
 // --- Explicit writes ----------------------------------------------------------------------
 
-void CacheCore::Impl::set(std::string_view id, const std::string& payload,
-                          const std::vector<std::string>& tags) {
+WriteResult CacheCore::Impl::set(std::string_view id, const std::string& payload,
+                                 const std::vector<std::string>& tags) {
   std::vector<std::string> entry_tags;
-  std::uint64_t tag_clock = 0;
   if (!tags.empty()) {
     check_entry_tags(tags, options_, "CacheAside::set tags");
     entry_tags = TagSpace::normalized(tags);
   }
   const ScopedTimer timer(counters_.write_latency);
+  // Redis unreachable: the entry's invalidation is queued instead of the value (see
+  // RecoveryQueue: a late write could overwrite a newer one).
+  const auto missed = [&] { queue_invalidation(id); };
+  std::uint64_t tag_clock = 0;
   if (!entry_tags.empty()) {
     // The clock before the write: an invalidation of one of these tags from now on wins.
-    write_redis([&] {
-      const Reply reply = client_.command({"GET", tags_->clock_key()});
-      throw_if_error(reply, client_.endpoint(), "GET");
-      const std::optional<std::uint64_t> clock = TagSpace::parse_counter(reply);
-      if (!clock) {
-        throw ProtocolError("redis " + client_.endpoint() + " GET: tag clock is not a number");
-      }
-      tag_clock = *clock;
-    });
+    const WriteResult read = write_or_queue(
+        true, "set",
+        [&] {
+          const Reply reply = client_.command({"GET", tags_->clock_key()});
+          throw_if_error(reply, client_.endpoint(), "GET");
+          const std::optional<std::uint64_t> clock = TagSpace::parse_counter(reply);
+          if (!clock) {
+            throw ProtocolError("redis " + client_.endpoint() + " GET: tag clock is not a number");
+          }
+          tag_clock = *clock;
+        },
+        missed);
+    if (read == WriteResult::kQueued) return read;
   }
   const Prepared prepared = build(payload, false, 0, std::nullopt, entry_tags, tag_clock);
   std::string key;
-  write_redis([&] {
-    const long long version = keys_.version();
-    key = keys_.key_for(id, version);
-    Pipeline pipeline = client_.pipeline();
-    SetOptions set_options;
-    set_options.ttl = prepared.px;
-    // MULTI: a lease holder's store script must not run between the SET and the DEL, or it
-    // would overwrite this value with its older load (write-behind relies on it).
-    pipeline.command({"MULTI"});
-    pipeline.set(key, prepared.entry, set_options);
-    pipeline.del({keys_.lock_key_for(id, version)});  // cancel the lease of an older load
-    pipeline.command({"EXEC"});
-    const std::vector<Reply> replies = pipeline.exec();
-    for (const Reply& reply : replies) throw_if_error(reply, client_.endpoint(), "SET");
-  });
+  const WriteResult result = write_or_queue(
+      true, "set",
+      [&] {
+        const long long version = keys_.version();
+        key = keys_.key_for(id, version);
+        Pipeline pipeline = client_.pipeline();
+        SetOptions set_options;
+        set_options.ttl = prepared.px;
+        // MULTI: a lease holder's store script must not run between the SET and the DEL, or it
+        // would overwrite this value with its older load (write-behind relies on it).
+        pipeline.command({"MULTI"});
+        pipeline.set(key, prepared.entry, set_options);
+        pipeline.del({keys_.lock_key_for(id, version)});  // cancel the lease of an older load
+        pipeline.command({"EXEC"});
+        const std::vector<Reply> replies = pipeline.exec();
+        for (const Reply& reply : replies) throw_if_error(reply, client_.endpoint(), "SET");
+      },
+      missed);
+  if (result == WriteResult::kQueued) return result;
+  // This write is newer than any invalidation of the entry still queued.
+  if (recovery_) recovery_->cancel_entry(std::string(id));
   counters_.writes.add();
   counters_.bytes_written.add(prepared.entry.size());
   if (tags_) tags_->remember(key, entry_tags);
-  if (near_) near_->wrote(key);
+  flights_.forget(key);
+  announce(key);
+  return result;
 }
 
-void CacheCore::Impl::invalidate_tags(const std::vector<std::string>& tags) {
+WriteResult CacheCore::Impl::invalidate_tags(const std::vector<std::string>& tags) {
   if (!tags_) {
     throw std::logic_error("rediscache: CacheAside::invalidate_tag needs CacheOptions::tags");
   }
   TagSpace::check_tags(tags, "CacheAside::invalidate_tags tags");
-  if (tags.empty()) return;
-  write_redis([&] { tags_->invalidate(client_, TagSpace::normalized(tags)); });
+  if (tags.empty()) return WriteResult::kApplied;
+  const std::vector<std::string> normalized = TagSpace::normalized(tags);
+  const WriteResult result = write_or_queue(
+      true, "invalidate_tags", [&] { tags_->invalidate(client_, normalized); },
+      [&] {
+        for (const std::string& tag : normalized) queue_missed(RecoveryQueue::Kind::kTag, tag);
+      });
   // Read-your-invalidation, as invalidate(): a read from now on starts its own load. Any load
   // in flight may carry one of the tags (its loader decides), so none is joined.
   flights_.forget_all();
-  counters_.tag_invalidations.add();
+  if (result == WriteResult::kApplied) counters_.tag_invalidations.add();
+  return result;
 }
 
-void CacheCore::Impl::invalidate(std::string_view id) {
+void CacheCore::Impl::queue_invalidation(std::string_view id) {
+  const long long version = keys_.cached_version().value_or(0);
+  std::string key = keys_.key_for(id, version);
+  flights_.forget(key);
+  if (near_) near_->forget_locally(key);
+  queue_missed(RecoveryQueue::Kind::kDelete, std::string(id), std::move(key));
+}
+
+WriteResult CacheCore::Impl::invalidate(std::string_view id, bool may_queue) {
   std::string key;
-  write_redis([&] {
-    // Re-read the version: deleting under a version another instance has just replaced would
-    // leave the new entry in place.
-    const long long version = keys_.refresh();
-    key = keys_.key_for(id, version);
-    client_.del({key, keys_.lock_key_for(id, version)});
-  });
+  const WriteResult result = write_or_queue(
+      may_queue, "invalidate",
+      [&] {
+        // Re-read the version: deleting under a version another instance has just replaced
+        // would leave the new entry in place.
+        const long long version = keys_.refresh();
+        key = keys_.key_for(id, version);
+        client_.del({key, keys_.lock_key_for(id, version)});
+      },
+      [&] { queue_invalidation(id); });
+  if (result == WriteResult::kQueued) return result;
+  if (recovery_) recovery_->cancel_entry(std::string(id));
   // Read-your-invalidation: a get_or_load that starts after this returns must not join a load
   // that began before it (that load's store already fails: its lease was deleted above).
   flights_.forget(key);
   counters_.invalidations.add();
-  if (near_) near_->wrote(key);
+  announce(key);
+  return result;
 }
 
-void CacheCore::Impl::invalidate_all() {
-  write_redis([&] { keys_.bump(); });
+WriteResult CacheCore::Impl::invalidate_all() {
+  if (!keys_.versioned()) keys_.bump();  // throws its std::logic_error before anything queues
+  const WriteResult result = write_or_queue(
+      true, "invalidate_all", [&] { keys_.bump(); },
+      [&] {
+        if (near_) near_->forget_prefix_locally(keys_.entry_prefix());
+        queue_missed(RecoveryQueue::Kind::kBump, {});
+      });
+  if (result == WriteResult::kQueued) return result;
   counters_.invalidations.add();
   if (near_) near_->dropped_prefix(keys_.entry_prefix());
+  return result;
 }
 
 std::string CacheCore::Impl::key_for(std::string_view id) { return keys_.key_for(id); }
@@ -754,6 +805,7 @@ CacheStats CacheCore::Impl::stats() const {
   s.load_latency = c.load_latency.summary();
   s.write_latency = c.write_latency.summary();
   if (near_) s.near = near_->stats();
+  if (recovery_) s.recovery_pending = recovery_->size();
   return s;
 }
 
@@ -770,15 +822,16 @@ std::vector<Found> CacheCore::get_many(const std::vector<std::string>& ids,
                                        const ErasedBatchLoader& loader) {
   return impl_->get_many(ids, loader);
 }
-void CacheCore::set(std::string_view id, const std::string& payload,
-                    const std::vector<std::string>& tags) {
-  impl_->set(id, payload, tags);
+WriteResult CacheCore::set(std::string_view id, const std::string& payload,
+                           const std::vector<std::string>& tags) {
+  return impl_->set(id, payload, tags);
 }
-void CacheCore::invalidate_tags(const std::vector<std::string>& tags) {
-  impl_->invalidate_tags(tags);
+WriteResult CacheCore::invalidate_tags(const std::vector<std::string>& tags) {
+  return impl_->invalidate_tags(tags);
 }
-void CacheCore::invalidate(std::string_view id) { impl_->invalidate(id); }
-void CacheCore::invalidate_all() { impl_->invalidate_all(); }
+WriteResult CacheCore::invalidate(std::string_view id) { return impl_->invalidate(id); }
+void CacheCore::invalidate_now(std::string_view id) { (void)impl_->invalidate(id, false); }
+WriteResult CacheCore::invalidate_all() { return impl_->invalidate_all(); }
 std::string CacheCore::key_for(std::string_view id) const { return impl_->key_for(id); }
 const Client& CacheCore::client() const noexcept { return impl_->client(); }
 const CacheOptions& CacheCore::options() const noexcept { return impl_->options(); }

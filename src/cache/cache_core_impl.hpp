@@ -3,6 +3,7 @@
 // cache_core_batch.cpp and lease_writes.cpp.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "cache/circuit_breaker.hpp"
 #include "cache/entry.hpp"
 #include "cache/near_tier.hpp"
+#include "cache/recovery_queue.hpp"
 #include "cache/refresh_executor.hpp"
 #include "cache/single_flight.hpp"
 #include "cache/tag_space.hpp"
@@ -29,6 +31,7 @@
 #include "rediscache/client/pipeline.hpp"
 #include "rediscache/util/errors.hpp"
 #include "rediscache/util/stats.hpp"
+#include "util/background_loop.hpp"
 
 namespace rediscache::detail {
 
@@ -75,11 +78,12 @@ class CacheCore::Impl {
 
   Found get_or_load(std::string_view id, const ErasedLoader& loader);
   std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
-  void set(std::string_view id, const std::string& payload,
-           const std::vector<std::string>& tags = {});
-  void invalidate(std::string_view id);
-  void invalidate_tags(const std::vector<std::string>& tags);
-  void invalidate_all();
+  WriteResult set(std::string_view id, const std::string& payload,
+                  const std::vector<std::string>& tags = {});
+  /// With `may_queue` false (invalidate_now), Redis failures throw whatever the options say.
+  WriteResult invalidate(std::string_view id, bool may_queue = true);
+  WriteResult invalidate_tags(const std::vector<std::string>& tags);
+  WriteResult invalidate_all();
   std::string key_for(std::string_view id);
   [[nodiscard]] CacheStats stats() const;
   [[nodiscard]] const Client& client() const noexcept { return client_; }
@@ -132,6 +136,7 @@ class CacheCore::Impl {
     try {
       fn();
       breaker_.record_success();
+      if (recovery_ && !recovery_->empty()) wake_recovery();
       return true;
     } catch (const Error& e) {
       if (on_redis_error(e)) call.redis_down = true;
@@ -152,6 +157,55 @@ class CacheCore::Impl {
       throw;
     }
   }
+
+  /// An invalidation (or set) that auto-recovery may queue: with CacheOptions::recovery on and
+  /// `may_queue`, an open breaker or a connection-level failure calls `queue` (which records
+  /// what Redis missed) and returns kQueued, and an error reply still throws; otherwise this is
+  /// write_redis.
+  template <class F, class Q>
+  WriteResult write_or_queue(bool may_queue, const char* context, F&& fn, Q&& queue) {
+    if (!recovery_ || !may_queue) {
+      write_redis(fn);
+      return WriteResult::kApplied;
+    }
+    if (!breaker_.allow()) {
+      counters_.breaker_rejections.add();
+      queue();
+      return WriteResult::kQueued;
+    }
+    try {
+      fn();
+      breaker_.record_success();
+      if (!recovery_->empty()) wake_recovery();
+      return WriteResult::kApplied;
+    } catch (const Error& e) {
+      if (!on_redis_error(e)) throw;
+      report(context, e);
+      queue();
+      return WriteResult::kQueued;
+    }
+  }
+
+  // --- Auto-recovery (recovery.cpp) ---
+  /// Records an invalidation Redis missed: queued (counted), or dropped when the queue is full
+  /// (counted, reported once until the queue next drains). Starts the replay loop.
+  void queue_missed(RecoveryQueue::Kind kind, std::string target, std::string key = {});
+  /// Wakes the replay loop (Redis just answered a call of this cache).
+  void wake_recovery() noexcept;
+  /// The replay loop's step: while operations are pending and the breaker allows, replays them
+  /// in order, a batch at a time. Never throws; stops at the first connection failure.
+  bool replay_missed() noexcept;
+  /// Replays `ops` (a prefix of the queue), settling each run that Redis took; an error reply
+  /// drops the run it concerns (counted, reported). Throws the Client's connection errors.
+  void replay(const std::vector<RecoveryQueue::Op>& ops);
+  /// The destructor's last attempts (RecoveryOptions::drain_timeout); what is left is counted
+  /// as dropped and reported.
+  void drain_missed() noexcept;
+  /// Queues the DEL of `id`'s entry (its key under the last known version) and, in this
+  /// process, forgets its flight and near copy at once.
+  void queue_invalidation(std::string_view id);
+  /// NearTier::wrote, queueing the announcement when it could not be published.
+  void announce(const std::string& key);
 
   /// Counts a Redis error and feeds the breaker; true for connection-level failures.
   bool on_redis_error(const Error& e);
@@ -399,6 +453,14 @@ class CacheCore::Impl {
   std::unordered_set<std::string> refreshing_;  // guarded by refresh_mu_; keys queued or running
   std::unique_ptr<NearTier> near_;              // CacheOptions::near_cache; null when off
   std::unique_ptr<TagSpace> tags_;              // CacheOptions::tags; null when off
+  // CacheOptions::recovery: what Redis missed; null when off.
+  std::unique_ptr<RecoveryQueue> recovery_;
+  std::mutex recovery_mu_;
+  // Replays recovery_; started by the first queue_missed. Stopped first by the destructor.
+  std::unique_ptr<BackgroundLoop> recovery_loop_;  // guarded by recovery_mu_
+  bool recovery_closed_ = false;                   // guarded by recovery_mu_
+  std::atomic<bool> outage_reported_{false};       // a replay failure reported this outage
+  std::atomic<bool> overflow_reported_{false};     // a drop reported since the queue drained
   std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
   // With a load timeout: runs the loads callers wait for with a bound. The destructor waits for
   // it (bounded), then closes lifeline_.

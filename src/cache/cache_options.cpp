@@ -90,6 +90,14 @@ void CacheOptions::validate() const {
     require_range(tags->remembered_keys, std::size_t{1}, std::size_t{1} << 24,
                   "CacheOptions::tags.remembered_keys");
   }
+  require_range(recovery.max_operations, std::size_t{1}, std::size_t{1} << 24,
+                "CacheOptions::recovery.max_operations");
+  require_range(recovery.max_bytes, std::size_t{1} << 10, std::size_t{1} << 30,
+                "CacheOptions::recovery.max_bytes");
+  detail::require_duration(recovery.retry_interval, std::chrono::milliseconds(1),
+                           std::chrono::hours(1), "CacheOptions::recovery.retry_interval");
+  detail::require_duration(recovery.drain_timeout, std::chrono::milliseconds(0),
+                           std::chrono::minutes(1), "CacheOptions::recovery.drain_timeout");
 }
 
 }  // namespace rediscache

@@ -117,13 +117,28 @@ std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, c
   return std::move(raw);
 }
 
-void NearTier::wrote(const std::string& key) noexcept {
+bool NearTier::wrote(const std::string& key) noexcept {
   cache_->invalidate(key);
-  if (listener_->mode() == InvalidationMode::kServerAssisted) return;
+  if (listener_->mode() == InvalidationMode::kServerAssisted) return true;
   try {
     publisher_.keys({key});
+    return true;
+  } catch (const IoError& e) {
+    report("near cache: publish invalidation", e);
+    return false;  // unreachable: worth another try
   } catch (const std::exception& e) {
     report("near cache: publish invalidation", e);
+    return true;  // refused (an error reply): another try would be refused too
+  }
+}
+
+void NearTier::forget_locally(const std::string& key) noexcept { cache_->invalidate(key); }
+
+void NearTier::forget_prefix_locally(const std::string& prefix) noexcept {
+  try {
+    cache_->invalidate_prefix(prefix);
+  } catch (const std::exception& e) {
+    report("near cache: drop prefix", e);
   }
 }
 

@@ -44,7 +44,12 @@ class NearTier {
   /// After this instance wrote or deleted `key` in Redis: drops the local copy and, unless
   /// server-assisted tracking announces writes by itself, publishes the key for other instances
   /// (one round trip). Never throws: a failed announcement goes to CacheOptions::on_error.
-  void wrote(const std::string& key) noexcept;
+  /// False only when Redis could not be reached (IoError): the announcement is worth retrying.
+  bool wrote(const std::string& key) noexcept;
+  /// Drops the local copy of `key` only (its invalidation is queued for Redis).
+  void forget_locally(const std::string& key) noexcept;
+  /// Drops the local copies under `prefix` only (a version bump is queued for Redis).
+  void forget_prefix_locally(const std::string& prefix) noexcept;
   /// After a namespace version bump: every instance drops the keys under `prefix`. Never throws.
   void dropped_prefix(const std::string& prefix) noexcept;
 

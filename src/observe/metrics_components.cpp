@@ -45,6 +45,8 @@ void write_metrics(MetricsWriter& out, const CacheStats& s, const MetricLabels& 
     f.gauge("rediscache_cache_hit_ratio", "(hits + negative hits) / reads",
             static_cast<double>(s.hits + s.negative_hits) / static_cast<double>(reads));
   }
+  f.gauge("rediscache_cache_recovery_pending", "Invalidations waiting for Redis to answer",
+          static_cast<double>(s.recovery_pending));
   f.summary("rediscache_cache_get_duration_seconds", "get_or_load and get_many calls",
             s.get_latency);
   f.summary("rediscache_cache_load_duration_seconds", "Loader calls", s.load_latency);

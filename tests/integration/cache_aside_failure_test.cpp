@@ -94,7 +94,10 @@ TEST(CacheAside, GetOrLoad_RedisNeverReachable_LoaderServesEveryRead) {
   });
   EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"ma", "mb"}));
   EXPECT_GT(cache.stats().redis_errors, 0u);
-  EXPECT_THROW(cache.invalidate("a"), rediscache::IoError);  // writes report the failure
+  // Writes: invalidate() queues what Redis missed (CacheOptions::recovery); invalidate_now()
+  // reports the failure.
+  EXPECT_EQ(cache.invalidate("a"), rediscache::WriteResult::kQueued);
+  EXPECT_THROW(cache.invalidate_now("a"), rediscache::IoError);
 }
 
 TEST(CacheAside, GetOrLoad_RedisPaused_CommandTimeoutThenLoader) {

@@ -560,6 +560,16 @@ void RedisServer::kill() {
   signal_and_wait_locked(SIGKILL, 10000);
 }
 
+void RedisServer::pause() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void RedisServer::start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (pid_ > 0 && reap(pid_, false) == 0) return;
@@ -690,6 +700,7 @@ bool RedisServer::wait_ready_locked(std::string* error) {
 void RedisServer::signal_and_wait_locked(int signo, int timeout_ms) {
   if (pid_ <= 0) return;
   ::kill(pid_, signo);
+  ::kill(pid_, SIGCONT);  // a paused server must run to act on the signal
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (reap(pid_, false) == 0) {
     if (Clock::now() >= deadline) {

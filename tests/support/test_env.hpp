@@ -152,6 +152,11 @@ class RedisServer {
   void stop();
   /// SIGKILL, and wait until the process has exited. No-op when not running.
   void kill();
+  /// SIGSTOP: the process stays alive with its data and its connections, and answers nothing
+  /// (an unreachable server that was not restarted). No-op when not running.
+  void pause();
+  /// SIGCONT after pause(). No-op when not running.
+  void resume();
   /// Start again on the same port and directory with the same arguments, and wait for PING.
   /// No-op when running. Throws std::runtime_error when the server does not come up.
   void start();

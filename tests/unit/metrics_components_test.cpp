@@ -29,6 +29,8 @@ TEST(ComponentMetrics, CacheStats_CountersRatioAndLatencySummaries) {
   s.stampede_waits = 2;
   s.breaker_opens = 1;
   s.bytes_read = 4096;
+  s.recovery_queued = 3;
+  s.recovery_pending = 2;
   LatencyHistogram h;
   for (int i = 0; i < 10; ++i) h.record(std::chrono::microseconds(50));
   s.get_latency = h.summary();
@@ -39,6 +41,8 @@ TEST(ComponentMetrics, CacheStats_CountersRatioAndLatencySummaries) {
   EXPECT_TRUE(contains(text, "rediscache_cache_breaker_opens_total{cache=\"users\"} 1\n"));
   EXPECT_TRUE(contains(text, "rediscache_cache_read_bytes_total{cache=\"users\"} 4096\n"));
   EXPECT_TRUE(contains(text, "rediscache_cache_hit_ratio{cache=\"users\"} 0.95"));
+  EXPECT_TRUE(contains(text, "rediscache_cache_recovery_queued_total{cache=\"users\"} 3\n"));
+  EXPECT_TRUE(contains(text, "rediscache_cache_recovery_pending{cache=\"users\"} 2\n"));
   EXPECT_TRUE(contains(text, "# TYPE rediscache_cache_get_duration_seconds summary\n"));
   EXPECT_TRUE(contains(text, "rediscache_cache_get_duration_seconds_count{cache=\"users\"} 10\n"));
   EXPECT_TRUE(contains(text, "# TYPE rediscache_cache_load_duration_seconds summary\n"));

@@ -182,16 +182,18 @@ class CacheAside {
 
   /// Stores `value` for `id` with ttl (± jitter), replacing any entry, and cancels the lease of a
   /// load in progress so it cannot overwrite this value (one round trip). Throws std::length_error
-  /// when the entry exceeds max_value_bytes (nothing is written), and the Client's errors (IoError,
-  /// ...) when Redis fails.
-  void set(std::string_view id, const T& value) { core_->set(id, C::encode(value)); }
+  /// when the entry exceeds max_value_bytes (nothing is written). When Redis cannot be reached,
+  /// the entry's invalidation is queued instead (kQueued; see RecoveryOptions: writing the value
+  /// late could overwrite a newer one); error replies, and every failure with recovery off,
+  /// throw the Client's errors.
+  WriteResult set(std::string_view id, const T& value) { return core_->set(id, C::encode(value)); }
 
   /// set() with tags (CacheOptions::tags must be set, else std::logic_error): the entry becomes a
   /// miss once invalidate_tag() is called for any of them after this call began. One more round
   /// trip than set() (the tag clock is read first). At most 32 tags of 1..200 bytes, else
   /// std::invalid_argument naming `CacheAside::set tags`.
-  void set(std::string_view id, const T& value, const std::vector<std::string>& tags) {
-    core_->set(id, C::encode(value), tags);
+  WriteResult set(std::string_view id, const T& value, const std::vector<std::string>& tags) {
+    return core_->set(id, C::encode(value), tags);
   }
 
   /// Makes every entry carrying `tag`, in every cache sharing this cache's
@@ -199,21 +201,31 @@ class CacheAside {
   /// round trip (one script on the tags' node), whatever the number of entries. A load in flight
   /// when it runs cannot bring the old value back (its entry records the tag clock from before
   /// the load). Throws std::logic_error without CacheOptions::tags, std::invalid_argument for a
-  /// tag that is empty or above 200 bytes, and the Client's errors.
-  void invalidate_tag(const std::string& tag) { core_->invalidate_tags({tag}); }
+  /// tag that is empty or above 200 bytes. When Redis cannot be reached, the invalidation is
+  /// queued (kQueued; RecoveryOptions); error replies, and every failure with recovery off,
+  /// throw the Client's errors.
+  WriteResult invalidate_tag(const std::string& tag) { return core_->invalidate_tags({tag}); }
   /// invalidate_tag() for up to 32 tags at once, in the same single round trip.
-  void invalidate_tags(const std::vector<std::string>& tags) { core_->invalidate_tags(tags); }
+  WriteResult invalidate_tags(const std::vector<std::string>& tags) {
+    return core_->invalidate_tags(tags);
+  }
 
   /// Deletes the entry of `id` and cancels the lease of a load in progress, so a load that started
   /// before this call cannot write its (possibly older) value afterwards. Two round trips: the
   /// namespace version is re-read first, so the delete never targets a version another instance
-  /// has just replaced. Throws the Client's errors.
-  void invalidate(std::string_view id) { core_->invalidate(id); }
+  /// has just replaced. When Redis cannot be reached (a connection failure, a timeout, the
+  /// breaker open), the delete is queued and replayed when Redis answers again (kQueued;
+  /// RecoveryOptions), and reads in this process miss the entry meanwhile. Error replies, and
+  /// every failure with recovery off, throw the Client's errors.
+  WriteResult invalidate(std::string_view id) { return core_->invalidate(id); }
+  /// invalidate() that never queues: the Client's errors reach the caller, for callers that must
+  /// know the entry is gone before they go on.
+  void invalidate_now(std::string_view id) { core_->invalidate_now(id); }
 
   /// Invalidates every entry of the namespace by bumping its version (one round trip, no SCAN).
-  /// Other instances notice within version_check_interval. Throws the Client's errors, and
-  /// std::logic_error when `key_layout` has no "{version}".
-  void invalidate_all() { core_->invalidate_all(); }
+  /// Other instances notice within version_check_interval. Throws std::logic_error when
+  /// `key_layout` has no "{version}". Redis unreachable: queued, as invalidate().
+  WriteResult invalidate_all() { return core_->invalidate_all(); }
 
   /// The Redis key of `id` under the current version. May cost one round trip when the cached
   /// version is older than version_check_interval; throws the Client's errors if the version has

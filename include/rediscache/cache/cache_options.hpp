@@ -106,6 +106,37 @@ struct TagOptions {
   std::size_t remembered_keys = 65536;
 };
 
+/// Auto-recovery of the invalidations Redis missed (CacheOptions::recovery; docs/cache-aside.md).
+/// When invalidate(), invalidate_tag(s)(), invalidate_all() or set() cannot reach Redis (a
+/// connection failure, a timeout, or the circuit breaker open), the invalidation is queued in
+/// memory and the call returns WriteResult::kQueued instead of throwing; a failed set() is queued
+/// as the invalidation of its entry (its value written late could overwrite a newer one). The
+/// queue is replayed in order as soon as Redis answers again; until then, reads in this process
+/// treat the entries concerned as misses. Error replies (NOPERM, ...) still throw.
+struct RecoveryOptions {
+  /// Off: those calls throw the Client's errors, as invalidate_now() always does.
+  bool enabled = true;
+  /// Operations kept at most (one per entry, tag or version bump: later requests on the same
+  /// target replace earlier ones). A request past the bound is dropped, counted in
+  /// `recovery_dropped` and reported. 1..16,777,216.
+  std::size_t max_operations = 65536;
+  /// Memory the queue may hold (ids, keys and tags plus about 160 bytes per operation).
+  /// 1 KiB..1 GiB.
+  std::size_t max_bytes = std::size_t{16} << 20;
+  /// How often a replay is tried while operations are pending (besides right after any call of
+  /// this cache reached Redis). The circuit breaker still gates each try. 1 ms..1 h.
+  std::chrono::milliseconds retry_interval{250};
+  /// How long the cache's destructor keeps trying to replay what is still pending; what is left
+  /// then is counted in `recovery_dropped` and reported (never silent). 0..1 min.
+  std::chrono::milliseconds drain_timeout{1000};
+};
+
+/// What became of an invalidation or set (see RecoveryOptions).
+enum class WriteResult : std::uint8_t {
+  kApplied,  ///< Redis has it.
+  kQueued,   ///< Redis was unreachable: queued, replayed when Redis answers again.
+};
+
 /// Options of a CacheAside (and of the write policies built on it). Validated by the constructor:
 /// std::invalid_argument naming the field ("CacheOptions::ttl").
 struct REDISCACHE_EXPORT CacheOptions {
@@ -193,6 +224,8 @@ struct REDISCACHE_EXPORT CacheOptions {
   /// Tags on entries (LoadContext::set_tags, set(id, value, tags)) and invalidate_tag. Unset:
   /// no tags, and nothing of them is read or written. Needs EntryFormat::kFramed.
   std::optional<TagOptions> tags;
+  /// Auto-recovery of invalidations Redis missed (on by default; see RecoveryOptions).
+  RecoveryOptions recovery;
 
   /// Throws std::invalid_argument naming the first invalid field.
   void validate() const;
@@ -205,7 +238,8 @@ struct CacheStats {
   // soft_timeouts, hard_timeouts, background_loads_rejected, stale_kept, stampede_waits,
   // lock_timeouts, lease_lost, refreshes, refresh_dropped, redis_errors,
   // breaker_opens, breaker_rejections, decode_errors, oversize, encode_errors, writes,
-  // invalidations, bytes_read, bytes_written.
+  // invalidations, tag_invalidations, tag_misses, recovery_queued, recovery_replayed,
+  // recovery_dropped, bytes_read, bytes_written.
 #define REDISCACHE_CACHE_STATS_FIELD(field, metric, help) std::uint64_t field = 0;
   REDISCACHE_CACHE_COUNTERS(REDISCACHE_CACHE_STATS_FIELD)
 #undef REDISCACHE_CACHE_STATS_FIELD
@@ -213,6 +247,8 @@ struct CacheStats {
   LatencySummary load_latency;   ///< Loader calls.
   LatencySummary write_latency;  ///< Round trips that write entries.
   NearCacheStats near;           ///< The near tier's counters (all zero without one).
+  /// Invalidations waiting for Redis (RecoveryOptions), at the time of the snapshot.
+  std::uint64_t recovery_pending = 0;
 };
 
 }  // namespace rediscache

@@ -53,14 +53,19 @@ enum class WriteOutcome {
                  ///< write that outlived its lock); the next read loads it from the database.
   kCacheFailed,  ///< The database write succeeded but Redis failed: the entry could not be set
                  ///< nor deleted. Reported to on_error; an older value may be served until the
-                 ///< entry's TTL if Redis kept it.
+                 ///< entry's TTL if Redis kept it. (With CacheOptions::recovery on, only error
+                 ///< replies end here; unreachable Redis gives kQueued.)
+  kQueued,       ///< The database write succeeded but Redis could not be reached: the entry's
+                 ///< invalidation is queued and replayed when Redis answers again
+                 ///< (RecoveryOptions); until then this process reads the entry as a miss.
 };
 
 /// Counters of a WriteThrough (this instance).
 struct WriteThroughStats {
   // One std::uint64_t per entry of REDISCACHE_WRITE_THROUGH_COUNTERS
   // (cache/detail/write_through_counters.hpp), which says what each counts: writes, removes,
-  // writer_failures, cached, invalidated, cache_failures, lock_lost, lock_busy, lock_unavailable.
+  // writer_failures, cached, invalidated, cache_failures, queued, lock_lost, lock_busy,
+  // lock_unavailable.
 #define REDISCACHE_WRITE_THROUGH_STATS_FIELD(field, event, metric, help) std::uint64_t field = 0;
   REDISCACHE_WRITE_THROUGH_COUNTERS(REDISCACHE_WRITE_THROUGH_STATS_FIELD)
 #undef REDISCACHE_WRITE_THROUGH_STATS_FIELD
@@ -80,8 +85,9 @@ struct WriteThroughStats {
 ///   the cache's set/invalidate cancel its load lease (memcache-style leases), and a store that
 ///   happened before is overwritten.
 /// - Redis fails after the database write: the call still succeeds (the database has the
-///   value) and returns kCacheFailed. When Redis is down before the write, the database is
-///   written without the lock and the entry invalidated when Redis allows.
+///   value) and returns kQueued when Redis was unreachable (the invalidation replays when it
+///   answers again, see RecoveryOptions), kCacheFailed otherwise. When Redis is down before the
+///   write, the database is written without the lock and the entry invalidated when Redis allows.
 ///
 /// A write costs four round trips (lock, check, set, unlock) plus the writer. Thread-safe. The
 /// cache must outlive this object.
@@ -123,8 +129,8 @@ class WriteThrough {
         id, [&] { writer_(id, value); },
         [&]() -> WriteOutcome {
           try {
-            cache_.set(id, value, tags);
-            return WriteOutcome::kCached;
+            return cache_.set(id, value, tags) == WriteResult::kQueued ? WriteOutcome::kQueued
+                                                                       : WriteOutcome::kCached;
           } catch (const std::length_error&) {
             return invalidate(id);  // too large to cache: a miss reads it from the database
           }
@@ -198,13 +204,14 @@ class WriteThrough {
     if (held) core_.unlock(id, token);
     core_.count(outcome == WriteOutcome::kCached        ? Event::kCached
                 : outcome == WriteOutcome::kInvalidated ? Event::kInvalidated
+                : outcome == WriteOutcome::kQueued      ? Event::kQueued
                                                         : Event::kCacheFailure);
     return outcome;
   }
 
   WriteOutcome invalidate(std::string_view id) {
-    cache_.invalidate(id);
-    return WriteOutcome::kInvalidated;
+    return cache_.invalidate(id) == WriteResult::kQueued ? WriteOutcome::kQueued
+                                                         : WriteOutcome::kInvalidated;
   }
 
   CacheAside<T, C>& cache_;

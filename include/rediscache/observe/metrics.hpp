@@ -119,8 +119,9 @@ struct RateLimiterStats;
 struct SessionStats;
 
 /// CacheAside: hits, negative hits, misses, loads, load errors, stale served, stampede waits,
-/// Redis errors, breaker opens/rejections, bytes read/written (counters); hit ratio (gauge,
-/// when there were reads); get, load and write latency (summaries).
+/// Redis errors, breaker opens/rejections, invalidations queued/replayed/dropped while Redis was
+/// unreachable, bytes read/written (counters); hit ratio (gauge, when there were reads),
+/// invalidations pending (gauge); get, load and write latency (summaries).
 REDISCACHE_EXPORT void write_metrics(MetricsWriter& out, const CacheStats& stats,
                                      const MetricLabels& labels = {});
 /// WriteThrough: writes, removes, writer failures, outcomes, lock contention (counters).

@@ -67,11 +67,12 @@ class REDISCACHE_EXPORT CacheCore {
 
   Found get_or_load(std::string_view id, const ErasedLoader& loader);
   std::vector<Found> get_many(const std::vector<std::string>& ids, const ErasedBatchLoader& loader);
-  void set(std::string_view id, const std::string& payload,
-           const std::vector<std::string>& tags = {});
-  void invalidate(std::string_view id);
-  void invalidate_tags(const std::vector<std::string>& tags);
-  void invalidate_all();
+  WriteResult set(std::string_view id, const std::string& payload,
+                  const std::vector<std::string>& tags = {});
+  WriteResult invalidate(std::string_view id);
+  void invalidate_now(std::string_view id);
+  WriteResult invalidate_tags(const std::vector<std::string>& tags);
+  WriteResult invalidate_all();
   [[nodiscard]] std::string key_for(std::string_view id) const;
   [[nodiscard]] const Client& client() const noexcept;
   [[nodiscard]] const CacheOptions& options() const noexcept;

@@ -66,6 +66,17 @@
   X(tag_invalidations, "rediscache_cache_tag_invalidations_total", "Successful tag invalidations") \
   /* Entries read that a tag invalidation made a miss (or whose stamps could not be read). */      \
   X(tag_misses, "rediscache_cache_tag_misses_total", "Entries found invalidated by a tag")         \
+  /* Invalidations (and failed sets) queued because Redis was unreachable (RecoveryOptions);       \
+   * a request that replaced a pending one on the same target counts too. */                       \
+  X(recovery_queued, "rediscache_cache_recovery_queued_total",                                     \
+    "Invalidations queued while Redis was unreachable")                                            \
+  /* Queued operations that reached Redis. */                                                      \
+  X(recovery_replayed, "rediscache_cache_recovery_replayed_total",                                 \
+    "Queued invalidations replayed to Redis")                                                      \
+  /* Operations not queued (queue full) or never replayed (the cache was destroyed first, or       \
+   * Redis refused them with an error reply): each is reported. */                                 \
+  X(recovery_dropped, "rediscache_cache_recovery_dropped_total",                                   \
+    "Invalidations Redis missed and that were dropped")                                            \
   /* Entry bytes read from Redis. */                                                               \
   X(bytes_read, "rediscache_cache_read_bytes_total", "Entry bytes read from Redis")                \
   /* Entry bytes written to Redis. */                                                              \

@@ -23,6 +23,9 @@
   /* Outcomes kCacheFailed. */                                                                 \
   X(cache_failures, kCacheFailure, "rediscache_write_through_cache_failures_total",            \
     "Writes whose cache update failed")                                                        \
+  /* Outcomes kQueued: Redis unreachable, the invalidation queued (RecoveryOptions). */        \
+  X(queued, kQueued, "rediscache_write_through_queued_total",                                  \
+    "Writes whose cache invalidation was queued for Redis")                                    \
   /* Writes that outlived lock_ttl (cache invalidated). */                                     \
   X(lock_lost, kLockLost, "rediscache_write_through_lock_lost_total",                          \
     "Writes that outlived the lock TTL")                                                       \
