@@ -358,6 +358,17 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   // [/README]
   if (!user2 || !(*user2 == truth.at(2)) || !reloaded || !(*reloaded == truth.at(2))) ++wrong;
 
+  // 4c. Auto-recovery: an invalidation Redis misses (a partition, a timeout) is queued and
+  // replayed when Redis answers again, instead of failing the request that changed the row.
+  // [README:recovery]
+  // After `UPDATE users SET ... WHERE id = 1` committed:
+  const rediscache::WriteResult invalidated = cache.invalidate("1");
+  if (invalidated == rediscache::WriteResult::kQueued) {
+    // Redis was unreachable: the DEL replays as soon as it answers (this process already reads
+    // user 1 as a miss); cache.stats().recovery_pending counts what still waits.
+  }
+  // [/README]
+
   // 5. Checks: anything here means the cache returned something the database would not.
   const rediscache::CacheStats stats = cache.stats();
   int failures = 0;
@@ -375,6 +386,8 @@ int run(const std::string& conninfo, const std::string& redis_host, int redis_po
   check(profiles.stats().tag_misses == 1 && profiles.stats().loads == 2,
         "the tag invalidation made the next read reload (tag_misses " +
             std::to_string(profiles.stats().tag_misses) + ")");
+  check(invalidated == rediscache::WriteResult::kApplied && stats.recovery_pending == 0,
+        "the invalidation reached Redis at once (nothing queued for recovery)");
   check(stats.redis_errors == 0 && stats.decode_errors == 0,
         "no Redis or decode errors (" + std::to_string(stats.redis_errors) + ", " +
             std::to_string(stats.decode_errors) + ")");
