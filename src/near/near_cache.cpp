@@ -125,8 +125,28 @@ NearCache::Fetch NearCache::begin_fetch(std::string_view key) {
   return Fetch(this, std::string(key), hash, generation, epoch, started);
 }
 
+NearCache::Decoded NearCache::get_decoded(std::string_view key) {
+  const std::uint64_t hash = hash_key(key);
+  return shard_for(hash).get_decoded(key, hash, now(), enabled_.load(std::memory_order_acquire));
+}
+
 bool NearCache::complete(Fetch& fetch, std::string_view value,
                          std::optional<std::chrono::milliseconds> redis_ttl) {
+  return finish(fetch, value, nullptr, value.size(), redis_ttl);
+}
+
+bool NearCache::complete_decoded(Fetch& fetch, Decoded decoded, std::size_t bytes,
+                                 std::optional<std::chrono::milliseconds> redis_ttl) {
+  if (!decoded) {
+    fetch.end();
+    return false;
+  }
+  return finish(fetch, {}, std::move(decoded), bytes, redis_ttl);
+}
+
+bool NearCache::finish(Fetch& fetch, std::string_view value, Decoded decoded,
+                       std::size_t value_bytes,
+                       std::optional<std::chrono::milliseconds> redis_ttl) {
   if (fetch.cache_ != this) return false;
   fetch.cache_ = nullptr;  // complete() ends the fetch below
   std::chrono::milliseconds lifetime = options_.max_lifetime;
@@ -137,7 +157,8 @@ bool NearCache::complete(Fetch& fetch, std::string_view value,
     return false;
   }
   return shard.complete(fetch.key_, fetch.hash_, fetch.generation_, fetch.epoch_, epoch_, enabled_,
-                        value, fetch.started_ + lifetime);
+                        detail::NearCacheShard::Value{value, std::move(decoded), value_bytes},
+                        fetch.started_ + lifetime);
 }
 
 void NearCache::invalidate(std::string_view key) { shard_for(hash_key(key)).invalidate(key); }

@@ -38,32 +38,27 @@ class NearCacheShard {
     set_window(initial_window(max_entries, options));
   }
 
+  /// What complete() stores: bytes, or a decoded value charged `bytes` (see NearCache).
+  struct Value {
+    std::string_view bytes_value;
+    NearCache::Decoded decoded;
+    std::size_t bytes = 0;
+  };
+
   std::optional<std::string> get(std::string_view key, std::uint64_t hash, Clock::time_point now,
                                  bool enabled) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (policy_ == NearCachePolicy::kWTinyLfu) sketch_.increment(hash);
-    if (!enabled) {
-      ++misses_;
-      return std::nullopt;
-    }
-    const auto found = index_.find(key);
-    if (found == index_.end()) {
-      ++misses_;
-      sample(false);
-      return std::nullopt;
-    }
-    const Iter entry = found->second;
-    if (entry->expires_at <= now) {
-      remove(entry);
-      ++expired_;
-      ++misses_;
-      sample(false);
-      return std::nullopt;
-    }
-    on_hit(entry);
-    ++hits_;
-    sample(true);
+    const Entry* entry = find_live(key, hash, now, enabled, false);
+    if (entry == nullptr) return std::nullopt;
     return entry->value;
+  }
+
+  NearCache::Decoded get_decoded(std::string_view key, std::uint64_t hash, Clock::time_point now,
+                                 bool enabled) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Entry* entry = find_live(key, hash, now, enabled, true);
+    if (entry == nullptr) return nullptr;
+    return entry->decoded;
   }
 
   std::size_t window_entries() const {
@@ -84,12 +79,19 @@ class NearCacheShard {
     end_fetch_locked(key);
   }
 
-  // The epoch and the enabled flag are read under this shard's lock: clear() bumps the epoch
-  // before it locks the shards, so a fetch either sees the new epoch or has its value cleared.
   bool complete(const std::string& key, std::uint64_t hash, std::uint64_t generation,
                 std::uint64_t epoch, const std::atomic<std::uint64_t>& current_epoch,
                 const std::atomic<bool>& enabled, std::string_view value,
                 Clock::time_point expires_at) {
+    return complete(key, hash, generation, epoch, current_epoch, enabled,
+                    Value{value, nullptr, value.size()}, expires_at);
+  }
+
+  // The epoch and the enabled flag are read under this shard's lock: clear() bumps the epoch
+  // before it locks the shards, so a fetch either sees the new epoch or has its value cleared.
+  bool complete(const std::string& key, std::uint64_t hash, std::uint64_t generation,
+                std::uint64_t epoch, const std::atomic<std::uint64_t>& current_epoch,
+                const std::atomic<bool>& enabled, Value value, Clock::time_point expires_at) {
     std::lock_guard<std::mutex> lock(mu_);
     const auto pending = pending_.find(key);
     const bool current = pending != pending_.end() && pending->second.generation == generation &&
@@ -100,14 +102,14 @@ class NearCacheShard {
       ++stale_fetches_;
       return false;
     }
-    const std::size_t charge = NearCache::charge(key.size(), value.size());
+    const std::size_t charge = NearCache::charge(key.size(), value.bytes);
     if (charge > max_bytes_) {
       ++rejected_;
       return false;
     }
     const auto existing = index_.find(key);
     if (existing != index_.end()) remove(existing->second);
-    insert(key, hash, value, expires_at, charge);
+    insert(key, hash, std::move(value), expires_at, charge);
     ++inserts_;
     return true;
   }
@@ -181,7 +183,8 @@ class NearCacheShard {
 
   struct Entry {
     std::string key;
-    std::string value;
+    std::string value;           // held as bytes (complete())
+    NearCache::Decoded decoded;  // or decoded (complete_decoded()): then `value` is empty
     Clock::time_point expires_at;
     std::size_t charge = 0;
     std::uint64_t hash = 0;
@@ -257,6 +260,35 @@ class NearCacheShard {
     }
   }
 
+  // The live entry of `key` held as the kind asked for, or null (a miss, counted). Records the
+  // access for the sketch and the window climber, and a hit for the eviction order.
+  const Entry* find_live(std::string_view key, std::uint64_t hash, Clock::time_point now,
+                         bool enabled, bool decoded) {
+    if (policy_ == NearCachePolicy::kWTinyLfu) sketch_.increment(hash);
+    if (!enabled) {
+      ++misses_;
+      return nullptr;
+    }
+    const auto found = index_.find(key);
+    if (found == index_.end() || (found->second->decoded != nullptr) != decoded) {
+      ++misses_;
+      sample(false);
+      return nullptr;
+    }
+    const Iter entry = found->second;
+    if (entry->expires_at <= now) {
+      remove(entry);
+      ++expired_;
+      ++misses_;
+      sample(false);
+      return nullptr;
+    }
+    on_hit(entry);
+    ++hits_;
+    sample(true);
+    return &*entry;
+  }
+
   void end_fetch_locked(std::string_view key) noexcept {
     const auto pending = pending_.find(std::string(key));
     if (pending != pending_.end() && --pending->second.fetchers == 0) pending_.erase(pending);
@@ -312,11 +344,12 @@ class NearCacheShard {
     }
   }
 
-  void insert(const std::string& key, std::uint64_t hash, std::string_view value,
-              Clock::time_point expires_at, std::size_t charge) {
+  void insert(const std::string& key, std::uint64_t hash, Value value, Clock::time_point expires_at,
+              std::size_t charge) {
     const Region first = policy_ == NearCachePolicy::kWTinyLfu ? kWindow : kProbation;
     List& list = list_of(first);
-    list.push_front(Entry{key, std::string(value), expires_at, charge, hash, first});
+    list.push_front(Entry{key, std::string(value.bytes_value), std::move(value.decoded), expires_at,
+                          charge, hash, first});
     try {
       index_.emplace(std::string_view(list.front().key), list.begin());
     } catch (...) {

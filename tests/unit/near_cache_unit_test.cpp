@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -496,6 +498,121 @@ TEST(NearCacheAdaptiveWindowTest, ConcurrentSkewedAccess_WindowsAdaptWithinBound
   EXPECT_NE(cache.window_entries(), initial_window);
   cache.clear();
   EXPECT_EQ(cache.bytes(), 0u);
+}
+
+// --- Values held decoded (what CacheAside's near tier keeps) -------------------------------
+
+struct Decoded {
+  explicit Decoded(std::string v) : value(std::move(v)) {}
+  std::string value;
+};
+
+bool store_decoded(NearCache& cache, const std::string& key, std::shared_ptr<const Decoded> value,
+                   std::size_t bytes) {
+  NearCache::Fetch fetch = cache.begin_fetch(key);
+  return cache.complete_decoded(fetch, std::move(value), bytes, std::nullopt);
+}
+
+TEST(NearCacheDecodedTest, Hit_SharesTheStoredObject_NeverACopy) {
+  NearCache cache(NearCacheOptions{});
+  auto value = std::make_shared<const Decoded>("v");
+  ASSERT_TRUE(store_decoded(cache, "k", value, 10));
+  for (int i = 0; i < 3; ++i) {
+    const NearCache::Decoded hit = cache.get_decoded("k");
+    EXPECT_EQ(hit.get(), value.get());  // the same object every time
+  }
+  EXPECT_EQ(cache.stats().hits, 3u);
+  // The stored kind only: the bytes API misses a decoded entry (and the other way round).
+  EXPECT_FALSE(cache.get("k").has_value());
+  ASSERT_TRUE(store(cache, "b", "bytes"));
+  EXPECT_EQ(cache.get_decoded("b"), nullptr);
+  EXPECT_EQ(cache.get("b"), "bytes");
+}
+
+TEST(NearCacheDecodedTest, Charge_IsTheEstimateGiven_NotTheBytes) {
+  NearCacheOptions o;
+  o.shards = 1;
+  o.max_bytes = 10000;
+  NearCache cache(o);
+  ASSERT_TRUE(store_decoded(cache, "k", std::make_shared<const Decoded>("v"), 500));
+  EXPECT_EQ(cache.bytes(), NearCache::charge(1, 500));
+  // An estimate above the budget is never held.
+  EXPECT_FALSE(store_decoded(cache, "big", std::make_shared<const Decoded>("v"), 20000));
+  EXPECT_EQ(cache.get_decoded("big"), nullptr);
+  // The byte bound holds over estimates: 30 entries of 500 + overhead fit 10000 only in part.
+  for (int i = 0; i < 30; ++i) {
+    store_decoded(cache, "e" + std::to_string(i), std::make_shared<const Decoded>("v"), 500);
+  }
+  EXPECT_LE(cache.bytes(), 10000u);
+  // A null value is not stored, and the fetch ends.
+  NearCache::Fetch fetch = cache.begin_fetch("null");
+  EXPECT_FALSE(cache.complete_decoded(fetch, nullptr, 1, std::nullopt));
+}
+
+TEST(NearCacheDecodedTest, InvalidatedDuringFetch_DecodedValueDropped) {
+  NearCache cache(NearCacheOptions{});
+  NearCache::Fetch fetch = cache.begin_fetch("k");
+  cache.invalidate("k");
+  EXPECT_FALSE(
+      cache.complete_decoded(fetch, std::make_shared<const Decoded>("old"), 10, std::nullopt));
+  EXPECT_EQ(cache.get_decoded("k"), nullptr);
+  EXPECT_EQ(cache.stats().stale_fetches, 1u);
+}
+
+TEST(NearCacheDecodedTest, EvictedWhileReaderHoldsIt_ReaderKeepsAValidObject) {
+  NearCacheOptions o;
+  o.max_entries = 1;
+  o.shards = 1;
+  NearCache cache(o);
+  ASSERT_TRUE(store_decoded(cache, "k", std::make_shared<const Decoded>("held"), 10));
+  const NearCache::Decoded held = cache.get_decoded("k");
+  cache.invalidate("k");
+  cache.clear();
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(static_cast<const Decoded*>(held.get())->value, "held");
+}
+
+// Readers share decoded objects while writers replace and invalidate them (run under TSan: the
+// shared objects are immutable, only their reference counts move).
+TEST(NearCacheDecodedTest, ConcurrentReadersAndWriters_EveryHitIsAWholeValue) {
+  NearCacheOptions o;
+  o.max_entries = 64;
+  NearCache cache(o);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> hits{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      while (!stop.load()) {
+        const std::string key = "k" + std::to_string(rng() % 100);
+        if (const NearCache::Decoded hit = cache.get_decoded(key)) {
+          // Each value names its key: never another key's object, never a torn one.
+          EXPECT_EQ(static_cast<const Decoded*>(hit.get())->value, "value of " + key);
+          ++hits;
+        }
+      }
+    });
+  }
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(100 + t));
+      for (int i = 0; i < 20000 / kWorkScale; ++i) {
+        const std::string key = "k" + std::to_string(rng() % 100);
+        if (rng() % 4 == 0) {
+          cache.invalidate(key);
+        } else {
+          store_decoded(cache, key, std::make_shared<const Decoded>("value of " + key), 64);
+        }
+      }
+    });
+  }
+  threads[4].join();
+  threads[5].join();
+  stop = true;
+  for (int t = 0; t < 4; ++t) threads[static_cast<std::size_t>(t)].join();
+  EXPECT_GT(hits.load(), 0u);
+  EXPECT_LE(cache.size(), 64u);
 }
 
 }  // namespace

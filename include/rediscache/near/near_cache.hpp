@@ -141,9 +141,17 @@ class REDISCACHE_EXPORT NearCache {
   NearCache(const NearCache&) = delete;
   NearCache& operator=(const NearCache&) = delete;
 
-  /// The live value of `key`, or nullopt (absent, expired, or the cache is disabled). Records
-  /// the access for the eviction policy either way.
+  /// The live value of `key`, or nullopt (absent, expired, held decoded, or the cache is
+  /// disabled). Records the access for the eviction policy either way.
   [[nodiscard]] std::optional<std::string> get(std::string_view key);
+
+  /// A value held in decoded form (what a typed tier keeps: CacheAside's near tier holds decoded,
+  /// immutable values so that a hit does not decode again). Type-erased; the tier that stored it
+  /// knows its type.
+  using Decoded = std::shared_ptr<const void>;
+  /// The live decoded value of `key`, shared (not copied), or null (absent, expired, held as
+  /// bytes, or the cache is disabled). Records the access as get() does.
+  [[nodiscard]] Decoded get_decoded(std::string_view key);
 
   /// Marks `key` as being fetched. Call it before sending the Redis read; an invalidation of
   /// the key (or a clear()) between this call and complete() makes complete() drop its value.
@@ -157,6 +165,12 @@ class REDISCACHE_EXPORT NearCache {
   /// admission later, or be rejected when larger than a shard's byte budget).
   bool complete(Fetch& fetch, std::string_view value,
                 std::optional<std::chrono::milliseconds> redis_ttl);
+  /// complete() for a value held decoded: `decoded` (not null) is shared by every get_decoded()
+  /// until the entry goes, and charged `bytes` (the tier's estimate of its size) in place of
+  /// the value's bytes. One cache holds either kind; get() misses a decoded entry, and
+  /// get_decoded() one held as bytes.
+  bool complete_decoded(Fetch& fetch, Decoded decoded, std::size_t bytes,
+                        std::optional<std::chrono::milliseconds> redis_ttl);
 
   /// Drops `key`, and makes any fetch of it in progress drop its value.
   void invalidate(std::string_view key);
@@ -185,6 +199,9 @@ class REDISCACHE_EXPORT NearCache {
   friend class Fetch;
   [[nodiscard]] detail::NearCacheShard& shard_for(std::size_t hash) const noexcept;
   [[nodiscard]] Clock::time_point now() const;
+  // complete() and complete_decoded(): the lifetime, then the shard's complete().
+  bool finish(Fetch& fetch, std::string_view value, Decoded decoded, std::size_t value_bytes,
+              std::optional<std::chrono::milliseconds> redis_ttl);
 
   NearCacheOptions options_;
   std::vector<std::unique_ptr<detail::NearCacheShard>> shards_;
