@@ -77,11 +77,12 @@ CacheCore::Impl::Impl(Client client, CacheOptions options, TypeOps ops)
       ops_(ops),
       compression_{options_.compress_above, options_.compression_level},
       decode_limit_(decode_limit_for(options_)),
+      decoder_(options_.entry_format, ops_, decode_limit_),
       keys_(client_, options_.name,
             KeySpaceOptions{options_.version_check_interval, KeySpaceOptions{}.version_key_ttl,
                             options_.key_layout}),
       breaker_(options_.breaker) {
-  if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_);
+  if (options_.near_cache) near_ = std::make_unique<NearTier>(client_, options_, decoder_);
   if (options_.tags) tags_ = std::make_unique<TagSpace>(*options_.tags, stamp_ttl_for(options_));
   if (options_.refresh.mode == RefreshMode::kThreshold) {
     executor_ =
@@ -180,8 +181,10 @@ CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& 
 CacheCore::Impl::Lookup CacheCore::Impl::inspect(Call& call, const std::string& key,
                                                  const std::optional<std::string>& raw,
                                                  std::int64_t now,
-                                                 std::vector<std::string>* corrupt) {
-  Lookup lookup = decode_lookup(call, key, raw, now, corrupt);
+                                                 std::vector<std::string>* corrupt,
+                                                 const DecodedEntry* decoded) {
+  Lookup lookup =
+      decoded != nullptr ? lookup_of(*decoded, now) : decode_lookup(call, key, raw, now, corrupt);
   if (lookup.state != Freshness::kFresh && lookup.state != Freshness::kStale) return lookup;
   // An invalidation of this entry that Redis missed is still queued: this process knows the
   // entry is outdated, so it is a miss (and never served stale).
@@ -256,12 +259,15 @@ std::optional<std::uint64_t> CacheCore::Impl::read_tag_clock(Call& call) {
   return clock;
 }
 
-std::optional<std::string> CacheCore::Impl::read_entry(Call& call, const std::string& key,
-                                                       bool* from_memory) {
-  if (near_) return near_->read(key, from_memory);
+EntryRead CacheCore::Impl::read_entry(Call& call, const std::string& key) {
+  if (near_) return near_->read(key);
+  EntryRead read;
   const std::vector<std::string> known =
       tags_ ? tags_->remembered(key) : std::vector<std::string>{};
-  if (known.empty()) return client_.get(key);
+  if (known.empty()) {
+    read.raw = client_.get(key);
+    return read;
+  }
   // The entry and its tags' stamps in one round trip (on a cluster, both batches are sent
   // before either reply is read).
   Pipeline pipeline = client_.pipeline();
@@ -277,38 +283,39 @@ std::optional<std::string> CacheCore::Impl::read_entry(Call& call, const std::st
       call.stamps.emplace_back(known[i], std::move(stamps.elements[i]));
     }
   }  // else: the tag check reads them again, and reports what it finds
-  if (!replies[0].is_string()) return std::nullopt;
-  return std::move(replies[0].str);
+  if (replies[0].is_string()) read.raw = std::move(replies[0].str);
+  return read;
+}
+
+CacheCore::Impl::Lookup CacheCore::Impl::lookup_of(const DecodedEntry& entry,
+                                                   std::int64_t now) const {
+  Lookup lookup;
+  lookup.meta = entry.meta;
+  const std::int64_t expiry = lookup.meta.expires_at_ms;
+  // A plain entry has no header (expiry 0): Redis's TTL is its only expiry, so it is fresh.
+  if (expiry == 0 || now < expiry) {
+    lookup.state = Freshness::kFresh;
+  } else if (now < saturating_add(expiry, options_.stale_window.count())) {
+    lookup.state = Freshness::kStale;
+  } else {
+    lookup.state = Freshness::kExpired;
+    return lookup;
+  }
+  lookup.value = entry.value;
+  return lookup;
 }
 
 CacheCore::Impl::Lookup CacheCore::Impl::decode_lookup(Call& call, const std::string& key,
                                                        const std::optional<std::string>& raw,
                                                        std::int64_t now,
                                                        std::vector<std::string>* corrupt) {
-  Lookup lookup;
-  if (!raw) return lookup;
+  if (!raw) return Lookup{};
   try {
-    if (options_.entry_format == EntryFormat::kPlain) {
-      // The payload alone; Redis's TTL is the only expiry, so what is there is fresh.
-      lookup.value = ops_.decode(*raw);
-      lookup.state = Freshness::kFresh;
-      return lookup;
-    }
-    lookup.meta = decode_entry_header(*raw);
-    const std::int64_t expiry = lookup.meta.expires_at_ms;
-    if (expiry == 0 || now < expiry) {
-      lookup.state = Freshness::kFresh;
-    } else if (now < saturating_add(expiry, options_.stale_window.count())) {
-      lookup.state = Freshness::kStale;
-    } else {
-      lookup.state = Freshness::kExpired;
-      return lookup;
-    }
-    if (lookup.meta.compressed) {
-      lookup.value = ops_.decode(decode_entry_payload(*raw, lookup.meta, decode_limit_));
-    } else if (!lookup.meta.negative) {
-      lookup.value = ops_.decode(entry_body(*raw, lookup.meta));  // no copy
-    }
+    DecodedEntry entry;
+    entry.meta = decoder_.header(*raw);
+    Lookup lookup = lookup_of(entry, now);
+    // An expired entry's payload is never decoded.
+    if (lookup.state != Freshness::kExpired) lookup.value = decoder_.value(*raw, lookup.meta);
     return lookup;
   } catch (const std::exception& e) {
     // Corrupt, damaged, or written with another schema: never a crash, never garbage. Delete it
@@ -447,14 +454,13 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
   Call call;
   long long version = 0;
   std::string key;
-  std::optional<std::string> raw;
-  bool from_memory = false;
+  EntryRead read;
   bool wrong_type = false;
   const bool reached = try_redis(call, "GET", [&] {
     version = keys_.version();
     key = keys_.key_for(id, version);
     try {
-      raw = read_entry(call, key, &from_memory);
+      read = read_entry(call, key);
     } catch (const ReplyError& e) {
       // Another type under the entry's key (a list, a hash): Redis is up, the entry is corrupt.
       if (e.server_code() != "WRONGTYPE") throw;
@@ -473,18 +479,23 @@ Found CacheCore::Impl::get_or_load(std::string_view id, const ErasedLoader& load
     key = keys_.key_for(id, version);
   }
   // bytes_read counts what came from Redis, not near-tier hits.
-  Lookup found = from_memory ? inspect(call, key, raw, now_ms(), nullptr) : inspect(call, key, raw);
+  if (read.raw) counters_.bytes_read.add(read.raw->size());
+  Lookup found = inspect(call, key, read.raw, now_ms(), nullptr, read.decoded.get());
   if (found.state == Freshness::kFresh) {
     if (found.meta.negative) {
       counters_.negative_hits.add();
       return Found{};
     }
     counters_.hits.add();
-    // Decoded just now for this caller; a refresh's new value is not shared either (store()
-    // only encodes it).
-    if (options_.refresh.mode == RefreshMode::kNone) return Found{std::move(found.value), true};
-    return Found{refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader),
-                 true};
+    // Decoded just now for this caller, unless it is the near tier's copy, which every reader
+    // shares; a refresh's new value is not shared either (store() only encodes it).
+    const bool exclusive = !read.from_memory;
+    if (options_.refresh.mode == RefreshMode::kNone) {
+      return Found{std::move(found.value), exclusive};
+    }
+    Object value = refresh_ahead(call, id, key, keys_.lock_key_for(id, version), found, loader);
+    const bool refreshed = value != found.value;
+    return Found{std::move(value), exclusive || refreshed};
   }
   counters_.misses.add();
   const std::string lock_key = keys_.lock_key_for(id, version);

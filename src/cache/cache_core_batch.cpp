@@ -96,8 +96,13 @@ CacheCore::Impl::Batch CacheCore::Impl::read_batch(Call& call,
   const bool reached = try_redis(call, "MGET", [&] {
     batch.version = keys_.version();
     batch.keys = keys_.keys_for(ids, batch.version);
-    batch.raws = near_ ? near_->read_many(batch.keys, batch.from_memory, wrong_type)
-                       : client_.mget(batch.keys);
+    if (near_) {
+      batch.reads = near_->read_many(batch.keys, wrong_type);
+    } else {
+      std::vector<std::optional<std::string>> raws = client_.mget(batch.keys);
+      batch.reads.resize(raws.size());
+      for (std::size_t j = 0; j < raws.size(); ++j) batch.reads[j].raw = std::move(raws[j]);
+    }
   });
   for (const auto& [j, error] : wrong_type) {
     counters_.decode_errors.add();
@@ -109,8 +114,7 @@ CacheCore::Impl::Batch CacheCore::Impl::read_batch(Call& call,
     batch.version = keys_.cached_version().value_or(0);
     batch.keys = keys_.keys_for(ids, batch.version);
   }
-  batch.raws.resize(count);
-  batch.from_memory.resize(count);
+  batch.reads.resize(count);
   batch.values.resize(count);
   batch.exclusive.assign(count, false);
   batch.stale.resize(count);
@@ -126,10 +130,14 @@ void CacheCore::Impl::classify_batch(Call& call, Batch& batch) {
   if (tags_) {
     // Every tagged entry's stamps in one MGET, before any is checked (not one per entry).
     std::vector<std::string> tags;
-    for (const std::optional<std::string>& raw : batch.raws) {
-      if (!raw) continue;
+    for (const EntryRead& read : batch.reads) {
+      if (read.decoded) {
+        tags.insert(tags.end(), read.decoded->meta.tags.begin(), read.decoded->meta.tags.end());
+        continue;
+      }
+      if (!read.raw) continue;
       try {
-        const EntryMeta meta = decode_entry_header(*raw);
+        const EntryMeta meta = decoder_.header(*read.raw);
         tags.insert(tags.end(), meta.tags.begin(), meta.tags.end());
       } catch (const std::exception&) {
         // corrupt: inspect() below counts and deletes it
@@ -138,13 +146,15 @@ void CacheCore::Impl::classify_batch(Call& call, Batch& batch) {
     if (!tags.empty()) fetch_stamps(call, tags);
   }
   for (std::size_t j = 0; j < batch.ids.size(); ++j) {
-    if (batch.raws[j] && !batch.from_memory[j]) bytes_read += batch.raws[j]->size();
-    Lookup lookup = inspect(call, batch.keys[j], batch.raws[j], now, &batch.corrupt);
+    const EntryRead& read = batch.reads[j];
+    if (read.raw) bytes_read += read.raw->size();
+    Lookup lookup = inspect(call, batch.keys[j], read.raw, now, &batch.corrupt, read.decoded.get());
     if (lookup.state == Freshness::kFresh) {
       ++(lookup.meta.negative ? negative_hits : hits);
       batch.values[j] = std::move(lookup.value);
-      // Fresh hits were decoded for this call and are never shared (see Found::exclusive).
-      batch.exclusive[j] = batch.values[j] != nullptr;
+      // Fresh hits from Redis were decoded for this call alone (see Found::exclusive); a near
+      // tier's decoded copy is shared with every reader.
+      batch.exclusive[j] = batch.values[j] != nullptr && !read.from_memory;
       continue;
     }
     counters_.misses.add();

@@ -19,6 +19,7 @@
 
 #include "cache/circuit_breaker.hpp"
 #include "cache/entry.hpp"
+#include "cache/entry_decoder.hpp"
 #include "cache/near_tier.hpp"
 #include "cache/recovery_queue.hpp"
 #include "cache/refresh_executor.hpp"
@@ -227,7 +228,7 @@ class CacheCore::Impl {
   std::optional<std::uint64_t> read_tag_clock(Call& call);
   /// Reads `key` for get_or_load: a GET, or, when this process knows the entry's tags, GET and
   /// their stamps in one round trip (the stamps go to call.stamps). Throws the client's errors.
-  std::optional<std::string> read_entry(Call& call, const std::string& key, bool* from_memory);
+  EntryRead read_entry(Call& call, const std::string& key);
 
   /// Classifies and decodes one raw entry read just now, and counts its bytes. A corrupt entry
   /// is counted, deleted, and reported to the caller as kMissing.
@@ -235,11 +236,16 @@ class CacheCore::Impl {
   /// The same as of `now` (ms since the epoch), without counting bytes_read (a batch counts
   /// once for all its entries). Corrupt keys are appended to `corrupt` when given (for one
   /// batched DEL), else deleted at once.
+  /// `decoded`: the near tier's decoded copy of the entry, used instead of `raw` (which is then
+  /// empty) and not decoded again.
   Lookup inspect(Call& call, const std::string& key, const std::optional<std::string>& raw,
-                 std::int64_t now, std::vector<std::string>* corrupt);
+                 std::int64_t now, std::vector<std::string>* corrupt,
+                 const DecodedEntry* decoded = nullptr);
   /// inspect() without the tag check.
   Lookup decode_lookup(Call& call, const std::string& key, const std::optional<std::string>& raw,
                        std::int64_t now, std::vector<std::string>* corrupt);
+  /// The freshness of a decoded entry as of `now`, and its value unless it has expired.
+  Lookup lookup_of(const DecodedEntry& entry, std::int64_t now) const;
 
   /// Lets the cache's destructor know which background loads are using it: a background load
   /// enters before it touches the cache, leaves while its loader runs, and finds the door
@@ -394,8 +400,7 @@ class CacheCore::Impl {
     std::vector<std::string_view> ids;
     long long version = 0;
     std::vector<std::string> keys;
-    std::vector<std::optional<std::string>> raws;
-    std::vector<bool> from_memory;  // near-tier hits: not read from Redis
+    std::vector<EntryRead> reads;  // from Redis, or the near tier's decoded copies
     std::vector<Object> values;
     std::vector<bool> exclusive;  // decoded for this call alone (see Found::exclusive)
     std::vector<Lookup> stale;
@@ -445,6 +450,7 @@ class CacheCore::Impl {
   TypeOps ops_;
   CompressionSettings compression_;
   std::size_t decode_limit_;
+  EntryDecoder decoder_;  // before near_, which reads through it
   mutable KeySpace keys_;
   CircuitBreaker breaker_;
   SingleFlight flights_;

@@ -30,9 +30,10 @@ InvalidationOptions invalidation_for(const CacheOptions& options) {
 
 }  // namespace
 
-NearTier::NearTier(const Client& client, const CacheOptions& options)
+NearTier::NearTier(const Client& client, const CacheOptions& options, const EntryDecoder& decoder)
     : client_(client),
       options_(options),
+      decoder_(decoder),
       cache_(std::make_shared<NearCache>(options.near_cache->cache)),
       publisher_(client, options.near_cache->invalidation.channel),
       listener_(std::make_unique<InvalidationListener>(client, cache_, invalidation_for(options))) {
@@ -40,10 +41,11 @@ NearTier::NearTier(const Client& client, const CacheOptions& options)
 
 NearTier::~NearTier() = default;
 
-std::optional<std::string> NearTier::read(const std::string& key, bool* from_memory) {
-  if (std::optional<std::string> local = cache_->get(key)) {
-    *from_memory = true;
-    return local;
+EntryRead NearTier::read(const std::string& key) {
+  EntryRead read;
+  if ((read.decoded = std::static_pointer_cast<const DecodedEntry>(cache_->get_decoded(key)))) {
+    read.from_memory = true;
+    return read;
   }
   NearCache::Fetch fetch = cache_->begin_fetch(key);
   Pipeline pipeline = client_.pipeline();
@@ -53,17 +55,17 @@ std::optional<std::string> NearTier::read(const std::string& key, bool* from_mem
   return keep(fetch, replies[0], replies[1]);
 }
 
-std::vector<std::optional<std::string>> NearTier::read_many(
-    const std::vector<std::string>& keys, std::vector<bool>& from_memory,
+std::vector<EntryRead> NearTier::read_many(
+    const std::vector<std::string>& keys,
     std::vector<std::pair<std::size_t, ReplyError>>& wrong_type) {
-  std::vector<std::optional<std::string>> raws(keys.size());
-  from_memory.assign(keys.size(), false);
+  std::vector<EntryRead> reads(keys.size());
   std::vector<std::size_t> fetched;
   std::vector<NearCache::Fetch> fetches;
   Pipeline pipeline = client_.pipeline();
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if ((raws[i] = cache_->get(keys[i]))) {
-      from_memory[i] = true;
+    reads[i].decoded = std::static_pointer_cast<const DecodedEntry>(cache_->get_decoded(keys[i]));
+    if (reads[i].decoded) {
+      reads[i].from_memory = true;
       continue;
     }
     fetched.push_back(i);
@@ -71,50 +73,53 @@ std::vector<std::optional<std::string>> NearTier::read_many(
     pipeline.get(keys[i]);
     pipeline.command({"PTTL", keys[i]});
   }
-  if (fetched.empty()) return raws;
+  if (fetched.empty()) return reads;
   std::vector<Reply> replies = pipeline.exec();
   for (std::size_t f = 0; f < fetched.size(); ++f) {
     try {
-      raws[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
+      reads[fetched[f]] = keep(fetches[f], replies[2 * f], replies[2 * f + 1]);
     } catch (const ReplyError& e) {
       if (e.server_code() != "WRONGTYPE") throw;
       wrong_type.emplace_back(fetched[f], e);  // a corrupt entry, for the caller to repair
     }
   }
-  return raws;
+  return reads;
 }
 
-std::optional<std::string> NearTier::keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl) {
+EntryRead NearTier::keep(NearCache::Fetch& fetch, Reply& get, const Reply& pttl) {
   if (get.is_error()) throw_reply_error(client_.endpoint(), "GET", get);
-  if (!get.is_string()) return std::nullopt;
-  std::string& raw = get.str;
+  EntryRead read;
+  if (!get.is_string()) return read;
+  read.raw = std::move(get.str);
+  const std::string& raw = *read.raw;
   // Never serve locally past the Redis expiry, nor past the entry's logical expiry (after which
   // the core reloads it and this copy would only cost a detour).
   std::optional<std::chrono::milliseconds> lifetime;
   if (pttl.is_integer() && pttl.integer > 0) {
     lifetime = std::chrono::milliseconds(pttl.integer);
   } else if (!pttl.is_integer() || pttl.integer != kTtlNoExpiry) {
-    return std::move(raw);  // gone between GET and PTTL, or PTTL failed: not kept
+    return read;  // gone between GET and PTTL, or PTTL failed: not kept
   }
-  // A plain entry (EntryFormat::kPlain) has no header: its Redis TTL is its only lifetime.
-  if (options_.entry_format == EntryFormat::kPlain) {
-    cache_->complete(fetch, raw, lifetime);
-    return std::move(raw);
-  }
+  auto decoded = std::make_shared<DecodedEntry>();
   try {
-    const EntryMeta meta = decode_entry_header(raw);
-    if (meta.expires_at_ms != 0) {
+    // A plain entry (EntryFormat::kPlain) has no header: its Redis TTL is its only lifetime.
+    decoded->meta = decoder_.header(raw);
+    if (decoded->meta.expires_at_ms != 0) {
       const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
       const auto left = remaining_lifetime(
-          meta.expires_at_ms,
+          decoded->meta.expires_at_ms,
           std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+      if (left.count() <= 0) return read;  // stale or expired: the core decides, not kept
       lifetime = lifetime ? std::min(*lifetime, left) : left;
     }
+    decoded->value = decoder_.value(raw, decoded->meta);
   } catch (const std::exception&) {
-    return std::move(raw);  // corrupt: the core deals with it; never kept locally
+    return read;  // corrupt: the core deals with it; never kept locally
   }
-  cache_->complete(fetch, raw, lifetime);
-  return std::move(raw);
+  const std::size_t bytes = decoder_.footprint(*decoded, raw.size());
+  read.decoded = decoded;
+  cache_->complete_decoded(fetch, std::move(decoded), bytes, lifetime);
+  return read;
 }
 
 bool NearTier::wrote(const std::string& key) noexcept {

@@ -97,9 +97,9 @@ class CacheAside {
   /// TTL is set and `allow_no_ttl` is not). Does not contact Redis, so a cache can be built while
   /// Redis is down. With RefreshMode::kThreshold it starts the refresh threads.
   CacheAside(Client client, CacheOptions options)
-      : core_(
-            std::make_unique<detail::CacheCore>(std::move(client), std::move(options),
-                                                detail::TypeOps{&decode_object, &encode_object})) {}
+      : core_(std::make_unique<detail::CacheCore>(
+            std::move(client), std::move(options),
+            detail::TypeOps{&decode_object, &encode_object, &footprint_of})) {}
 
   /// The value of `id`: from Redis when a fresh entry is there (one round trip), else from
   /// `loader`, which is then cached for ttl (± jitter); "not found" is cached for negative_ttl.
@@ -125,6 +125,16 @@ class CacheAside {
   std::optional<T> get_or_load(std::string_view id, const Loader& loader) {
     const detail::TypedLoader<T, Loader> erased(loader);
     return take(core_->get_or_load(id, erased));
+  }
+
+  /// get_or_load() without a copy: the value shared with the cache's near tier (and with other
+  /// callers of the same load), immutable; null for "not found". With a near tier
+  /// (CacheOptions::near_cache) a local hit is a hash lookup and a reference count, where
+  /// get_or_load() copies the T for its caller; otherwise the same as get_or_load(), and a value
+  /// decoded for this call alone is moved, not copied.
+  std::shared_ptr<const T> get_or_load_shared(std::string_view id, const Loader& loader) {
+    const detail::TypedLoader<T, Loader> erased(loader);
+    return std::static_pointer_cast<const T>(core_->get_or_load(id, erased).value);
   }
 
   /// get_or_load with a deciding loader `std::optional<T>(LoadContext<T>&)`: it sees the id and
@@ -246,6 +256,13 @@ class CacheAside {
   }
   static std::string encode_object(const void* object) {
     return C::encode(*static_cast<const T*>(object));
+  }
+  static std::size_t footprint_of(const void* object, std::size_t encoded_size) noexcept {
+    if constexpr (detail::kCodecEstimatesSize<C, T>) {
+      return C::estimated_size(*static_cast<const T*>(object));
+    } else {
+      return encoded_size;
+    }
   }
   [[nodiscard]] bool loads_in_background() const noexcept {
     const CacheOptions& o = core_->options();

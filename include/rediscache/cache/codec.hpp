@@ -192,6 +192,11 @@ struct JsonCodec {
 /// decode(std::string_view bytes)` (throws on bad input). `decode(encode(v)) == v` must hold. Both
 /// must be thread-safe (they are static and should keep no state).
 ///
+/// Optional: `static std::size_t estimated_size(const T&) noexcept`, the bytes a decoded value
+/// holds in memory. A near tier (CacheOptions::near_cache) keeps decoded values and charges this
+/// against NearCacheOptions::max_bytes; without it, it charges the encoded size, which for JSON
+/// is usually close (strings) or larger (numbers) than the value itself.
+///
 /// The primary template is JsonCodec<T>: JSON with nlohmann_json, so it serves every type nlohmann
 /// can convert: built-ins, standard containers, and your types with `to_json`/`from_json` (or
 /// `NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE`). To plug your own format, specialise it:
@@ -212,6 +217,9 @@ template <>
 struct Codec<std::string> {
   static std::string encode(const std::string& value) { return value; }
   static std::string decode(std::string_view bytes) { return std::string(bytes); }
+  static std::size_t estimated_size(const std::string& value) noexcept {
+    return sizeof(std::string) + value.capacity();
+  }
 };
 
 }  // namespace rediscache

@@ -3,10 +3,12 @@
 // statistics work, so the typed shell stays a few lines per instantiation.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,7 +36,18 @@ struct TypeOps {
   Object (*decode)(std::string_view payload);
   /// Encodes a T (given as `const T*`).
   std::string (*encode)(const void* object);
+  /// Bytes a decoded T (given as `const T*`) holds, for the near tier's max_bytes: the codec's
+  /// `estimated_size(const T&)` when it has one, else `encoded_size` (see Codec).
+  std::size_t (*footprint)(const void* object, std::size_t encoded_size) noexcept;
 };
+
+/// Whether codec C estimates the memory a decoded T holds (`static std::size_t
+/// estimated_size(const T&) noexcept`).
+template <class C, class T, class = void>
+inline constexpr bool kCodecEstimatesSize = false;
+template <class C, class T>
+inline constexpr bool kCodecEstimatesSize<
+    C, T, std::void_t<decltype(std::size_t{C::estimated_size(std::declval<const T&>())})>> = true;
 
 /// A user loader seen by the core: borrowed for one call, and cloned into an owned copy when the
 /// core needs to call it later (background refresh).
