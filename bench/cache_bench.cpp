@@ -8,7 +8,9 @@
 //   (each decoded), and vs redis-benchmark -P 100 (scripts/bench, no decoding: the ceiling of
 //   the round trip); *Miss100: the miss path of a batch, with and without leases;
 // - BM_SoftStale_CacheAsideHit: a read of an expired entry whose loader hangs, served stale at
-//   load_soft_timeout (1 ms), against the fresh hit: its cost is the GET plus the soft timeout.
+//   load_soft_timeout (1 ms), against the fresh hit: its cost is the GET plus the soft timeout;
+// - BM_Lib_NearHit / BM_Shared_NearHit: the same object from a near tier, which holds it decoded
+//   (copied for the caller, or shared), against the raw GET + decode.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -162,6 +164,58 @@ void BM_Lib_TaggedHit(benchmark::State& state) {
 }
 void BM_Untagged_TaggedHit(benchmark::State& state) { BM_Lib_CacheAsideHit(state); }
 void BM_Raw_TaggedHit(benchmark::State& state) { raw_product_hits(state); }
+
+// The same product held by a near tier (CacheOptions::near_cache): a hit is a hash lookup of
+// the decoded Product, no Redis and no JSON. BM_Lib_NearHit copies the Product for its caller
+// (get_or_load returns std::optional<Product>); BM_Shared_NearHit takes a reference to the one
+// immutable copy (get_or_load_shared). Both against the raw GET + decode.
+CacheAside<Product>& near_cache(const Endpoint& ep) {
+  static CacheAside<Product>* instance = [&] {
+    CacheOptions options;
+    options.name = "bench-near-products";
+    options.ttl = std::chrono::hours(1);
+    NearTierOptions near;
+    near.cache.max_lifetime = std::chrono::minutes(10);
+    near.invalidation.channel = "bench-near-products:invalidate";
+    options.near_cache = near;
+    auto* cache = new CacheAside<Product>(shared_client(ep, 1), options);
+    // Until the listener is connected the near tier is off; then the first reads fill it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      cache->get_or_load("1", load_product);
+      if (cache->stats().near.hits > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return cache;
+  }();
+  return *instance;
+}
+
+void near_hits(benchmark::State& state, bool shared) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  CacheAside<Product>& cache = near_cache(*ep);
+  const long loads_before = g_loads.load();
+  const std::uint64_t hits_before = cache.stats().near.hits;
+  for (auto _ : state) {
+    if (shared) {
+      auto value = cache.get_or_load_shared("1", load_product);
+      benchmark::DoNotOptimize(value);
+    } else {
+      auto value = cache.get_or_load("1", load_product);
+      benchmark::DoNotOptimize(value);
+    }
+  }
+  if (g_loads.load() != loads_before) state.SkipWithError("a hit called the loader");
+  if (cache.stats().near.hits - hits_before < static_cast<std::uint64_t>(state.iterations())) {
+    state.SkipWithError("a read was not a near hit");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Lib_NearHit(benchmark::State& state) { near_hits(state, false); }
+void BM_Shared_NearHit(benchmark::State& state) { near_hits(state, true); }
+void BM_Raw_NearHit(benchmark::State& state) { raw_product_hits(state); }
 
 // A cache whose entries are all expired but within the stale window (its clock runs 90 minutes
 // ahead of the writer's), with a 1 ms soft timeout.
@@ -423,6 +477,9 @@ BENCHMARK(BM_Raw_TaggedHit)->UseRealTime();
 BENCHMARK(BM_Untagged_TaggedHit)->UseRealTime();
 BENCHMARK(BM_Lib_TaggedHit)->UseRealTime();
 BENCHMARK(BM_SoftStale_CacheAsideHit)->UseRealTime();
+BENCHMARK(BM_Raw_NearHit)->UseRealTime();
+BENCHMARK(BM_Lib_NearHit)->UseRealTime();
+BENCHMARK(BM_Shared_NearHit)->UseRealTime();
 BENCHMARK(BM_RawMget_GetMany100)->UseRealTime();
 BENCHMARK(BM_Lib_GetMany100)->UseRealTime();
 BENCHMARK(BM_Sequential_GetMany100)->UseRealTime();
