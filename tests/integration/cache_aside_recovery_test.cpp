@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "cache_aside_support.hpp"
+#include "eventually.hpp"
 #include "rediscache/cache/write_through.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ using rediscache::WriteOutcome;
 using rediscache::WriteResult;
 using rediscache::WriteThrough;
 using Clock = std::chrono::steady_clock;
+using rediscache::test::eventually;
 
 // The database behind the caches: a user callback, so a fake is fine.
 struct Database {
@@ -94,16 +96,6 @@ CacheOptions reported_options(Reports& reports, milliseconds drain_timeout) {
 }
 
 Client quick_client(const RedisServer& server) { return make_client(server.endpoint(), {}, 200ms); }
-
-template <class Predicate>
-bool eventually(Predicate done, milliseconds bound = 10s) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
 
 bool exists(const RedisServer& server, const std::string& key) {
   return server.command({"EXISTS", key}) == "1";

@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
-#include <thread>
 
 #include "client_factory.hpp"
+#include "eventually.hpp"
 #include "rediscache/client/client.hpp"
 #include "test_env.hpp"
 
@@ -43,17 +42,6 @@ inline int wait_child(pid_t pid) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return -WTERMSIG(status);
   return -1000;
-}
-
-/// Polls `condition` every 10 ms until it holds or `limit` passes; returns whether it held.
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
 }
 
 }  // namespace rediscache::test

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client_factory.hpp"
+#include "eventually.hpp"
 #include "rediscache/cache/cache_aside.hpp"
 #include "rediscache/cache/codec.hpp"
 #include "rediscache/client/client.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-using test::kEventually;
+using test::eventually;
 using test::make_client;
 using test::unique_namespace;
 
@@ -65,16 +66,6 @@ CacheOptions near_options(const std::string& name, std::size_t max_bytes = 64u <
   near.invalidation.initial_backoff = milliseconds(10);
   o.near_cache = near;
   return o;
-}
-
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = Clock::now() + kEventually;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return done();
 }
 
 User alice() { return User{7, "alice", {"admin", "ops"}}; }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
+#include "eventually.hpp"
 #include "rediscache/cache/cache_aside.hpp"
 #include "rediscache/client/client.hpp"
 #include "test_env.hpp"
@@ -23,7 +24,7 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using StringCache = CacheAside<std::string>;
 
-using test::kEventually;
+using test::eventually;
 
 // The shared test support (tests/support/client_factory.hpp).
 using test::make_client;
@@ -40,16 +41,6 @@ CacheOptions near_options(const std::string& name, InvalidationMode mode) {
   near.invalidation.initial_backoff = milliseconds(10);
   o.near_cache = near;
   return o;
-}
-
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = Clock::now() + kEventually;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return done();
 }
 
 bool near_enabled(const StringCache& cache) { return cache.stats().near.enabled; }

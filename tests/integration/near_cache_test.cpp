@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "client_factory.hpp"
+#include "eventually.hpp"
 #include "near_cache_test_util.hpp"
 #include "rediscache/client/client.hpp"
 #include "rediscache/near/invalidation.hpp"
@@ -37,19 +38,10 @@ constexpr int kSlowdown = 1;
 #endif
 // The bound for "another instance stops serving the old value".
 constexpr milliseconds kInvalidationBound{100 * kSlowdown};
+using test::eventually;
 using test::kEventually;
 
 ConnectionOptions options_for(const test::Endpoint& ep) { return test::connection_options(ep); }
-
-template <class Predicate>
-bool eventually(milliseconds bound, Predicate done) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return done();
-}
 
 /// Polls `client.get(key)` until it returns `expected`; the time it took, or nullopt after
 /// kEventually.
@@ -259,7 +251,7 @@ TEST(NearCacheServerAssistedTest, KeysOutsideTrackedPrefixes_NotAnnounced) {
   const std::string outside = "x" + prefix + "out";
   ASSERT_EQ(test::raw_key_command(ep, {"SET", outside, "o"}), "OK");
   ASSERT_EQ(test::raw_key_command(ep, {"SET", inside, "i"}), "OK");
-  EXPECT_TRUE(eventually(kEventually, [&] { return a.listener().stats().keys_invalidated >= 1; }));
+  EXPECT_TRUE(eventually([&] { return a.listener().stats().keys_invalidated >= 1; }));
   std::this_thread::sleep_for(milliseconds(50));
   EXPECT_EQ(a.listener().stats().keys_invalidated, 1u);
   test::raw_key_command(ep, {"DEL", inside, outside});
@@ -287,7 +279,7 @@ TEST_P(NearCacheConnectionLossTest, ConnectionKilled_CacheFlushed_NoStaleValue_R
 
   ASSERT_EQ(raw_command(ep, {"CLIENT", "KILL", "ID", std::to_string(victim)}), "1");
   ASSERT_EQ(raw_command(ep, {"SET", key, "v2"}), "OK");  // its invalidation may be lost
-  ASSERT_TRUE(eventually(kEventually, [&] { return a.listener().stats().connection_losses >= 1; }));
+  ASSERT_TRUE(eventually([&] { return a.listener().stats().connection_losses >= 1; }));
   EXPECT_GT(a.near_cache().stats().flushes, flushes_before);
   for (int i = 0; i < 200; ++i) ASSERT_EQ(a.get(key), "v2") << "stale value after the loss";
 
@@ -321,7 +313,7 @@ TEST(NearCacheConnectionLossTest,
   ASSERT_TRUE(cached(a, key, "v1"));
 
   server.kill();
-  ASSERT_TRUE(eventually(kEventually, [&] { return !a.listener().connected(); }));
+  ASSERT_TRUE(eventually([&] { return !a.listener().connected(); }));
   EXPECT_FALSE(a.near_cache().enabled());
   EXPECT_EQ(a.near_cache().size(), 0u);
   EXPECT_THROW(a.get(key), IoError);  // no stale local answer while Redis is away
@@ -345,7 +337,7 @@ TEST(NearCacheServerAssistedTest, FlushDb_NilInvalidation_ClearsEverything) {
   ASSERT_TRUE(a.listener().wait_connected(kEventually));
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(cached(a, prefix + std::to_string(i), "v"));
   ASSERT_EQ(raw_command(ep, {"FLUSHDB"}), "OK");
-  EXPECT_TRUE(eventually(kEventually, [&] { return a.near_cache().size() == 0; }));
+  EXPECT_TRUE(eventually([&] { return a.near_cache().size() == 0; }));
   EXPECT_GE(a.listener().stats().flushes, 1u);
   EXPECT_FALSE(a.get(prefix + "3").has_value());
 }
@@ -363,13 +355,13 @@ TEST(NearCacheFetchRaceTest, InvalidationBetweenRedisGetAndInsert_FetchedValueDr
   ASSERT_TRUE(listener.wait_connected(kEventually));
   Client client = shared_client(ep);
   ASSERT_TRUE(client.set(key, "old"));
-  ASSERT_TRUE(eventually(kEventually, [&] { return listener.stats().keys_invalidated >= 1; }));
+  ASSERT_TRUE(eventually([&] { return listener.stats().keys_invalidated >= 1; }));
 
   NearCache::Fetch fetch = cache->begin_fetch(key);
   const std::optional<std::string> fetched = client.get(key);  // the Redis GET
   ASSERT_EQ(fetched, "old");
   ASSERT_EQ(test::raw_key_command(ep, {"SET", key, "new"}), "OK");  // another writer, meanwhile
-  ASSERT_TRUE(eventually(kEventually, [&] { return listener.stats().keys_invalidated >= 2; }));
+  ASSERT_TRUE(eventually([&] { return listener.stats().keys_invalidated >= 2; }));
   EXPECT_FALSE(cache->complete(fetch, *fetched, std::nullopt));
   EXPECT_FALSE(cache->get(key).has_value());
   EXPECT_EQ(cache->stats().stale_fetches, 1u);

@@ -7,21 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "eventually.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using rediscache::detail::BackgroundLoop;
-
-// Polls instead of sleeping a fixed time: the machines are noisy.
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds within = 5000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return done();
-}
+using rediscache::test::eventually;
 
 TEST(BackgroundLoop, RunsTheStepEveryInterval) {
   std::atomic<int> steps{0};
