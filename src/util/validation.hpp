@@ -102,12 +102,12 @@ std::chrono::time_point<Clock, Dur> saturating_deadline(std::chrono::time_point<
   using TP = std::chrono::time_point<Clock, Dur>;
   using D = std::chrono::duration<Rep, Period>;
   // Compare in the coarser of the two types: converting to a coarser type cannot overflow.
-  constexpr bool d_is_finer = std::ratio_less_equal_v<Period, typename Dur::period>;
+  constexpr bool kSourceIsFiner = std::ratio_less_equal_v<Period, typename Dur::period>;
   const Dur since_epoch = now.time_since_epoch();
   if (d >= D::zero()) {
     // How far `now` may move up; from a time point at or before the epoch, all of Dur.
     const Dur headroom = since_epoch > Dur::zero() ? Dur::max() - since_epoch : Dur::max();
-    if constexpr (d_is_finer) {
+    if constexpr (kSourceIsFiner) {
       if (std::chrono::ceil<Dur>(d) >= headroom) return TP::max();
     } else {
       if (d >= std::chrono::floor<D>(headroom)) return TP::max();
@@ -115,7 +115,7 @@ std::chrono::time_point<Clock, Dur> saturating_deadline(std::chrono::time_point<
   } else {
     // How far `now` may move down; from a time point at or after the epoch, all of Dur.
     const Dur room = since_epoch < Dur::zero() ? since_epoch - Dur::min() : Dur::max();
-    if constexpr (d_is_finer) {
+    if constexpr (kSourceIsFiner) {
       if (std::chrono::floor<Dur>(d) <= -room) return TP::min();
     } else {
       if (d <= -std::chrono::floor<D>(room)) return TP::min();
