@@ -148,7 +148,7 @@ long long Client::dbsize() {
   }
   long long total = 0;
   for (ConnectionPool* pool : core_->topology()->masters()) {
-    const Reply reply = pool->lease().command({"DBSIZE"});
+    const Reply reply = pool->command({"DBSIZE"});
     if (reply.is_error()) detail::throw_reply_error(pool->endpoint(), "DBSIZE", reply);
     total += detail::to_integer(reply, Call{pool->endpoint(), "DBSIZE"});
   }

@@ -23,7 +23,7 @@ ClientCore::~ClientCore() = default;
 Reply ClientCore::run(std::string_view key, ArgList argv) {
   if (__builtin_expect(topology_ != nullptr, 0)) return run_topology(key, argv, std::nullopt, true);
   ConnectionPool& pool = *pool_;
-  Reply reply = pool.lease().command(argv);
+  Reply reply = pool.command(argv);
   if (reply.is_error()) throw_reply_error(pool.endpoint(), command_name(argv), reply);
   return reply;
 }
@@ -32,7 +32,7 @@ Reply ClientCore::run_allow_error(std::string_view key, ArgList argv) {
   if (__builtin_expect(topology_ != nullptr, 0)) {
     return run_topology(key, argv, std::nullopt, false);
   }
-  return pool_->lease().command(argv);
+  return pool_->command(argv);
 }
 
 Reply ClientCore::run_blocking(std::string_view key, ArgList argv,

@@ -270,7 +270,7 @@ ScanPage Client::scan(std::uint64_t cursor, const ScanOptions& options) {
     node_argv.add(node_cursor);
     const ArgList rest = argv.view();
     for (std::size_t i = 2; i < rest.size(); ++i) node_argv.add(rest[i]);
-    reply = masters[node]->lease().command(node_argv.view());
+    reply = masters[node]->command(node_argv.view());
     if (reply.is_error()) detail::throw_reply_error(masters[node]->endpoint(), "SCAN", reply);
   } else {
     reply = core_->run({}, argv.view());

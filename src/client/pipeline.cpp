@@ -7,6 +7,8 @@
 
 #include "client/client_core.hpp"
 #include "net/connection.hpp"
+#include "net/multiplexer.hpp"
+#include "net/pool_state.hpp"
 #include "net/resp.hpp"
 #include "rediscache/util/errors.hpp"
 #include "topology/topology.hpp"
@@ -23,6 +25,7 @@ Pipeline& Pipeline::command(ArgList argv) {
   }
   detail::append_resp(buffer_, argv);
   ++count_;
+  own_connection_ = own_connection_ || detail::needs_own_connection(argv);
   return *this;
 }
 
@@ -66,6 +69,7 @@ Pipeline& Pipeline::publish(std::string_view channel, std::string_view message) 
 void Pipeline::clear() noexcept {
   buffer_.clear();
   count_ = 0;
+  own_connection_ = false;
   routes_.clear();
 }
 
@@ -76,10 +80,27 @@ std::vector<Reply> Pipeline::exec() {
   std::string batch;
   batch.swap(buffer_);
   const std::size_t count = std::exchange(count_, 0);
+  const bool own_connection = std::exchange(own_connection_, false);
   if (core_->sharded()) return exec_sharded(std::move(batch), count);
 
-  Lease lease = core_->any_pool().lease();
-  detail::Connection& connection = detail::LeaseAccess::connection(lease);
+  ConnectionPool& pool = core_->any_pool();
+  detail::PoolState& state = detail::PoolAccess::state(pool);
+  std::optional<Lease> lease;
+  if (state.multiplexer != nullptr && !own_connection) {
+    // As ConnectionPool::command: a free pooled connection while there is one, else one
+    // request on the shared connection, joining whatever other callers have queued.
+    if (std::unique_ptr<detail::Connection> free = state.acquire(false)) {
+      lease.emplace(Lease(&state, std::move(free)));
+    } else {
+      std::vector<Reply> replies = state.multiplexer->pipeline(batch, count);
+      batch.clear();
+      buffer_.swap(batch);
+      return replies;
+    }
+  } else {
+    lease.emplace(pool.lease());
+  }
+  detail::Connection& connection = detail::LeaseAccess::connection(*lease);
   connection.append_encoded(batch, count);
   std::vector<Reply> replies;
   replies.reserve(count);

@@ -53,6 +53,12 @@ class Connection {
   /// timeout.
   bool wait_readable(std::chrono::milliseconds timeout);
 
+  /// The deadline of the next reply's read, set by the caller (a multiplexed connection reads
+  /// each reply against its own request's deadline); the reply after it arms its own again.
+  void arm_deadline(Clock::time_point deadline) noexcept {
+    deadline_ = deadline;
+    armed_ = true;
+  }
   /// The bound on each following command (write to last reply byte); for blocking commands.
   void set_timeout(std::chrono::milliseconds timeout);
   /// Back to the configured `command_timeout`.

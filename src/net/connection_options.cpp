@@ -65,6 +65,8 @@ void PoolOptions::validate() const {
   }
   if (ping_after_idle)
     detail::require_non_negative(*ping_after_idle, "PoolOptions::ping_after_idle");
+  detail::require(max_queued_bytes >= 1024 && max_queued_bytes <= (std::size_t{4} << 30),
+                  "PoolOptions::max_queued_bytes", "must be in 1 KiB..4 GiB");
 }
 
 }  // namespace rediscache

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "net/connection.hpp"
+#include "net/multiplexer.hpp"
 #include "net/pool_state.hpp"
 #include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
@@ -28,9 +29,13 @@ PoolState::PoolState(ConnectionOptions connection, PoolOptions pool)
     : connection_options(validated(std::move(connection))),
       pool_options(validated(pool)),
       endpoint(connection_options.endpoint()),
-      tls(connection_options.tls.enabled ? make_tls_context(connection_options.tls) : nullptr) {}
+      tls(connection_options.tls.enabled ? make_tls_context(connection_options.tls) : nullptr) {
+  if (pool_options.multiplex) multiplexer = std::make_unique<Multiplexer>(*this);
+}
 
-std::unique_ptr<Connection> PoolState::acquire() {
+PoolState::~PoolState() = default;
+
+std::unique_ptr<Connection> PoolState::acquire(bool wait) {
   using Clock = Connection::Clock;
   std::optional<Clock::time_point> wait_started;
   std::unique_lock<std::mutex> lock(mu_);
@@ -66,6 +71,7 @@ std::unique_ptr<Connection> PoolState::acquire() {
         throw;
       }
     }
+    if (!wait) return nullptr;
     if (!wait_started) {
       wait_started = Clock::now();
       waits_.fetch_add(1, std::memory_order_relaxed);
@@ -174,6 +180,10 @@ PoolStats PoolState::stats() const {
   s.wait_timeouts = wait_timeouts_.load(std::memory_order_relaxed);
   s.wait_time_total = std::chrono::nanoseconds(wait_ns_total_.load(std::memory_order_relaxed));
   s.wait_time_max = std::chrono::nanoseconds(wait_ns_max_.load(std::memory_order_relaxed));
+  if (multiplexer) {
+    s.multiplexed_requests = multiplexer->requests();
+    s.multiplexed_writes = multiplexer->writes();
+  }
   return s;
 }
 
@@ -234,6 +244,18 @@ ConnectionPool::ConnectionPool(ConnectionOptions connection, PoolOptions pool)
 ConnectionPool::~ConnectionPool() = default;
 
 Lease ConnectionPool::lease() { return Lease(state_.get(), state_->acquire()); }
+
+Reply ConnectionPool::command(ArgList argv) {
+  if (state_->multiplexer && !detail::needs_own_connection(argv)) {
+    // A connection of its own while one is free (the fastest path below saturation: the
+    // kernel wakes the caller itself); the shared connection once all are busy.
+    if (std::unique_ptr<detail::Connection> free = state_->acquire(false)) {
+      return Lease(state_.get(), std::move(free)).command(argv);
+    }
+    return state_->multiplexer->command(argv);
+  }
+  return lease().command(argv);
+}
 
 void ConnectionPool::drain() noexcept { state_->drain(); }
 

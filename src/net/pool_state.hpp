@@ -15,14 +15,25 @@
 
 namespace rediscache::detail {
 
+/// Reaches a pool's state, for code in src/ that sends batches through its multiplexer.
+struct PoolAccess {
+  static PoolState& state(ConnectionPool& pool) noexcept { return *pool.state_; }
+};
+
 /// Thread-safe. The mutex guards only bookkeeping; connecting, probing and closing happen
 /// outside it.
+class Multiplexer;
+
 class PoolState {
  public:
   PoolState(ConnectionOptions connection, PoolOptions pool);
+  ~PoolState();
+  PoolState(const PoolState&) = delete;
+  PoolState& operator=(const PoolState&) = delete;
 
   /// An idle connection that passes its checks, a new one, or one returned within the wait.
-  std::unique_ptr<Connection> acquire();
+  /// Without `wait`: null at once when every connection is in use.
+  std::unique_ptr<Connection> acquire(bool wait = true);
   /// Takes a connection back: reused if healthy and in sync, otherwise closed.
   void give_back(std::unique_ptr<Connection> connection) noexcept;
   void drain() noexcept;
@@ -34,6 +45,8 @@ class PoolState {
   /// The pool's one TLS context (SSL_CTX and cached session), null without TLS. Built at
   /// construction, so unreadable certificate files fail there.
   const std::shared_ptr<TlsContext> tls;
+  /// The shared connection's batching (PoolOptions::multiplex); null when off.
+  std::unique_ptr<Multiplexer> multiplexer;
 
  private:
   [[nodiscard]] bool reusable(Connection& connection, Connection::Clock::time_point now) noexcept;

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "net/multiplexer.hpp"
+#include "net/pool_state.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
 
@@ -235,6 +237,26 @@ void ClusterTopology::retry_later(Route& route) {
 
 std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& command,
                                                 std::optional<std::chrono::milliseconds> block) {
+  // A plain command to a master joins the node's shared connection (PoolOptions::multiplex);
+  // READONLY, ASKING, blocking and followed commands keep a connection of their own.
+  if (Multiplexer* shared = PoolAccess::state(*route.target).multiplexer.get();
+      shared != nullptr && !block && !route.replica && !route.asking &&
+      command.follow_up_reply == nullptr && command.encoded.empty() &&
+      !needs_own_connection(command.argv)) {
+    try {
+      return shared->command(command.argv);
+    } catch (const NotSentError&) {
+      refresh(false);  // nothing was sent: as a failed lease below
+      if (!may_retry(route)) throw;
+      retry_later(route);
+      return std::nullopt;
+    } catch (const IoError&) {
+      note_stale(nullptr);
+      if (!is_read_only_command(command.name) || !may_retry(route)) throw;
+      retry_later(route);
+      return std::nullopt;
+    }
+  }
   std::optional<Lease> lease;
   try {
     lease.emplace(route.target->lease());

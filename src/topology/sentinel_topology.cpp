@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "net/multiplexer.hpp"
+#include "net/pool_state.hpp"
 #include "net/tls.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
@@ -115,27 +117,36 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
   for (;;) {
     ConnectionPool& pool = any_pool();
     *endpoint = &pool.endpoint();
-    std::optional<Lease> lease;
+    Reply reply;
     try {
-      lease.emplace(pool.lease());
-    } catch (const IoError&) {
+      if (Multiplexer* shared = PoolAccess::state(pool).multiplexer.get();
+          shared != nullptr && !block && command.follow_up_reply == nullptr &&
+          command.encoded.empty() && !needs_own_connection(command.argv)) {
+        // The master's shared connection (PoolOptions::multiplex); a failover switches pools,
+        // so it follows the master as leases do.
+        reply = shared->command(command.argv);
+      } else {
+        std::optional<Lease> lease;
+        try {
+          lease.emplace(pool.lease());
+        } catch (const IoError& e) {
+          throw NotSentError(e.what());
+        }
+        if (block) {
+          lease->set_read_timeout(
+              blocking_read_timeout(*block, pool.connection_options().command_timeout));
+        }
+        Connection& connection = LeaseAccess::connection(*lease);
+        command.append_to(connection);
+        reply = command.read_from(connection);
+        if (block) lease->set_read_timeout(std::nullopt);
+      }
+    } catch (const NotSentError&) {
       resolve(false);  // nothing was sent: find the master and try again
       if (!may_retry()) throw;
       backoff_sleep(attempt++, *deadline);
       continue;
-    }
-    Reply reply;
-    try {
-      if (block) {
-        lease->set_read_timeout(
-            blocking_read_timeout(*block, pool.connection_options().command_timeout));
-      }
-      Connection& connection = LeaseAccess::connection(*lease);
-      command.append_to(connection);
-      reply = command.read_from(connection);
-      if (block) lease->set_read_timeout(std::nullopt);
     } catch (const IoError&) {
-      lease.reset();
       note_stale(nullptr);
       // A write may have been applied: only reads are sent again.
       if (!is_read_only_command(command.name) || !may_retry()) throw;
@@ -143,7 +154,6 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
       resolve(false);
       continue;
     }
-    lease.reset();
     const Redirect redirect = parse_redirect(reply);
     if (redirect.kind == Redirect::kReadOnly || redirect.kind == Redirect::kLoading) {
       // A demoted master refused a write (not applied), or the node is loading: re-resolve.

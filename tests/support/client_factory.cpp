@@ -34,7 +34,16 @@ ConnectionOptions connection_options(const Endpoint& ep) {
   return options;
 }
 
+namespace {
+// The rerun's mode on top of what a test asked for.
+PoolOptions in_test_mode(PoolOptions pool) {
+  if (multiplex_mode()) pool.multiplex = true;
+  return pool;
+}
+}  // namespace
+
 ClusterOptions cluster_options_for(const std::vector<Endpoint>& seeds, PoolOptions pool) {
+  pool = in_test_mode(pool);
   ClusterOptions options;
   for (const Endpoint& seed : seeds) options.seeds.push_back({seed.host, seed.port});
   if (!seeds.empty()) options.connection.tls = connection_options(seeds.front()).tls;
@@ -54,7 +63,7 @@ std::optional<Client> make_client(PoolOptions pool) {
   }
   const auto ep = shared_redis();
   if (!ep) return std::nullopt;
-  return Client(connection_options(*ep), pool);
+  return Client(connection_options(*ep), in_test_mode(pool));
 }
 
 Client make_client(const Endpoint& ep, PoolOptions pool,
@@ -69,7 +78,7 @@ Client make_client(const Endpoint& ep, PoolOptions pool,
     cluster.connection = connection;
     return Client::cluster(std::move(cluster));
   }
-  return Client(connection, pool);
+  return Client(connection, in_test_mode(pool));
 }
 
 Client make_client(const Endpoint& ep, std::size_t pool_size) {

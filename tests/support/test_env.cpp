@@ -377,6 +377,8 @@ std::vector<Endpoint> endpoint_list(const char* variable, bool tls = false) {
 
 bool cluster_mode() { return env("REDISCACHE_TEST_TOPOLOGY").value_or("") == "cluster"; }
 
+bool multiplex_mode() { return env("REDISCACHE_TEST_MULTIPLEX").value_or("") == "1"; }
+
 std::vector<Endpoint> cluster_seeds() {
   if (tls_mode() != TlsMode::kOff) return tls_cluster_seeds();
   return endpoint_list("REDISCACHE_TEST_CLUSTER_SEEDS");

@@ -90,6 +90,10 @@ std::optional<Endpoint> shared_redis();
 /// test's keys share one slot (and multi-key commands, transactions and scripts work unchanged).
 bool cluster_mode();
 
+/// True when REDISCACHE_TEST_MULTIPLEX=1 (scripts/test's multiplexed rerun): every client
+/// client_factory.hpp builds turns PoolOptions::multiplex on.
+bool multiplex_mode();
+
 /// Nodes of the shared Redis Cluster from REDISCACHE_TEST_CLUSTER_SEEDS ("host:port,..."); empty
 /// when unset. In tls_mode(), tls_cluster_seeds().
 std::vector<Endpoint> cluster_seeds();

@@ -55,6 +55,9 @@ class REDISCACHE_EXPORT Pipeline {
   std::shared_ptr<detail::ClientCore> core_;
   std::string buffer_;  // RESP-encoded commands
   std::size_t count_ = 0;
+  // A queued command needs a connection of its own (SELECT, MULTI, a blocking pop, ...): the
+  // batch then leases one instead of joining the shared multiplexed connection.
+  bool own_connection_ = false;
   // Cluster only: per queued command, its offset in buffer_ and its slot (-1: no key).
   std::vector<std::pair<std::size_t, int>> routes_;
   std::vector<Reply> exec_sharded(std::string batch, std::size_t count);

@@ -21,6 +21,7 @@ namespace detail {
 class Connection;
 class PoolState;
 struct LeaseAccess;
+struct PoolAccess;
 }  // namespace detail
 
 /// Where and how to connect. Validated by every constructor that takes it; invalid values
@@ -78,6 +79,17 @@ struct REDISCACHE_EXPORT PoolOptions {
   /// A connection idle longer than this gets a PING before reuse, which also catches peers that
   /// vanished without closing the socket. Unset: never.
   std::optional<std::chrono::milliseconds> ping_after_idle = std::chrono::seconds(30);
+  /// Multiplexing (auto-pipelining): a command takes a free pooled connection while there is
+  /// one; once all `size` are busy, concurrent commands share one more connection, whatever is
+  /// queued going out in one write and each caller getting its own reply, instead of waiting for
+  /// a pooled connection to come back. Commands that change or hold a
+  /// connection's state (SELECT, WATCH/MULTI/EXEC, SUBSCRIBE, blocking pops, WAIT, CLIENT, ...)
+  /// and transactions still lease one of the `size` pooled connections. See docs/transport.md.
+  bool multiplex = false;
+  /// With `multiplex`: most bytes of commands queued or in flight on the shared connection; a
+  /// command past it throws PoolExhausted (one command alone is always taken, whatever its
+  /// size). 1 KiB..4 GiB.
+  std::size_t max_queued_bytes = std::size_t{64} << 20;
 
   /// Throws `std::invalid_argument` naming the first invalid field.
   void validate() const;
@@ -96,6 +108,8 @@ struct PoolStats {
   std::uint64_t wait_timeouts = 0;     ///< Leases that gave up (PoolExhausted).
   std::chrono::nanoseconds wait_time_total{0};  ///< Time spent waiting, summed over leases.
   std::chrono::nanoseconds wait_time_max{0};    ///< Longest single wait.
+  std::uint64_t multiplexed_requests = 0;  ///< Commands (or pipelines) on the shared connection.
+  std::uint64_t multiplexed_writes = 0;    ///< Writes that sent them: requests / writes = batching.
 };
 
 class ConnectionPool;
@@ -161,6 +175,12 @@ class REDISCACHE_EXPORT ConnectionPool {
   /// `wait_timeout` for one to come back. Throws PoolExhausted after the wait; IoError or
   /// TimeoutError (naming host:port) when a connect fails within `connect_timeout`.
   [[nodiscard]] Lease lease();
+  /// Runs one command and returns its reply (an error reply is returned, not thrown) on a leased
+  /// connection; with PoolOptions::multiplex, on a free pooled connection while there is one and
+  /// on the shared connection once all are busy (unless the command needs a connection of its
+  /// own, which always leases). Throws as lease() and Lease::command do; multiplexed, an
+  /// IoError after the command was written means its outcome is unknown (it is never resent).
+  Reply command(ArgList argv);
 
   /// Closes every idle connection; leased ones are closed when they come back.
   void drain() noexcept;
@@ -172,6 +192,7 @@ class REDISCACHE_EXPORT ConnectionPool {
   [[nodiscard]] const std::string& endpoint() const noexcept;
 
  private:
+  friend struct detail::PoolAccess;
   std::unique_ptr<detail::PoolState> state_;
 };
 
