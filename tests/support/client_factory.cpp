@@ -37,7 +37,7 @@ ConnectionOptions connection_options(const Endpoint& ep) {
 namespace {
 // The rerun's mode on top of what a test asked for.
 PoolOptions in_test_mode(PoolOptions pool) {
-  if (multiplex_mode()) pool.multiplex = true;
+  if (const std::optional<bool> multiplex = multiplex_mode()) pool.multiplex = *multiplex;
   return pool;
 }
 }  // namespace

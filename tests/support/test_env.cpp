@@ -377,7 +377,12 @@ std::vector<Endpoint> endpoint_list(const char* variable, bool tls = false) {
 
 bool cluster_mode() { return env("REDISCACHE_TEST_TOPOLOGY").value_or("") == "cluster"; }
 
-bool multiplex_mode() { return env("REDISCACHE_TEST_MULTIPLEX").value_or("") == "1"; }
+std::optional<bool> multiplex_mode() {
+  const std::string value = env("REDISCACHE_TEST_MULTIPLEX").value_or("");
+  if (value == "1") return true;
+  if (value == "0") return false;
+  return std::nullopt;
+}
 
 std::vector<Endpoint> cluster_seeds() {
   if (tls_mode() != TlsMode::kOff) return tls_cluster_seeds();

@@ -90,9 +90,9 @@ std::optional<Endpoint> shared_redis();
 /// test's keys share one slot (and multi-key commands, transactions and scripts work unchanged).
 bool cluster_mode();
 
-/// True when REDISCACHE_TEST_MULTIPLEX=1 (scripts/test's multiplexed rerun): every client
-/// client_factory.hpp builds turns PoolOptions::multiplex on.
-bool multiplex_mode();
+/// REDISCACHE_TEST_MULTIPLEX: "0" (scripts/test's pooled rerun) turns PoolOptions::multiplex off
+/// in every client client_factory.hpp builds, "1" turns it on; unset: what each test asked for.
+std::optional<bool> multiplex_mode();
 
 /// Nodes of the shared Redis Cluster from REDISCACHE_TEST_CLUSTER_SEEDS ("host:port,..."); empty
 /// when unset. In tls_mode(), tls_cluster_seeds().

@@ -85,7 +85,7 @@ struct REDISCACHE_EXPORT PoolOptions {
   /// a pooled connection to come back. Commands that change or hold a
   /// connection's state (SELECT, WATCH/MULTI/EXEC, SUBSCRIBE, blocking pops, WAIT, CLIENT, ...)
   /// and transactions still lease one of the `size` pooled connections. See docs/transport.md.
-  bool multiplex = false;
+  bool multiplex = true;
   /// With `multiplex`: most bytes of commands queued or in flight on the shared connection; a
   /// command past it throws PoolExhausted (one command alone is always taken, whatever its
   /// size). 1 KiB..4 GiB.
