@@ -89,9 +89,8 @@ std::vector<Reply> Pipeline::exec() {
   if (state.multiplexer != nullptr && !own_connection) {
     // As ConnectionPool::command: a free pooled connection while there is one, else one
     // request on the shared connection, joining whatever other callers have queued.
-    if (std::unique_ptr<detail::Connection> free = state.acquire(false)) {
-      lease.emplace(Lease(&state, std::move(free)));
-    } else {
+    lease = detail::PoolAccess::try_lease(pool);
+    if (!lease) {
       std::vector<Reply> replies = state.multiplexer->pipeline(batch, count);
       batch.clear();
       buffer_.swap(batch);

@@ -249,8 +249,8 @@ Reply ConnectionPool::command(ArgList argv) {
   if (state_->multiplexer && !detail::needs_own_connection(argv)) {
     // A connection of its own while one is free (the fastest path below saturation: the
     // kernel wakes the caller itself); the shared connection once all are busy.
-    if (std::unique_ptr<detail::Connection> free = state_->acquire(false)) {
-      return Lease(state_.get(), std::move(free)).command(argv);
+    if (std::optional<Lease> free = detail::PoolAccess::try_lease(*this)) {
+      return free->command(argv);
     }
     return state_->multiplexer->command(argv);
   }

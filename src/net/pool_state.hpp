@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,15 +16,19 @@
 
 namespace rediscache::detail {
 
+class Multiplexer;
+
 /// Reaches a pool's state, for code in src/ that sends batches through its multiplexer.
 struct PoolAccess {
   static PoolState& state(ConnectionPool& pool) noexcept { return *pool.state_; }
+  /// A free pooled connection at once (an idle one, or a new one while the pool has room), or
+  /// nullopt when all `size` are in use: with PoolOptions::multiplex the command then takes the
+  /// shared connection instead of waiting. Throws as lease() when a connect fails.
+  static std::optional<Lease> try_lease(ConnectionPool& pool);
 };
 
 /// Thread-safe. The mutex guards only bookkeeping; connecting, probing and closing happen
 /// outside it.
-class Multiplexer;
-
 class PoolState {
  public:
   PoolState(ConnectionOptions connection, PoolOptions pool);
@@ -67,5 +72,12 @@ class PoolState {
   std::atomic<std::int64_t> wait_ns_total_{0};
   std::atomic<std::int64_t> wait_ns_max_{0};
 };
+
+inline std::optional<Lease> PoolAccess::try_lease(ConnectionPool& pool) {
+  PoolState& state = *pool.state_;
+  std::unique_ptr<Connection> free = state.acquire(false);
+  if (!free) return std::nullopt;
+  return Lease(&state, std::move(free));
+}
 
 }  // namespace rediscache::detail

@@ -237,16 +237,36 @@ void ClusterTopology::retry_later(Route& route) {
 
 std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& command,
                                                 std::optional<std::chrono::milliseconds> block) {
-  // A plain command to a master joins the node's shared connection (PoolOptions::multiplex);
-  // READONLY, ASKING, blocking and followed commands keep a connection of their own.
-  if (Multiplexer* shared = PoolAccess::state(*route.target).multiplexer.get();
-      shared != nullptr && !block && !route.replica && !route.asking &&
-      command.follow_up_reply == nullptr && command.encoded.empty() &&
-      !needs_own_connection(command.argv)) {
+  // A plain command to a master takes a free pooled connection, or joins the node's shared
+  // connection once all are busy (PoolOptions::multiplex); READONLY, ASKING, blocking and
+  // followed commands always lease.
+  Multiplexer* shared = PoolAccess::state(*route.target).multiplexer.get();
+  if (shared != nullptr &&
+      (block || route.replica || route.asking || command.follow_up_reply != nullptr ||
+       !command.encoded.empty() || needs_own_connection(command.argv))) {
+    shared = nullptr;
+  }
+  std::optional<Lease> lease;
+  try {
+    if (shared != nullptr) {
+      lease = PoolAccess::try_lease(*route.target);
+    } else {
+      lease.emplace(route.target->lease());
+    }
+  } catch (const IoError&) {
+    // Nothing was sent: safe to retry once the map shows who serves the slot now. A replica
+    // that fails is dropped for this command.
+    refresh(false);
+    if (!may_retry(route)) throw;
+    if (route.replica) route.read_only = false;
+    retry_later(route);
+    return std::nullopt;
+  }
+  if (!lease) {
     try {
       return shared->command(command.argv);
     } catch (const NotSentError&) {
-      refresh(false);  // nothing was sent: as a failed lease below
+      refresh(false);  // nothing was sent: as a failed lease above
       if (!may_retry(route)) throw;
       retry_later(route);
       return std::nullopt;
@@ -256,18 +276,6 @@ std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& com
       retry_later(route);
       return std::nullopt;
     }
-  }
-  std::optional<Lease> lease;
-  try {
-    lease.emplace(route.target->lease());
-  } catch (const IoError&) {
-    // Nothing was sent: safe to retry once the map shows who serves the slot now. A replica
-    // that fails is dropped for this command.
-    refresh(false);
-    if (!may_retry(route)) throw;
-    if (route.replica) route.read_only = false;
-    retry_later(route);
-    return std::nullopt;
   }
   try {
     Connection& connection = LeaseAccess::connection(*lease);

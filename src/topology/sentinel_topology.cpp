@@ -119,19 +119,26 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
     *endpoint = &pool.endpoint();
     Reply reply;
     try {
-      if (Multiplexer* shared = PoolAccess::state(pool).multiplexer.get();
-          shared != nullptr && !block && command.follow_up_reply == nullptr &&
-          command.encoded.empty() && !needs_own_connection(command.argv)) {
-        // The master's shared connection (PoolOptions::multiplex); a failover switches pools,
-        // so it follows the master as leases do.
+      // A free pooled connection, or the master's shared connection once all are busy
+      // (PoolOptions::multiplex); a failover switches pools, so both follow the master.
+      Multiplexer* shared = PoolAccess::state(pool).multiplexer.get();
+      if (shared != nullptr && (block || command.follow_up_reply != nullptr ||
+                                !command.encoded.empty() || needs_own_connection(command.argv))) {
+        shared = nullptr;
+      }
+      std::optional<Lease> lease;
+      try {
+        if (shared != nullptr) {
+          lease = PoolAccess::try_lease(pool);
+        } else {
+          lease.emplace(pool.lease());
+        }
+      } catch (const IoError& e) {
+        throw NotSentError(e.what());
+      }
+      if (!lease) {
         reply = shared->command(command.argv);
       } else {
-        std::optional<Lease> lease;
-        try {
-          lease.emplace(pool.lease());
-        } catch (const IoError& e) {
-          throw NotSentError(e.what());
-        }
         if (block) {
           lease->set_read_timeout(
               blocking_read_timeout(*block, pool.connection_options().command_timeout));

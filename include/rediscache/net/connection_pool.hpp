@@ -151,6 +151,7 @@ class REDISCACHE_EXPORT Lease {
   friend class Pipeline;
   friend class Transaction;
   friend struct detail::LeaseAccess;
+  friend struct detail::PoolAccess;
   Lease(detail::PoolState* pool, std::unique_ptr<detail::Connection> connection) noexcept;
   void release() noexcept;
   [[nodiscard]] detail::Connection& connection() noexcept { return *connection_; }
