@@ -4,7 +4,9 @@
 // for a GET of 100 bytes and for a CacheAside<User> hit (whose raw baseline decodes the same JSON
 // with the same codec).
 //
-// BM_Raw_X: raw hiredis; BM_Pooled_X: Client, pool of 8; BM_Lib_X: Client, pool of 8 multiplexed.
+// BM_Raw_X: raw hiredis; BM_Pooled_X: Client, pool of 8; BM_Lib_X: Client, pool of 8 multiplexed;
+// BM_RedisPlusPlus_X: redis-plus-plus 1.3.15, pool of 8, only in the build scripts/bench makes
+// with REDISCACHE_BENCH_REDIS_PLUS_PLUS (from ../shared/peers; never a dependency of rediscache).
 // Rows of one name differ only in threads; compare the ratios within one run (scripts/bench).
 #include <map>
 #include <memory>
@@ -17,6 +19,10 @@
 
 #include "bench_common.hpp"
 #include "rediscache/cache/cache_aside.hpp"
+
+#ifdef REDISCACHE_BENCH_REDIS_PLUS_PLUS
+#include <sw/redis++/redis++.h>
+#endif
 
 namespace bench_mux_model {
 
@@ -132,11 +138,9 @@ void BM_Raw_UserHit(benchmark::State& state) {
   const auto ep = require_redis(state);
   if (!ep) return;
   const std::string key = "bench:mux:raw-user";
-  if (state.thread_index() == 0) {
-    RawContext c = raw_connect(*ep);
-    raw_command(c.get(), {"SET", key, nlohmann::json(user(1)).dump()});
-  }
   RawContext c = raw_connect(*ep);
+  // Every thread stores the same value: no thread reads before the key exists.
+  raw_command(c.get(), {"SET", key, nlohmann::json(user(1)).dump()});
   const char* argv[] = {"GET", key.c_str()};
   const size_t lens[] = {3, key.size()};
   for (auto _ : state) {
@@ -167,6 +171,55 @@ void user_hits(benchmark::State& state, bool multiplex) {
 void BM_Pooled_UserHit(benchmark::State& state) { user_hits(state, false); }
 void BM_Lib_UserHit(benchmark::State& state) { user_hits(state, true); }
 
+#ifdef REDISCACHE_BENCH_REDIS_PLUS_PLUS
+// --- redis-plus-plus, the peer C++ users would otherwise pick ------------------------------
+
+sw::redis::Redis& peer_for(const Endpoint& ep) {
+  static std::once_flag once;
+  static std::unique_ptr<sw::redis::Redis> redis;
+  std::call_once(once, [&] {
+    sw::redis::ConnectionOptions connection;
+    connection.host = ep.host;
+    connection.port = ep.port;
+    sw::redis::ConnectionPoolOptions pool;
+    pool.size = kPooledSize;
+    redis = std::make_unique<sw::redis::Redis>(connection, pool);
+  });
+  return *redis;
+}
+
+void BM_RedisPlusPlus_Get100(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  client_for(*ep, false);  // seeds the key
+  sw::redis::Redis& redis = peer_for(*ep);
+  for (auto _ : state) {
+    auto value = redis.get(kGetKey);
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A redis-plus-plus user's hit: GET the JSON, parse it, get<User>() (as BM_Raw_UserHit).
+void BM_RedisPlusPlus_UserHit(benchmark::State& state) {
+  const auto ep = require_redis(state);
+  if (!ep) return;
+  const std::string key = "bench:mux:peer-user";
+  sw::redis::Redis& redis = peer_for(*ep);
+  redis.set(key, nlohmann::json(user(1)).dump());  // every thread: none reads before it exists
+  for (auto _ : state) {
+    auto got = redis.get(key);
+    if (!got) {
+      state.SkipWithError("redis-plus-plus GET did not return the user");
+      break;
+    }
+    User value = nlohmann::json::parse(*got).get<User>();
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+#endif
+
 #define REDISCACHE_THREADS(b) BENCHMARK(b)->UseRealTime()->Threads(1)->Threads(8)->Threads(64)
 REDISCACHE_THREADS(BM_Raw_Get100);
 REDISCACHE_THREADS(BM_Pooled_Get100);
@@ -174,6 +227,10 @@ REDISCACHE_THREADS(BM_Lib_Get100);
 REDISCACHE_THREADS(BM_Raw_UserHit);
 REDISCACHE_THREADS(BM_Pooled_UserHit);
 REDISCACHE_THREADS(BM_Lib_UserHit);
+#ifdef REDISCACHE_BENCH_REDIS_PLUS_PLUS
+REDISCACHE_THREADS(BM_RedisPlusPlus_Get100);
+REDISCACHE_THREADS(BM_RedisPlusPlus_UserHit);
+#endif
 
 }  // namespace
 }  // namespace rediscache::bench

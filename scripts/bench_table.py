@@ -18,7 +18,9 @@ the ratio lib/baseline (a speed-up when above 1); a baseline without arguments (
 also pairs with the one BM_Lib_<Name>/<args>. BM_Cluster_<Name> is compared with BM_Single_<Name>
 (the same library calls on a 3-master cluster and on one redis-server) in a third table.
 BM_Tls<Variant>_<Name> (Tls, TlsResumed, TlsFullHandshake, ...) is compared with
-BM_Plain_<Name> (the same library calls over plain TCP) in a fourth table.
+BM_Plain_<Name> (the same library calls over plain TCP) in a fourth table. Benchmarks run at
+several thread counts (.../threads:<N>) and having a BM_Pooled_<Name> row get a fifth table with
+the thread counts as columns: every variant's ops/s, then rediscache (BM_Lib_) against each.
 """
 
 import argparse
@@ -198,7 +200,56 @@ def render(programs):
         "and over plain TCP, to redis-servers of the same build and settings.",
         ["TLS variant", "plain ops/s", "TLS ops/s", "TLS/plain"],
         [(name, [variant], plain_ops, tls_ops) for name, variant, plain_ops, tls_ops in tls])
+    lines += by_threads(medians)
     return "\n".join(lines)
+
+
+THREADS_RE = re.compile(r"^BM_([A-Za-z0-9]+)_(.+?)(/real_time)?/threads:(\d+)$")
+VARIANT_SHORT = {"Raw": "raw hiredis", "Pooled": "pooled", "RedisPlusPlus": "redis-plus-plus"}
+VARIANT_LABELS = {"Raw": "raw hiredis, a connection per thread", "Pooled": "rediscache, pooled",
+                  "RedisPlusPlus": "redis-plus-plus 1.3.15, pooled",
+                  "Lib": "rediscache, multiplexed"}
+
+
+def by_threads(medians):
+    """Variants of one operation at several thread counts, the counts as columns."""
+    table = {}  # name -> variant -> threads -> ops
+    for full, ops in medians.items():
+        match = THREADS_RE.match(full)
+        if match:
+            table.setdefault(match.group(2), {}).setdefault(match.group(1), {})[
+                int(match.group(4))] = ops
+    table = {name: v for name, v in table.items() if "Pooled" in v and "Lib" in v}
+    if not table:
+        return []
+    lines = ["## Threads on one Client", "",
+             "One `Client` shared by N threads (pool of 8), against raw hiredis with one "
+             "connection per thread and, when built, redis-plus-plus with a pool of 8; ops/s, "
+             "then rediscache multiplexed (`BM_Lib_`) against each.", ""]
+    for name, variants in table.items():
+        threads = sorted({t for per in variants.values() for t in per})
+        lines += [f"### `{name}`", "",
+                  "| | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads) + " |",
+                  "| --- |" + " ---: |" * len(threads)]
+        order = [v for v in ("Raw", "Pooled", "RedisPlusPlus", "Lib") if v in variants]
+        order += sorted(v for v in variants if v not in order)
+        for variant in order:
+            cells = [fmt_ops(variants[variant][t]) if t in variants[variant] else "" for t in threads]
+            lines.append(f"| {VARIANT_LABELS.get(variant, variant)} | " + " | ".join(cells) + " |")
+        for variant in order:
+            if variant == "Lib":
+                continue
+            cells = []
+            for t in threads:
+                base, lib = variants[variant].get(t), variants["Lib"].get(t)
+                cells.append(f"{lib / base:.2f}×" if base and lib else "")
+            lines.append(f"| multiplexed / {VARIANT_SHORT.get(variant, variant)} | "
+                         + " | ".join(cells) + " |")
+        lines.append("")
+    if not any("RedisPlusPlus" in v for v in table.values()):
+        lines += ["redis-plus-plus rows skipped: not built (scripts/bench builds it from "
+                  "`../shared/peers/` when that is there).", ""]
+    return lines
 
 
 def comparison(title, intro, headers, rows):
