@@ -81,7 +81,7 @@ std::vector<Reply> Pipeline::exec() {
   batch.swap(buffer_);
   const std::size_t count = std::exchange(count_, 0);
   const bool own_connection = std::exchange(own_connection_, false);
-  if (core_->sharded()) return exec_sharded(std::move(batch), count);
+  if (core_->sharded()) return exec_sharded(std::move(batch), count, own_connection);
 
   ConnectionPool& pool = core_->any_pool();
   detail::PoolState& state = detail::PoolAccess::state(pool);
@@ -110,7 +110,8 @@ std::vector<Reply> Pipeline::exec() {
   return replies;
 }
 
-std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count) {
+std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count,
+                                          bool own_connection) {
   std::vector<std::pair<std::size_t, int>> routes;
   routes.swap(routes_);
   detail::Topology& topology = *core_->topology();
@@ -125,13 +126,15 @@ std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count) 
     std::string resp;
     std::vector<std::size_t> commands;
     std::optional<Lease> lease;
+    detail::Multiplexer* shared = nullptr;  // set when the batch went to the shared connection
+    detail::Multiplexer::Ticket ticket;
   };
   std::vector<NodeBatch> nodes;
   for (std::size_t i = 0; i < count; ++i) {
     ConnectionPool* pool = &topology.master_for(routes[i].second);
     auto node = std::find_if(nodes.begin(), nodes.end(),
                              [pool](const NodeBatch& b) { return b.pool == pool; });
-    if (node == nodes.end()) node = nodes.insert(nodes.end(), NodeBatch{pool, {}, {}, {}});
+    if (node == nodes.end()) node = nodes.insert(nodes.end(), NodeBatch{pool, {}, {}, {}, {}, {}});
     node->resp.append(encoded(i));
     node->commands.push_back(i);
   }
@@ -143,7 +146,20 @@ std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count) 
   std::vector<std::size_t> rerun;  // commands to send again alone, through the topology
   for (NodeBatch& node : nodes) {
     try {
-      node.lease.emplace(node.pool->lease());
+      // As exec(): a free pooled connection, else the node's shared connection, where the batch
+      // joins other callers' (submitted now, collected below, so every node's batch is out
+      // before any reply is awaited).
+      detail::Multiplexer* shared = detail::PoolAccess::state(*node.pool).multiplexer.get();
+      if (shared != nullptr && !own_connection) {
+        node.lease = detail::PoolAccess::try_lease(*node.pool);
+        if (!node.lease) {
+          node.ticket = shared->submit(node.resp, node.commands.size());
+          node.shared = shared;
+          continue;
+        }
+      } else {
+        node.lease.emplace(node.pool->lease());
+      }
     } catch (const IoError&) {
       topology.note_stale(nullptr);  // nothing was sent to this node: run its commands alone
       rerun.insert(rerun.end(), node.commands.begin(), node.commands.end());
@@ -154,6 +170,22 @@ std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count) 
     connection.flush();
   }
   for (NodeBatch& node : nodes) {
+    if (node.shared != nullptr) {
+      std::vector<Reply> got;
+      try {
+        got = node.shared->collect(node.ticket);
+      } catch (const detail::NotSentError&) {
+        topology.note_stale(nullptr);  // the shared connection could not be opened: run alone
+        rerun.insert(rerun.end(), node.commands.begin(), node.commands.end());
+        continue;
+      }
+      for (std::size_t k = 0; k < node.commands.size(); ++k) {
+        const std::size_t i = node.commands[k];
+        replies[i] = std::move(got[k]);
+        if (detail::parse_redirect(replies[i]).kind != detail::Redirect::kNone) rerun.push_back(i);
+      }
+      continue;
+    }
     if (!node.lease) continue;
     detail::Connection& connection = detail::LeaseAccess::connection(*node.lease);
     for (const std::size_t i : node.commands) {

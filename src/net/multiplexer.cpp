@@ -74,17 +74,46 @@ Reply Multiplexer::command(ArgList argv) {
 
 std::vector<Reply> Multiplexer::pipeline(std::string_view resp, std::size_t count) {
   if (count == 0) return {};
+  return run(make_pipeline(resp, count));
+}
+
+Multiplexer::Ticket Multiplexer::submit(std::string_view resp, std::size_t count) {
+  RequestPtr request = make_pipeline(resp, count);
+  std::unique_lock<std::mutex> lock(mu_);
+  enqueue(request);
+  if (!io_active_) {
+    // Write it now (with whatever else is queued) and leave the replies to whoever reads next:
+    // the caller's other batches go out before it waits for any reply.
+    io_active_ = true;
+    send_unsent(lock);
+    io_active_ = false;
+    hand_off();
+  }
+  return request;
+}
+
+std::vector<Reply> Multiplexer::collect(const Ticket& ticket) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return await(ticket, lock);
+}
+
+Multiplexer::RequestPtr Multiplexer::make_pipeline(std::string_view resp, std::size_t count) {
   auto request = std::make_shared<Request>();
   request->resp.assign(resp);
   request->expected = count;
   request->name = "pipeline";
-  return run(request);
+  return request;
 }
 
 std::vector<Reply> Multiplexer::run(const RequestPtr& request) {
+  std::unique_lock<std::mutex> lock(mu_);
+  enqueue(request);
+  return await(request, lock);
+}
+
+void Multiplexer::enqueue(const RequestPtr& request) {
   request->replies.reserve(request->expected);
   request->deadline = saturating_deadline(Clock::now(), pool_.connection_options.command_timeout);
-  std::unique_lock<std::mutex> lock(mu_);
   if (queued_bytes_ + request->resp.size() > max_queued_bytes_ && queued_bytes_ > 0) {
     throw PoolExhausted("redis " + pool_.endpoint + ": " + request->name + ": " +
                         std::to_string(queued_bytes_) +
@@ -95,6 +124,11 @@ std::vector<Reply> Multiplexer::run(const RequestPtr& request) {
   queued_bytes_ += request->resp.size();
   ++requests_;
   unsent_.push_back(request);
+}
+
+std::vector<Reply> Multiplexer::await(const RequestPtr& request,
+                                      std::unique_lock<std::mutex>& lock) {
+  request->awaited = true;  // from here on its caller may be handed the I/O role
   for (;;) {
     if (request->done) break;
     if (!io_active_) {
@@ -120,7 +154,7 @@ std::vector<Reply> Multiplexer::run(const RequestPtr& request) {
 void Multiplexer::hand_off() {
   for (const auto* queue : {&in_flight_, &unsent_}) {
     for (const RequestPtr& waiting : *queue) {
-      if (waiting->abandoned || waiting->done) continue;
+      if (waiting->abandoned || waiting->done || !waiting->awaited) continue;
       waiting->lead = true;
       waiting->cv.notify_one();
       return;
@@ -131,28 +165,7 @@ void Multiplexer::hand_off() {
 void Multiplexer::lead(Request& me, std::unique_lock<std::mutex>& lock) {
   while (!me.done) {
     if (!unsent_.empty()) {
-      if (!ensure_connection(lock)) continue;  // every unsent request failed, `me` included
-      // Everything queued goes out in one write, in order.
-      std::vector<RequestPtr> batch(unsent_.begin(), unsent_.end());
-      unsent_.clear();
-      for (const RequestPtr& request : batch) {
-        request->sent = true;
-        in_flight_.push_back(request);
-      }
-      ++writes_;
-      Connection& connection = *connection_;
-      lock.unlock();
-      std::exception_ptr failure;
-      try {
-        for (const RequestPtr& request : batch) {
-          connection.append_encoded(request->resp, request->expected);
-        }
-        connection.flush();
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      lock.lock();
-      if (failure) fail_in_flight(failure);
+      send_unsent(lock);
       continue;
     }
     if (in_flight_.empty()) return;  // `me` was answered (or failed) meanwhile
@@ -215,6 +228,31 @@ void Multiplexer::lead(Request& me, std::unique_lock<std::mutex>& lock) {
       lock.lock();
     }
   }
+}
+
+void Multiplexer::send_unsent(std::unique_lock<std::mutex>& lock) {
+  if (!ensure_connection(lock)) return;  // every unsent request failed
+  // Everything queued goes out in one write, in order.
+  std::vector<RequestPtr> batch(unsent_.begin(), unsent_.end());
+  unsent_.clear();
+  for (const RequestPtr& request : batch) {
+    request->sent = true;
+    in_flight_.push_back(request);
+  }
+  ++writes_;
+  Connection& connection = *connection_;
+  lock.unlock();
+  std::exception_ptr failure;
+  try {
+    for (const RequestPtr& request : batch) {
+      connection.append_encoded(request->resp, request->expected);
+    }
+    connection.flush();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  lock.lock();
+  if (failure) fail_in_flight(failure);
 }
 
 bool Multiplexer::ensure_connection(std::unique_lock<std::mutex>& lock) {

@@ -47,8 +47,12 @@ class NotSentError : public IoError {
 /// blocking calls below wait for it; nothing in the batching assumes the caller's thread is the
 /// one blocked, so an asynchronous API can complete requests with callbacks instead.
 class Multiplexer {
+  struct Request;
+
  public:
   using Clock = Connection::Clock;
+  /// A batch submitted and not yet collected.
+  using Ticket = std::shared_ptr<Request>;
 
   explicit Multiplexer(PoolState& pool) noexcept;
   ~Multiplexer();
@@ -63,6 +67,14 @@ class Multiplexer {
   /// `count` commands already RESP-encoded, sent together in one batch; their replies in order.
   /// Errors as command().
   std::vector<Reply> pipeline(std::string_view resp, std::size_t count);
+  /// pipeline() in two steps, so one caller's batches to several servers all go out before it
+  /// waits for any reply (cluster pipelines): queues the batch and, when no one is doing I/O,
+  /// writes it (with whatever else is queued) without waiting. `count` >= 1. Throws
+  /// PoolExhausted as command(); write failures are reported by collect().
+  Ticket submit(std::string_view resp, std::size_t count);
+  /// The replies of a submitted batch, in order, waiting for them until its deadline (counted
+  /// from submit). Errors as command().
+  std::vector<Reply> collect(const Ticket& ticket);
 
   /// Requests taken so far, and the writes that sent them (requests / writes = batching).
   [[nodiscard]] std::uint64_t requests() const noexcept;
@@ -80,11 +92,20 @@ class Multiplexer {
     bool done = false;
     bool abandoned = false;  // its caller gave up at its deadline: replies are dropped
     bool lead = false;       // handed the I/O role
+    bool awaited = false;    // its caller waits for it (submitted batches: once collected)
     std::condition_variable cv;
   };
   using RequestPtr = std::shared_ptr<Request>;
 
+  static RequestPtr make_pipeline(std::string_view resp, std::size_t count);
   std::vector<Reply> run(const RequestPtr& request);
+  // Queues a request (PoolExhausted past max_queued_bytes). With mu_ held.
+  void enqueue(const RequestPtr& request);
+  // Waits for a queued request, taking the I/O role when it is free. With `lock` held.
+  std::vector<Reply> await(const RequestPtr& request, std::unique_lock<std::mutex>& lock);
+  // Writes every unsent request in one write (opening the connection first if needed). Called
+  // by the I/O role holder, and returns, with `lock` held.
+  void send_unsent(std::unique_lock<std::mutex>& lock);
   // The I/O role, until `me` is done. Called and returns with `lock` held.
   void lead(Request& me, std::unique_lock<std::mutex>& lock);
   // Gives the I/O role to a caller still waiting, if any.

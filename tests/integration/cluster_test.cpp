@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -156,6 +157,74 @@ TEST(ClusterClient, MultiKeyCommandsSplitByNode_ResultsInOrder) {
   c.scan_each(scan, [&](std::string_view key) { found.emplace(key); });
   EXPECT_EQ(found.size(), 100u);
   delete_keys(c, std::vector<std::string>(found.begin(), found.end()));
+}
+
+// Multiplexed per node: a cross-slot pipeline (and MGET, split by node) whose nodes' pooled
+// connections are all busy goes to each node's shared connection, every batch written before
+// any reply is awaited; under 32 threads on pools of 1, every reply is still the caller's own.
+TEST(ClusterClient, Multiplexed_CrossSlotPipelines_ShareEachNodesConnection) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::ClusterOptions options = rediscache::test::cluster_options_for(seeds, {});
+  options.pool.size = 1;
+  options.pool.multiplex = true;  // also in the pooled rerun of scripts/test
+  Client c = Client::cluster(options);
+  const std::string prefix = rediscache::test::untagged_prefix();
+  std::vector<std::string> keys;
+  std::set<rediscache::ConnectionPool*> pools;
+  for (int i = 0; i < 60; ++i) {
+    keys.push_back(prefix + std::to_string(i));
+    pools.insert(&c.pool_for(keys.back()));
+  }
+  ASSERT_GE(pools.size(), 2u) << "the keys should span several masters";
+  {
+    std::vector<rediscache::Lease> held;  // every node's one pooled connection is busy
+    std::map<rediscache::ConnectionPool*, std::uint64_t> before;
+    for (rediscache::ConnectionPool* pool : pools) {
+      held.push_back(pool->lease());
+      before[pool] = pool->stats().multiplexed_requests;
+    }
+    auto p = c.pipeline();
+    for (const std::string& key : keys) p.set(key, "v:" + key);
+    for (const std::string& key : keys) p.get(key);
+    const auto replies = p.exec();
+    ASSERT_EQ(replies.size(), 2 * keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ(replies[keys.size() + i].str, "v:" + keys[i]);
+    }
+    const auto values = c.mget(keys);
+    for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(values[i].value_or(""), "v:" + keys[i]);
+    for (rediscache::ConnectionPool* pool : pools) {
+      EXPECT_GT(pool->stats().multiplexed_requests, before[pool]) << pool->endpoint();
+    }
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  threads.reserve(32);
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        auto p = c.pipeline();
+        const std::string value = std::to_string(t) + ":" + std::to_string(round);
+        for (int k = 0; k < 6; ++k)
+          p.set(keys[(t * 6 + k) % keys.size()] + ":" + std::to_string(t), value);
+        for (int k = 0; k < 6; ++k)
+          p.get(keys[(t * 6 + k) % keys.size()] + ":" + std::to_string(t));
+        const auto replies = p.exec();
+        for (int k = 6; k < 12; ++k) {
+          if (replies[static_cast<std::size_t>(k)].str != value) ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  std::vector<std::string> cleanup = keys;
+  for (int t = 0; t < 32; ++t) {
+    for (int k = 0; k < 6; ++k) {
+      cleanup.push_back(keys[(t * 6 + k) % keys.size()] + ":" + std::to_string(t));
+    }
+  }
+  delete_keys(c, cleanup);
 }
 
 TEST(ClusterClient, CrossSlotTransactionsAndScripts_ReplyErrorCrossslot) {

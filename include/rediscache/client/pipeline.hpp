@@ -60,7 +60,7 @@ class REDISCACHE_EXPORT Pipeline {
   bool own_connection_ = false;
   // Cluster only: per queued command, its offset in buffer_ and its slot (-1: no key).
   std::vector<std::pair<std::size_t, int>> routes_;
-  std::vector<Reply> exec_sharded(std::string batch, std::size_t count);
+  std::vector<Reply> exec_sharded(std::string batch, std::size_t count, bool own_connection);
 };
 
 }  // namespace rediscache
