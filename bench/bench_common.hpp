@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -90,19 +91,21 @@ inline void raw_get_loop(benchmark::State& state, const Endpoint& ep, const std:
 
 /// A Client whose pool holds `pool_size` connections, shared by every benchmark thread and
 /// kept for the whole program (so connects are not measured).
-/// `check_liveness` false gives a pool that never probes its sockets, to measure the probe's cost.
-inline Client& shared_client(const Endpoint& ep, std::size_t pool_size,
-                             bool check_liveness = true) {
+/// `check_liveness` false gives a pool that never probes its sockets, to measure the probe's cost;
+/// `multiplex` sets PoolOptions::multiplex.
+inline Client& shared_client(const Endpoint& ep, std::size_t pool_size, bool check_liveness = true,
+                             bool multiplex = PoolOptions{}.multiplex) {
   static std::mutex mu;
-  static std::map<std::pair<std::size_t, bool>, std::unique_ptr<Client>> clients;
+  static std::map<std::tuple<std::size_t, bool, bool>, std::unique_ptr<Client>> clients;
   std::lock_guard<std::mutex> lock(mu);
-  auto& slot = clients[{pool_size, check_liveness}];
+  auto& slot = clients[{pool_size, check_liveness, multiplex}];
   if (!slot) {
     ConnectionOptions connection;
     connection.host = ep.host;
     connection.port = ep.port;
     PoolOptions pool;
     pool.size = pool_size;
+    pool.multiplex = multiplex;
     if (!check_liveness) pool.check_liveness_after_idle.reset();
     slot = std::make_unique<Client>(connection, pool);
   }

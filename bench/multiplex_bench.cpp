@@ -50,21 +50,10 @@ User user(int id) { return User{id, "user " + std::to_string(id), "user@example.
 std::optional<User> load_user(std::string_view id) { return user(std::stoi(std::string(id))); }
 
 Client& client_for(const Endpoint& ep, bool multiplex) {
-  static std::mutex mu;
-  static std::map<bool, std::unique_ptr<Client>> clients;
-  const std::lock_guard<std::mutex> lock(mu);
-  auto& slot = clients[multiplex];
-  if (!slot) {
-    ConnectionOptions connection;
-    connection.host = ep.host;
-    connection.port = ep.port;
-    PoolOptions pool;
-    pool.size = kPooledSize;
-    pool.multiplex = multiplex;
-    slot = std::make_unique<Client>(connection, pool);
-    slot->set(kGetKey, value_of(kValueSize));
-  }
-  return *slot;
+  Client& client = shared_client(ep, kPooledSize, true, multiplex);
+  static std::once_flag seeded;
+  std::call_once(seeded, [&] { client.set(kGetKey, value_of(kValueSize)); });
+  return client;
 }
 
 CacheAside<User>& cache_for(const Endpoint& ep, bool multiplex) {

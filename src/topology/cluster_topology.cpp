@@ -241,11 +241,7 @@ std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& com
   // connection once all are busy (PoolOptions::multiplex); READONLY, ASKING, blocking and
   // followed commands always lease.
   Multiplexer* shared = PoolAccess::state(*route.target).multiplexer.get();
-  if (shared != nullptr &&
-      (block || route.replica || route.asking || command.follow_up_reply != nullptr ||
-       !command.encoded.empty() || needs_own_connection(command.argv))) {
-    shared = nullptr;
-  }
+  if (route.replica || route.asking || !command.may_share(block.has_value())) shared = nullptr;
   std::optional<Lease> lease;
   try {
     if (shared != nullptr) {

@@ -122,10 +122,7 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
       // A free pooled connection, or the master's shared connection once all are busy
       // (PoolOptions::multiplex); a failover switches pools, so both follow the master.
       Multiplexer* shared = PoolAccess::state(pool).multiplexer.get();
-      if (shared != nullptr && (block || command.follow_up_reply != nullptr ||
-                                !command.encoded.empty() || needs_own_connection(command.argv))) {
-        shared = nullptr;
-      }
+      if (!command.may_share(block.has_value())) shared = nullptr;
       std::optional<Lease> lease;
       try {
         if (shared != nullptr) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "net/connection.hpp"
+#include "net/multiplexer.hpp"
 #include "rediscache/net/args.hpp"
 #include "rediscache/net/connection_pool.hpp"
 #include "rediscache/net/reply.hpp"
@@ -47,6 +48,12 @@ struct Command {
       connection.append_encoded(encoded, 1);
     }
     if (follow_up_reply != nullptr) connection.append(follow_up);
+  }
+  /// True when it may join a node's shared connection (PoolOptions::multiplex): one plain
+  /// command that neither blocks nor is followed nor holds the connection's state.
+  [[nodiscard]] bool may_share(bool blocking) const noexcept {
+    return !blocking && follow_up_reply == nullptr && encoded.empty() &&
+           !needs_own_connection(argv);
   }
   /// Reads the main reply, then the follow-up's (every reply is read, so the connection stays
   /// in step).
