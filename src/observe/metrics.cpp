@@ -220,6 +220,12 @@ void write_metrics(MetricsWriter& out, const PoolStats& s, const MetricLabels& l
               seconds(s.wait_time_total), labels);
   out.gauge("rediscache_pool_lease_wait_seconds_max", "Longest single wait for a connection",
             seconds(s.wait_time_max), labels);
+  out.counter("rediscache_pool_multiplexed_requests_total",
+              "Commands or pipelines sent on the shared connection (PoolOptions::multiplex)",
+              d(s.multiplexed_requests), labels);
+  out.counter("rediscache_pool_multiplexed_writes_total",
+              "Writes that sent them (requests / writes: commands per write)",
+              d(s.multiplexed_writes), labels);
 }
 
 void write_metrics(MetricsWriter& out, const ServerStats& s, const MetricLabels& labels) {
@@ -287,7 +293,9 @@ void to_json(nlohmann::json& j, const PoolStats& s) {
        {"waits", s.waits},
        {"wait_timeouts", s.wait_timeouts},
        {"wait_time_total_seconds", seconds(s.wait_time_total)},
-       {"wait_time_max_seconds", seconds(s.wait_time_max)}};
+       {"wait_time_max_seconds", seconds(s.wait_time_max)},
+       {"multiplexed_requests", s.multiplexed_requests},
+       {"multiplexed_writes", s.multiplexed_writes}};
 }
 
 void to_json(nlohmann::json& j, const KeyspaceStats& s) {

@@ -106,6 +106,8 @@ TEST(MetricsExport, PoolStats_EveryFigureExported) {
   s.waits = 4;
   s.wait_time_total = milliseconds(1500);
   s.wait_time_max = milliseconds(20);
+  s.multiplexed_requests = 900;
+  s.multiplexed_writes = 60;
   const std::string text = to_prometheus(s, {{"pool", "main"}});
   EXPECT_TRUE(contains(text, "rediscache_pool_size{pool=\"main\"} 8\n")) << text;
   EXPECT_TRUE(contains(text, "rediscache_pool_connections_in_use{pool=\"main\"} 2\n"));
@@ -114,9 +116,13 @@ TEST(MetricsExport, PoolStats_EveryFigureExported) {
   EXPECT_TRUE(contains(text, "rediscache_pool_lease_waits_total{pool=\"main\"} 4\n"));
   EXPECT_TRUE(contains(text, "rediscache_pool_lease_wait_seconds_total{pool=\"main\"} 1.5\n"));
   EXPECT_TRUE(contains(text, "rediscache_pool_lease_wait_seconds_max{pool=\"main\"} 0.02"));
+  EXPECT_TRUE(contains(text, "rediscache_pool_multiplexed_requests_total{pool=\"main\"} 900\n"));
+  EXPECT_TRUE(contains(text, "rediscache_pool_multiplexed_writes_total{pool=\"main\"} 60\n"));
 
   const nlohmann::json j = s;
   EXPECT_EQ(j["leases"], 1000);
+  EXPECT_EQ(j["multiplexed_requests"], 900);
+  EXPECT_EQ(j["multiplexed_writes"], 60);
   EXPECT_DOUBLE_EQ(j["wait_time_total_seconds"].get<double>(), 1.5);
 }
 
