@@ -85,19 +85,14 @@ std::vector<Reply> Pipeline::exec() {
 
   ConnectionPool& pool = core_->any_pool();
   detail::PoolState& state = detail::PoolAccess::state(pool);
-  std::optional<Lease> lease;
-  if (state.multiplexer != nullptr && !own_connection) {
-    // As ConnectionPool::command: a free pooled connection while there is one, else one
-    // request on the shared connection, joining whatever other callers have queued.
-    lease = detail::PoolAccess::try_lease(pool);
-    if (!lease) {
-      std::vector<Reply> replies = state.multiplexer->pipeline(batch, count);
-      batch.clear();
-      buffer_.swap(batch);
-      return replies;
-    }
-  } else {
-    lease.emplace(pool.lease());
+  // As ConnectionPool::command: a free pooled connection while there is one, else one request
+  // on the shared connection, joining whatever other callers have queued.
+  std::optional<Lease> lease = detail::PoolAccess::lease_or_share(pool, !own_connection);
+  if (!lease) {
+    std::vector<Reply> replies = state.multiplexer->pipeline(batch, count);
+    batch.clear();
+    buffer_.swap(batch);
+    return replies;
   }
   detail::Connection& connection = detail::LeaseAccess::connection(*lease);
   connection.append_encoded(batch, count);
@@ -149,16 +144,11 @@ std::vector<Reply> Pipeline::exec_sharded(std::string batch, std::size_t count,
       // As exec(): a free pooled connection, else the node's shared connection, where the batch
       // joins other callers' (submitted now, collected below, so every node's batch is out
       // before any reply is awaited).
-      detail::Multiplexer* shared = detail::PoolAccess::state(*node.pool).multiplexer.get();
-      if (shared != nullptr && !own_connection) {
-        node.lease = detail::PoolAccess::try_lease(*node.pool);
-        if (!node.lease) {
-          node.ticket = shared->submit(node.resp, node.commands.size());
-          node.shared = shared;
-          continue;
-        }
-      } else {
-        node.lease.emplace(node.pool->lease());
+      node.lease = detail::PoolAccess::lease_or_share(*node.pool, !own_connection);
+      if (!node.lease) {
+        node.shared = detail::PoolAccess::state(*node.pool).multiplexer.get();
+        node.ticket = node.shared->submit(node.resp, node.commands.size());
+        continue;
       }
     } catch (const IoError&) {
       topology.note_stale(nullptr);  // nothing was sent to this node: run its commands alone

@@ -246,15 +246,13 @@ ConnectionPool::~ConnectionPool() = default;
 Lease ConnectionPool::lease() { return Lease(state_.get(), state_->acquire()); }
 
 Reply ConnectionPool::command(ArgList argv) {
-  if (state_->multiplexer && !detail::needs_own_connection(argv)) {
-    // A connection of its own while one is free (the fastest path below saturation: the
-    // kernel wakes the caller itself); the shared connection once all are busy.
-    if (std::optional<Lease> free = detail::PoolAccess::try_lease(*this)) {
-      return free->command(argv);
-    }
-    return state_->multiplexer->command(argv);
+  // A connection of its own while one is free (the fastest path below saturation: the kernel
+  // wakes the caller itself); the shared connection once all are busy.
+  if (std::optional<Lease> lease =
+          detail::PoolAccess::lease_or_share(*this, !detail::needs_own_connection(argv))) {
+    return lease->command(argv);
   }
-  return lease().command(argv);
+  return state_->multiplexer->command(argv);
 }
 
 void ConnectionPool::drain() noexcept { state_->drain(); }

@@ -25,6 +25,10 @@ struct PoolAccess {
   /// nullopt when all `size` are in use: with PoolOptions::multiplex the command then takes the
   /// shared connection instead of waiting. Throws as lease() when a connect fails.
   static std::optional<Lease> try_lease(ConnectionPool& pool);
+  /// The one choice every path makes: with PoolOptions::multiplex and a command that `may_share`,
+  /// a free pooled connection or nullopt (join the pool's multiplexer); otherwise a lease,
+  /// waited for as lease() does. Throws as lease() when a connect fails.
+  static std::optional<Lease> lease_or_share(ConnectionPool& pool, bool may_share);
 };
 
 /// Thread-safe. The mutex guards only bookkeeping; connecting, probing and closing happen
@@ -78,6 +82,11 @@ inline std::optional<Lease> PoolAccess::try_lease(ConnectionPool& pool) {
   std::unique_ptr<Connection> free = state.acquire(false);
   if (!free) return std::nullopt;
   return Lease(&state, std::move(free));
+}
+
+inline std::optional<Lease> PoolAccess::lease_or_share(ConnectionPool& pool, bool may_share) {
+  if (may_share && pool.state_->multiplexer != nullptr) return try_lease(pool);
+  return pool.lease();
 }
 
 }  // namespace rediscache::detail

@@ -240,15 +240,10 @@ std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& com
   // A plain command to a master takes a free pooled connection, or joins the node's shared
   // connection once all are busy (PoolOptions::multiplex); READONLY, ASKING, blocking and
   // followed commands always lease.
-  Multiplexer* shared = PoolAccess::state(*route.target).multiplexer.get();
-  if (route.replica || route.asking || !command.may_share(block.has_value())) shared = nullptr;
+  const bool may_share = !route.replica && !route.asking && command.may_share(block.has_value());
   std::optional<Lease> lease;
   try {
-    if (shared != nullptr) {
-      lease = PoolAccess::try_lease(*route.target);
-    } else {
-      lease.emplace(route.target->lease());
-    }
+    lease = PoolAccess::lease_or_share(*route.target, may_share);
   } catch (const IoError&) {
     // Nothing was sent: safe to retry once the map shows who serves the slot now. A replica
     // that fails is dropped for this command.
@@ -260,7 +255,7 @@ std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& com
   }
   if (!lease) {
     try {
-      return shared->command(command.argv);
+      return PoolAccess::state(*route.target).multiplexer->command(command.argv);
     } catch (const NotSentError&) {
       refresh(false);  // nothing was sent: as a failed lease above
       if (!may_retry(route)) throw;

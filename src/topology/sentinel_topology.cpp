@@ -121,20 +121,14 @@ Reply SentinelTopology::execute(int /*slot*/, const Command& command,
     try {
       // A free pooled connection, or the master's shared connection once all are busy
       // (PoolOptions::multiplex); a failover switches pools, so both follow the master.
-      Multiplexer* shared = PoolAccess::state(pool).multiplexer.get();
-      if (!command.may_share(block.has_value())) shared = nullptr;
       std::optional<Lease> lease;
       try {
-        if (shared != nullptr) {
-          lease = PoolAccess::try_lease(pool);
-        } else {
-          lease.emplace(pool.lease());
-        }
+        lease = PoolAccess::lease_or_share(pool, command.may_share(block.has_value()));
       } catch (const IoError& e) {
         throw NotSentError(e.what());
       }
       if (!lease) {
-        reply = shared->command(command.argv);
+        reply = PoolAccess::state(pool).multiplexer->command(command.argv);
       } else {
         if (block) {
           lease->set_read_timeout(
