@@ -1,6 +1,6 @@
 // NearCacheShard: one shard of a NearCache with its eviction policy (LRU, or W-TinyLFU: a window
-// LRU in front of a segmented LRU, admission by the frequency sketch, the window sized by a
-// WindowClimber), its fetches in progress and its counters. Private; NearCache (near_cache.cpp) is
+// LRU in front of a segmented LRU, admission by the frequency sketch, the window sized by
+// WindowGhosts), its fetches in progress and its counters. Private; NearCache (near_cache.cpp) is
 // the facade that picks the shard. Pure: no Redis, time passed in, so its eviction is unit-tested
 // directly.
 #pragma once
@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "near/frequency_sketch.hpp"
-#include "near/window_climber.hpp"
+#include "near/window_ghosts.hpp"
 #include "rediscache/near/near_cache.hpp"
 
 namespace rediscache::detail {
@@ -34,7 +34,7 @@ class NearCacheShard {
         adaptive_(options.policy == NearCachePolicy::kWTinyLfu && options.adaptive_window &&
                   max_entries >= 2),
         sketch_(max_entries),
-        climber_(max_entries, initial_window(max_entries, options)) {
+        ghosts_(adaptive_ ? max_entries : 0, initial_window(max_entries, options)) {
     set_window(initial_window(max_entries, options));
   }
 
@@ -233,11 +233,10 @@ class NearCacheShard {
     protected_max_bytes_ = main_max_bytes_ / 5 * 4;
   }
 
-  // Feeds the hill climber; when it moves the window, entries change regions to fit the new
-  // split: no entry is evicted by a resize, except when bytes do not fit the smaller region.
-  void sample(bool hit) noexcept {
-    if (!adaptive_ || !climber_.record(hit)) return;
-    set_window(climber_.window());
+  // After the ghosts moved the window, entries change regions to fit the new split: no entry is
+  // evicted by a resize, except when the window cannot take the main region's surplus.
+  void resize_window() noexcept {
+    set_window(ghosts_.window());
     // A smaller window: its oldest entries join probation, as if admitted.
     while (!window_.empty() &&
            (count_[kWindow] > window_max_entries_ || bytes_[kWindow] > window_max_bytes_)) {
@@ -249,6 +248,7 @@ class NearCacheShard {
           probation_.empty() ? std::prev(protected_.end()) : std::prev(probation_.end());
       if (count_[kWindow] >= window_max_entries_ ||
           bytes_[kWindow] + oldest->charge > window_max_bytes_) {
+        ghosts_.main_evicted(oldest->hash);
         evict(oldest);
       } else {
         move(oldest, kWindow);
@@ -261,7 +261,8 @@ class NearCacheShard {
   }
 
   // The live entry of `key` held as the kind asked for, or null (a miss, counted). Records the
-  // access for the sketch and the window climber, and a hit for the eviction order.
+  // access for the sketch, a hit for the eviction order, and a miss for the window's ghosts (a
+  // hit touches no ghost).
   const Entry* find_live(std::string_view key, std::uint64_t hash, Clock::time_point now,
                          bool enabled, bool decoded) {
     if (policy_ == NearCachePolicy::kWTinyLfu) sketch_.increment(hash);
@@ -270,9 +271,13 @@ class NearCacheShard {
       return nullptr;
     }
     const auto found = index_.find(key);
-    if (found == index_.end() || (found->second->decoded != nullptr) != decoded) {
+    if (found == index_.end()) {
       ++misses_;
-      sample(false);
+      if (adaptive_ && ghosts_.missed(hash)) resize_window();
+      return nullptr;
+    }
+    if ((found->second->decoded != nullptr) != decoded) {
+      ++misses_;
       return nullptr;
     }
     const Iter entry = found->second;
@@ -280,12 +285,10 @@ class NearCacheShard {
       remove(entry);
       ++expired_;
       ++misses_;
-      sample(false);
       return nullptr;
     }
     on_hit(entry);
     ++hits_;
-    sample(true);
     return &*entry;
   }
 
@@ -393,10 +396,12 @@ class NearCacheShard {
     while (main_over()) {
       Iter victim = victim_except(candidate);
       if (victim == candidate || sketch_.frequency(victim->hash) >= candidate_frequency) {
+        if (adaptive_) ghosts_.window_rejected(candidate->hash);
         evict(candidate);
         ++rejected_;
         return;
       }
+      if (adaptive_) ghosts_.main_evicted(victim->hash);
       evict(victim);
     }
   }
@@ -406,7 +411,7 @@ class NearCacheShard {
   const std::size_t max_entries_;
   const std::size_t max_bytes_;
   const bool adaptive_;  // kWTinyLfu with NearCacheOptions::adaptive_window
-  // The split between window and main region; guarded by mu_ (the climber moves it).
+  // The split between window and main region; guarded by mu_ (the ghosts move it).
   std::size_t window_max_entries_ = 0;
   std::size_t window_max_bytes_ = 0;
   std::size_t main_max_entries_ = 0;
@@ -415,7 +420,7 @@ class NearCacheShard {
   std::size_t protected_max_bytes_ = 0;
 
   FrequencySketch sketch_;                                 // guarded by mu_
-  WindowClimber climber_;                                  // guarded by mu_
+  WindowGhosts ghosts_;                                    // guarded by mu_
   List window_, probation_, protected_;                    // guarded by mu_; front = newest
   std::unordered_map<std::string_view, Iter> index_;       // guarded by mu_; views into entries
   std::unordered_map<std::string, PendingFetch> pending_;  // guarded by mu_

@@ -398,7 +398,7 @@ double late_hit_ratio(NearCache& cache, const std::vector<long>& requests) {
 }
 
 TEST(NearCacheAdaptiveWindowTest, RecencyWorkload_WindowGrows_HitRatioNearLru) {
-  // Not scaled down for sanitizers: the climber needs its periods (1,000 accesses each here).
+  // Not scaled down for sanitizers: the window moves by a fraction of an entry per ghost hit.
   const std::vector<long> requests = recency_workload(80000, 75);
   NearCacheOptions o;
   o.max_entries = 100;
@@ -439,14 +439,14 @@ TEST(NearCacheAdaptiveWindowTest, FixedWindow_AdaptiveOff_KeepsItsSize) {
   EXPECT_EQ(NearCache(o).window_entries(), 0u);
 }
 
-// Many threads, a skewed key mix, small shards so that every shard's climber moves its window
+// Many threads, a skewed key mix, small shards so that every shard's ghosts move its window
 // many times while others read and write: the bounds hold, every get() is counted once, and the
 // windows stay within their shards. Run under TSan as well (build-tsan).
 TEST(NearCacheAdaptiveWindowTest, ConcurrentSkewedAccess_WindowsAdaptWithinBounds) {
   NearCacheOptions o;
   o.max_entries = 1024;
   o.max_bytes = 256 * 1024;
-  o.shards = 16;  // 64 entries each: a sample period is 640 accesses
+  o.shards = 16;  // 64 entries each
   NearCache cache(o);
   const std::size_t initial_window = cache.window_entries();
   constexpr int kThreads = 8;

@@ -49,11 +49,12 @@ struct NearCacheOptions {
   /// kWTinyLfu: share of each shard's capacity given to the admission window at the start, in
   /// (0, 0.5]; the window keeps this size when adaptive_window is false.
   double window_fraction = 0.01;
-  /// kWTinyLfu: resize each shard's window as it runs, by hill climbing on the shard's hit rate
-  /// (as Caffeine does): every 10 x capacity accesses the window moves by a decaying step, the
-  /// same way while the hit rate holds or rises, back when it falls. Recency-heavy workloads get
-  /// a large window (close to LRU), frequency-heavy ones a small one. Between 1 entry and the
-  /// shard's capacity minus one.
+  /// kWTinyLfu: resize each shard's window as it runs, from ghost entries (as ARC sizes its
+  /// recency list): a miss on a key the window recently rejected grows the window, a miss on a
+  /// key the main region recently evicted shrinks it. Recency-heavy workloads get a large window
+  /// (close to LRU), frequency-heavy ones a small one. Between 1 entry and the shard's capacity
+  /// minus one. Costs each shard up to max_entries / shards remembered 64-bit hashes (about 80
+  /// bytes each) and nothing on a hit.
   bool adaptive_window = true;
   /// Time source for expiry (monotonic). Unset: steady_clock::now. Tests inject a fake clock.
   /// Must be thread-safe.
