@@ -7,6 +7,8 @@
 // beside the repository; see its README.md); each is decompressed with gzip/xz into a temp dir.
 // Without them the table is skipped, saying so. By default (the smoke run) only a prefix of each
 // trace is replayed; `--full` or REDISCACHE_NEAR_TRACE_FULL=1 replays every access.
+// `--table_out=PATH` writes the table to PATH (scripts/bench puts it into bench/RESULTS.md);
+// REDISCACHE_NEAR_TRACES and REDISCACHE_NEAR_CAPACITIES choose traces and capacities.
 //
 // The Google Benchmark part needs no server: BM_Near_GetHit times NearCache::get() hits (16
 // shards), the cost the adaptive window must not raise.
@@ -24,6 +26,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -246,16 +249,39 @@ std::size_t replay_near(const Trace& trace, std::size_t capacity) {
   return hits;
 }
 
+// The capacities replayed: 1 % to 20 % of the trace's distinct keys, or the entry counts listed
+// in REDISCACHE_NEAR_CAPACITIES (e.g. "100,250,1000").
+std::vector<std::size_t> capacities(std::size_t keys) {
+  std::vector<std::size_t> out;
+  const char* listed = std::getenv("REDISCACHE_NEAR_CAPACITIES");  // NOLINT(concurrency-mt-unsafe)
+  if (listed != nullptr) {
+    for (const char* p = listed; *p != '\0';) {
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(p, &end, 10);
+      if (end == p) break;
+      if (n >= 2) out.push_back(n);
+      p = *end == ',' ? end + 1 : end;
+    }
+    return out;
+  }
+  for (double share : kCapacityShares) {
+    out.push_back(
+        std::max<std::size_t>(2, static_cast<std::size_t>(static_cast<double>(keys) * share)));
+  }
+  return out;
+}
+
 double percent(std::size_t hits, std::size_t n) {
   return n == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(n);
 }
 
-// Prints the table; returns false when the traces are absent.
-bool print_tables(bool full) {
+// Prints the table to `out`; returns false when the traces are absent.
+bool print_tables(bool full, std::FILE* out) {
   const std::string dir = traces_dir();
   if (!exists(dir + "/README.md")) {
-    std::printf("near_trace_bench: no traces at %s (set REDISCACHE_TRACES_DIR); table skipped\n",
-                dir.c_str());
+    std::fprintf(out,
+                 "near_trace_bench: no traces at %s (set REDISCACHE_TRACES_DIR); table skipped\n",
+                 dir.c_str());
     return false;
   }
   char tmpl[] = "/tmp/rediscache-traces-XXXXXX";
@@ -263,12 +289,14 @@ bool print_tables(bool full) {
   if (tmp == nullptr) throw std::runtime_error("mkdtemp failed");
   const std::string tmp_dir = tmp;
 
-  std::printf("Hit ratio (%%) on the traces in %s (%s), NearCache with shards = 1\n\n", dir.c_str(),
-              full ? "every access" : "first 20000 accesses of each; --full for all");
-  std::printf(
-      "| trace | accesses | capacity | LRU | SLRU | W-TinyLFU | Belady | W-TinyLFU/Belady "
-      "| >= best-1 |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
+  const bool default_dir = std::getenv("REDISCACHE_TRACES_DIR") == nullptr;  // NOLINT
+  std::fprintf(out, "Hit ratio (%%) on the traces in %s (%s), NearCache with shards = 1\n\n",
+               default_dir ? "../shared/traces" : dir.c_str(),
+               full ? "every access" : "first 20000 accesses of each; --full for all");
+  std::fprintf(out,
+               "| trace | accesses | capacity | LRU | SLRU | W-TinyLFU | Belady | W-TinyLFU/Belady "
+               "| >= best-1 |\n");
+  std::fprintf(out, "|---|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
   double ratio_sum = 0;
   std::size_t rows = 0, misses = 0;
   const char* only = std::getenv("REDISCACHE_NEAR_TRACES");  // NOLINT(concurrency-mt-unsafe)
@@ -280,17 +308,16 @@ bool print_tables(bool full) {
     }
     const std::string path = dir + "/" + t.file;
     if (!exists(path)) {
-      std::printf("| %s | missing | | | | | | | |\n", t.name);
+      std::fprintf(out, "| %s | missing | | | | | | | |\n", t.name);
       continue;
     }
     const Trace trace = load_trace(path, t.format, tmp_dir, full ? 0 : kSmokePrefix);
     const std::size_t keys = distinct(trace);
     std::size_t previous = 0;
-    for (double share : kCapacityShares) {
-      const std::size_t capacity =
-          std::max<std::size_t>(2, static_cast<std::size_t>(static_cast<double>(keys) * share));
+    for (const std::size_t capacity : capacities(keys)) {
       if (capacity == previous) continue;
       previous = capacity;
+      const double share = static_cast<double>(capacity) / static_cast<double>(keys);
       const std::size_t n = trace.size();
       const double lru = percent(replay_lru(trace, capacity), n);
       const double slru = percent(replay_slru(trace, capacity), n);
@@ -301,16 +328,17 @@ bool print_tables(bool full) {
       ratio_sum += ratio;
       ++rows;
       if (!ok) ++misses;
-      std::printf("| %s | %zu | %zu (%.1f %%) | %.1f | %.1f | %.1f | %.1f | %.3f | %s |\n", t.name,
-                  n, capacity, share * 100, lru, slru, near, opt, ratio, ok ? "yes" : "**no**");
+      std::fprintf(out, "| %s | %zu | %zu (%.1f %%) | %.1f | %.1f | %.1f | %.1f | %.3f | %s |\n",
+                   t.name, n, capacity, share * 100, lru, slru, near, opt, ratio,
+                   ok ? "yes" : "**no**");
     }
   }
-  std::printf(
-      "\nW-TinyLFU/Belady on average: %.3f over %zu rows; %zu row(s) below the better of "
-      "LRU and SLRU minus one point\n\n",
-      rows ? ratio_sum / static_cast<double>(rows) : 0.0, rows, misses);
+  std::fprintf(out,
+               "\nW-TinyLFU/Belady on average: %.3f over %zu rows; %zu row(s) below the better of "
+               "LRU and SLRU minus one point\n\n",
+               rows ? ratio_sum / static_cast<double>(rows) : 0.0, rows, misses);
   ::rmdir(tmp_dir.c_str());
-  std::fflush(stdout);
+  std::fflush(out);
   return true;
 }
 
@@ -326,40 +354,65 @@ std::vector<std::string> hit_keys() {
 }
 
 // Every get() is a hit: the near cache (16 shards, as by default) holds every key. Set up once,
-// outside the timed loops; CPU time, since nothing waits.
-rediscache::NearCache& hit_cache() {
-  static rediscache::NearCache* near = [] {
-    auto* cache = new rediscache::NearCache(near_options(kHitKeys * 2, 16));
+// outside the timed loops; CPU time, since nothing waits. The adaptive window (the default) runs
+// beside its baselines in the same run: the same W-TinyLFU with the window fixed, and plain LRU.
+enum class HitPolicy { kAdaptive, kFixedWindow, kLru };
+
+rediscache::NearCache& hit_cache(HitPolicy policy) {
+  static rediscache::NearCache* caches[3] = {nullptr, nullptr, nullptr};
+  rediscache::NearCache*& near = caches[static_cast<int>(policy)];
+  if (near == nullptr) {
+    rediscache::NearCacheOptions o = near_options(kHitKeys * 2, 16);
+    o.adaptive_window = policy == HitPolicy::kAdaptive;
+    if (policy == HitPolicy::kLru) o.policy = rediscache::NearCachePolicy::kLru;
+    near = new rediscache::NearCache(o);
     for (std::size_t i = 0; i < kHitKeys; ++i) {
       const std::string key = "bench:near:hit:" + std::to_string(i);
-      rediscache::NearCache::Fetch fetch = cache->begin_fetch(key);
-      cache->complete(fetch, std::string(100, 'x'), std::nullopt);
+      rediscache::NearCache::Fetch fetch = near->begin_fetch(key);
+      near->complete(fetch, std::string(100, 'x'), std::nullopt);
     }
-    return cache;
-  }();
+  }
   return *near;
 }
 
-void BM_Near_GetHit(benchmark::State& state) {
+void run_hits(benchmark::State& state, HitPolicy policy) {
   static const std::vector<std::string> kKeys = hit_keys();
-  rediscache::NearCache& near = hit_cache();
+  rediscache::NearCache& near = hit_cache(policy);
   std::size_t i = static_cast<std::size_t>(state.thread_index()) * 977;
   for (auto _ : state) {
     benchmark::DoNotOptimize(near.get(kKeys[i++ & (kHitKeys - 1)]));
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Near_GetHit)->Threads(1)->Threads(2);
+
+void BM_Near_GetHit(benchmark::State& state) { run_hits(state, HitPolicy::kAdaptive); }
+void BM_Near_GetHit_FixedWindow(benchmark::State& state) {
+  run_hits(state, HitPolicy::kFixedWindow);
+}
+void BM_Near_GetHit_Lru(benchmark::State& state) { run_hits(state, HitPolicy::kLru); }
+// Set up before the threads start: hit_cache() is not thread-safe.
+void set_up_hit_caches(const benchmark::State&) {
+  for (HitPolicy p : {HitPolicy::kAdaptive, HitPolicy::kFixedWindow, HitPolicy::kLru}) {
+    hit_cache(p);
+  }
+}
+BENCHMARK(BM_Near_GetHit)->Setup(set_up_hit_caches)->Threads(1)->Threads(2);
+BENCHMARK(BM_Near_GetHit_FixedWindow)->Setup(set_up_hit_caches)->Threads(1)->Threads(2);
+BENCHMARK(BM_Near_GetHit_Lru)->Setup(set_up_hit_caches)->Threads(1)->Threads(2);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   bool full =
       std::getenv("REDISCACHE_NEAR_TRACE_FULL") != nullptr;  // NOLINT(concurrency-mt-unsafe)
+  const char* table_out = nullptr;  // --table_out=PATH: the table goes there, not to stdout
+  constexpr std::string_view kTableOut = "--table_out=";
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--full") == 0) {
       full = true;
+    } else if (std::string_view(argv[i]).substr(0, kTableOut.size()) == kTableOut) {
+      table_out = argv[i] + kTableOut.size();
     } else {
       argv[kept++] = argv[i];
     }
@@ -367,7 +420,16 @@ int main(int argc, char** argv) {
   argc = kept;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  print_tables(full);
+  std::FILE* out = stdout;
+  if (table_out != nullptr) {
+    out = std::fopen(table_out, "w");
+    if (out == nullptr) {
+      std::fprintf(stderr, "near_trace_bench: cannot write %s\n", table_out);
+      return 1;
+    }
+  }
+  print_tables(full, out);
+  if (out != stdout) std::fclose(out);
   benchmark::RunSpecifiedBenchmarks();
   return 0;
 }

@@ -282,9 +282,20 @@ def counterpart(medians, kind, name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", help="write Markdown here instead of stdout")
+    parser.add_argument(
+        "--append",
+        action="append",
+        default=[],
+        metavar="TITLE=FILE",
+        help="add FILE's Markdown (a table a program printed) as a section titled TITLE",
+    )
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
     args = parser.parse_args()
     text = render(load(args.results))
+    for item in args.append:
+        title, _, path = item.partition("=")
+        with open(path, encoding="utf-8") as f:
+            text += "\n## " + title + "\n\n" + f.read().strip() + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
