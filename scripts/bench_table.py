@@ -90,7 +90,21 @@ def fmt_cv(entry):
     return f"{100.0 * float(entry.get('real_time', 0.0)):.1f} %"
 
 
-def machine_info():
+def run_started(paths):
+    """The earliest start among the programs' JSON contexts: when the run began, not when the
+    table was made (tables are re-made from a run's JSON by hand)."""
+    starts = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            date = json.load(f).get("context", {}).get("date")
+        try:
+            starts.append(datetime.fromisoformat(date).astimezone(timezone.utc))
+        except (TypeError, ValueError):
+            continue
+    return min(starts) if starts else datetime.now(timezone.utc)
+
+
+def machine_info(started):
     def run(cmd):
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
@@ -110,7 +124,7 @@ def machine_info():
     redis = run(["redis-server", "--version"])
     match = re.search(r"v=(\S+)", redis)
     return [
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("date", started.strftime("%Y-%m-%d %H:%M UTC")),
         ("cpus (nproc)", str(os.cpu_count())),
         ("cpu model", cpu),
         ("kernel", platform.release()),
@@ -119,13 +133,13 @@ def machine_info():
     ]
 
 
-def render(programs):
+def render(programs, started):
     lines = ["# Benchmark results", "",
              "Produced by `scripts/bench` (Release build, client and servers on one machine, "
              "loopback). Throughput is the median of the repetitions; compare numbers only "
              "within one run (run-to-run noise is 15-25 %).", ""]
     lines += ["| machine | |", "| --- | --- |"]
-    lines += [f"| {key} | {value} |" for key, value in machine_info()]
+    lines += [f"| {key} | {value} |" for key, value in machine_info(started)]
     lines.append("")
 
     medians = {}
@@ -291,7 +305,7 @@ def main():
     )
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
     args = parser.parse_args()
-    text = render(load(args.results))
+    text = render(load(args.results), run_started(args.results))
     for item in args.append:
         title, _, path = item.partition("=")
         with open(path, encoding="utf-8") as f:
