@@ -11,11 +11,11 @@ WindowGhosts::WindowGhosts(std::size_t capacity, std::size_t initial_window) : c
   index_.reserve(capacity_ + 1);
 }
 
-void WindowGhosts::window_rejected(std::uint64_t hash) { remember(hash, kWindowSide); }
+void WindowGhosts::window_rejected(std::uint64_t hash) noexcept { remember(hash, kWindowSide); }
 
-void WindowGhosts::main_evicted(std::uint64_t hash) { remember(hash, kMainSide); }
+void WindowGhosts::main_evicted(std::uint64_t hash) noexcept { remember(hash, kMainSide); }
 
-bool WindowGhosts::missed(std::uint64_t hash) {
+bool WindowGhosts::missed(std::uint64_t hash) noexcept {
   if (capacity_ < 2) return false;
   const auto ghost = index_.find(hash);
   if (ghost == index_.end()) return false;
@@ -37,16 +37,22 @@ bool WindowGhosts::missed(std::uint64_t hash) {
   return true;
 }
 
-void WindowGhosts::remember(std::uint64_t hash, Side side) {
+// Ghosts are hints: a hash that cannot be remembered (no memory) is simply not, so eviction, which
+// calls this under the shard's lock, never fails for it.
+void WindowGhosts::remember(std::uint64_t hash, Side side) noexcept {
   if (capacity_ < 2) return;
   const auto existing = index_.find(hash);
   if (existing != index_.end()) forget(existing);
-  lists_[side].push_front(hash);
+  try {
+    lists_[side].push_front(hash);
+  } catch (...) {
+    return;
+  }
   try {
     index_.emplace(hash, Ghost{lists_[side].begin(), side});
   } catch (...) {
     lists_[side].pop_front();
-    throw;
+    return;
   }
   trim(side);
 }

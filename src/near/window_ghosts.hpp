@@ -33,12 +33,13 @@ class WindowGhosts {
   /// the traces in ../shared/traces, 1 entry per hit follows noise, 0.1-0.25 does not.
   static constexpr double kStepShare = 0.25;
 
-  /// The window's oldest entry was not admitted: it left the cache.
-  void window_rejected(std::uint64_t hash);
+  /// The window's oldest entry was not admitted: it left the cache. Out of memory, the ghost is
+  /// not remembered (ghosts are hints), so these never throw.
+  void window_rejected(std::uint64_t hash) noexcept;
   /// The main region evicted this entry.
-  void main_evicted(std::uint64_t hash);
+  void main_evicted(std::uint64_t hash) noexcept;
   /// A miss of the key with this hash. Returns whether window() changed.
-  bool missed(std::uint64_t hash);
+  bool missed(std::uint64_t hash) noexcept;
 
   /// The window's size now, in entries.
   [[nodiscard]] std::size_t window() const noexcept { return window_; }
@@ -57,7 +58,7 @@ class WindowGhosts {
   std::size_t limit_of(Side side) const noexcept {
     return side == kWindowSide ? capacity_ - window_ : window_;
   }
-  void remember(std::uint64_t hash, Side side);
+  void remember(std::uint64_t hash, Side side) noexcept;
   void trim(Side side) noexcept;
   void forget(std::unordered_map<std::uint64_t, Ghost>::iterator ghost) noexcept;
 
