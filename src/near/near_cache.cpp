@@ -34,8 +34,8 @@ void NearCacheOptions::validate() const {
   detail::require_at_least(max_entries, std::size_t{1}, "NearCacheOptions::max_entries");
   detail::require_at_least(max_bytes, std::size_t{1}, "NearCacheOptions::max_bytes");
   detail::require_positive(max_lifetime, "NearCacheOptions::max_lifetime");
-  detail::require(is_power_of_two(shards) && shards <= 1024, "NearCacheOptions::shards",
-                  "must be a power of two in 1..1024");
+  detail::require(shards == 0 || (is_power_of_two(shards) && shards <= 1024),
+                  "NearCacheOptions::shards", "must be 0 (automatic) or a power of two in 1..1024");
   detail::require(window_fraction > 0.0 && window_fraction <= 0.5,
                   "NearCacheOptions::window_fraction", "must be in (0, 0.5]");
 }
@@ -87,11 +87,22 @@ NearCacheOptions validated(NearCacheOptions options) {
   options.validate();
   return options;
 }
+
+// NearCacheOptions::shards resolved: as given, or automatic; never more than there are entries.
+std::size_t shard_count_for(const NearCacheOptions& options) {
+  std::size_t shards = options.shards;
+  std::size_t min_entries = 1;
+  if (shards == 0) {
+    shards = NearCacheOptions::kAutoShards;
+    min_entries = NearCacheOptions::kMinEntriesPerAutoShard;
+  }
+  while (shards > 1 && options.max_entries / shards < min_entries) shards >>= 1;
+  return shards;
+}
 }  // namespace
 
 NearCache::NearCache(NearCacheOptions options) : options_(validated(std::move(options))) {
-  std::size_t shards = options_.shards;
-  while (shards > 1 && shards > options_.max_entries) shards >>= 1;
+  const std::size_t shards = shard_count_for(options_);
   shards_.reserve(shards);
   for (std::size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<detail::NearCacheShard>(

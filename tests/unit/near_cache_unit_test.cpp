@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -66,9 +67,39 @@ TEST(NearCacheOptionsTest, Validate_InvalidFields_NameTheField) {
   o = {};
   o.shards = 3;
   EXPECT_NE(message_of(o).find("NearCacheOptions::shards"), std::string::npos);
+  o.shards = 2048;
+  EXPECT_NE(message_of(o).find("NearCacheOptions::shards"), std::string::npos);
   o = {};
   o.window_fraction = 0.0;
   EXPECT_NE(message_of(o).find("NearCacheOptions::window_fraction"), std::string::npos);
+}
+
+std::size_t shard_count(std::size_t max_entries, std::size_t shards) {
+  NearCacheOptions o;
+  o.max_entries = max_entries;
+  o.shards = shards;
+  return NearCache(o).shard_count();
+}
+
+// Automatic (the default): 16 shards, or fewer so that each holds at least 128 entries.
+TEST(NearCacheTest, ShardsAutomatic_SixteenOrFewerOfAtLeast128Entries) {
+  EXPECT_EQ(NearCacheOptions{}.shards, 0u);
+  EXPECT_EQ(NearCache(NearCacheOptions{}).shard_count(), 16u);  // 10,000 entries
+  EXPECT_EQ(shard_count(std::size_t{16} * 128, 0), 16u);
+  EXPECT_EQ(shard_count(std::size_t{16} * 128 - 1, 0), 8u);
+  EXPECT_EQ(shard_count(1000, 0), 4u);
+  EXPECT_EQ(shard_count(256, 0), 2u);
+  EXPECT_EQ(shard_count(255, 0), 1u);
+  EXPECT_EQ(shard_count(1, 0), 1u);
+  EXPECT_EQ(shard_count(std::size_t{1} << 20, 0), 16u);
+}
+
+// A count set by the user is kept, unless there are fewer entries than shards.
+TEST(NearCacheTest, ShardsExplicit_UsedAsGivenWhileEachHoldsAnEntry) {
+  EXPECT_EQ(shard_count(100, 16), 16u);
+  EXPECT_EQ(shard_count(1u << 20, 1024), 1024u);
+  EXPECT_EQ(shard_count(5, 16), 4u);
+  EXPECT_EQ(shard_count(1, 8), 1u);
 }
 
 TEST(NearCacheTest, Complete_ThenGet_ReturnsValue) {

@@ -41,9 +41,15 @@ struct NearCacheOptions {
   /// Longest an entry is served locally, whatever its Redis TTL; positive. This bounds staleness
   /// even if an invalidation is lost without the connection loss being noticed.
   std::chrono::milliseconds max_lifetime{10000};
-  /// Independent shards, each with its own mutex; a power of two in 1..1024. Fewer are used when
+  /// Independent shards, each with its own mutex: 0 (automatic) or a power of two in 1..1024.
+  /// Automatic is kAutoShards, or fewer (a power of two, at least 1) so that each shard holds at
+  /// least kMinEntriesPerAutoShard entries: a shard of a few entries has too little to choose
+  /// from, and its own window, ghosts and sketch see too few accesses (docs/near-cache.md
+  /// measures it). A value set here is used as given, except that fewer are used when
   /// max_entries is smaller (each shard holds at least one entry).
-  std::size_t shards = 16;
+  std::size_t shards = 0;
+  static constexpr std::size_t kAutoShards = 16;
+  static constexpr std::size_t kMinEntriesPerAutoShard = 128;
   /// Eviction policy.
   NearCachePolicy policy = NearCachePolicy::kWTinyLfu;
   /// kWTinyLfu: share of each shard's capacity given to the admission window at the start, in
@@ -194,6 +200,8 @@ class REDISCACHE_EXPORT NearCache {
   /// kWTinyLfu: the admission windows' sizes now, in entries, summed over shards (0 for the
   /// other policies). Moves over time when NearCacheOptions::adaptive_window is set.
   [[nodiscard]] std::size_t window_entries() const;
+  /// How many shards the entries are split over (see NearCacheOptions::shards).
+  [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.size(); }
   [[nodiscard]] const NearCacheOptions& options() const noexcept { return options_; }
 
  private:
