@@ -282,7 +282,12 @@ TEST(Multiplexer, QueuePastMaxQueuedBytes_PoolExhaustedNamingTheOption) {
       // timed out while paused: expected
     }
   });
-  std::this_thread::sleep_for(100ms);  // the first request is in flight
+  // Wait (bounded) until the first request is queued on the shared connection: its bytes count.
+  const auto until = Clock::now() + 5s;
+  while (client.pool().stats().multiplexed_requests < 1 && Clock::now() < until) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(client.pool().stats().multiplexed_requests, 1u);
   try {
     client.set("mux:b", std::string(3000, 'b'));
     ADD_FAILURE() << "expected PoolExhausted";
