@@ -62,10 +62,17 @@ const TraceFile kTraces[] = {
     {"orm-busy", "orm-busy.trace.xz", Format::kBinaryInt32},
 };
 
-std::string traces_dir() {
+// Where the traces are, and how the table names that place (the default without the build's
+// absolute source path, so tables from different checkouts compare).
+struct TracesDir {
+  std::string path;
+  std::string label;
+};
+
+TracesDir traces_dir() {
   const char* dir = std::getenv("REDISCACHE_TRACES_DIR");  // NOLINT(concurrency-mt-unsafe)
-  if (dir != nullptr) return dir;
-  return std::string(REDISCACHE_SOURCE_DIR) + "/../shared/traces";
+  if (dir != nullptr) return {dir, dir};
+  return {std::string(REDISCACHE_SOURCE_DIR) + "/../shared/traces", "../shared/traces"};
 }
 
 bool exists(const std::string& path) {
@@ -279,7 +286,8 @@ double percent(std::size_t hits, std::size_t n) {
 
 // Prints the table to `out`; returns false when the traces are absent.
 bool print_tables(bool full, std::FILE* out) {
-  const std::string dir = traces_dir();
+  const TracesDir traces = traces_dir();
+  const std::string& dir = traces.path;
   if (!exists(dir + "/README.md")) {
     std::fprintf(out,
                  "near_trace_bench: no traces at %s (set REDISCACHE_TRACES_DIR); table skipped\n",
@@ -291,14 +299,12 @@ bool print_tables(bool full, std::FILE* out) {
   if (tmp == nullptr) throw std::runtime_error("mkdtemp failed");
   const std::string tmp_dir = tmp;
 
-  const bool default_dir = std::getenv("REDISCACHE_TRACES_DIR") == nullptr;  // NOLINT
   std::fprintf(
       out,
       "Hit ratio (%%) on the traces in %s (%s). W-TinyLFU is NearCache with shards = 1, "
       "the goal's column; \"default shards\" is the same capacity split as by default (16 shards, "
       "or fewer of at least 128 entries each), \"16 shards\" split 16 ways\n\n",
-      default_dir ? "../shared/traces" : dir.c_str(),
-      full ? "every access" : "first 20000 accesses of each; --full for all");
+      traces.label.c_str(), full ? "every access" : "first 20000 accesses of each; --full for all");
   std::fprintf(
       out,
       "| trace | accesses | capacity | LRU | SLRU | W-TinyLFU | default shards | 16 shards "
