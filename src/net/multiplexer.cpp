@@ -72,9 +72,10 @@ Reply Multiplexer::command(ArgList argv) {
   return std::move(replies.front());
 }
 
-std::vector<Reply> Multiplexer::pipeline(std::string_view resp, std::size_t count) {
+std::vector<Reply> Multiplexer::pipeline(std::string_view resp, std::size_t count,
+                                         std::string_view name) {
   if (count == 0) return {};
-  return run(make_pipeline(resp, count));
+  return run(make_pipeline(resp, count, name));
 }
 
 Multiplexer::Ticket Multiplexer::submit(std::string_view resp, std::size_t count) {
@@ -97,11 +98,12 @@ std::vector<Reply> Multiplexer::collect(const Ticket& ticket) {
   return await(ticket, lock);
 }
 
-Multiplexer::RequestPtr Multiplexer::make_pipeline(std::string_view resp, std::size_t count) {
+Multiplexer::RequestPtr Multiplexer::make_pipeline(std::string_view resp, std::size_t count,
+                                                   std::string_view name) {
   auto request = std::make_shared<Request>();
   request->resp.assign(resp);
   request->expected = count;
-  request->name = "pipeline";
+  request->name = name;
   return request;
 }
 

@@ -65,8 +65,9 @@ class Multiplexer {
   /// PoolOptions::max_queued_bytes already).
   Reply command(ArgList argv);
   /// `count` commands already RESP-encoded, sent together in one batch; their replies in order.
-  /// Errors as command().
-  std::vector<Reply> pipeline(std::string_view resp, std::size_t count);
+  /// Errors as command(), naming `name`.
+  std::vector<Reply> pipeline(std::string_view resp, std::size_t count,
+                              std::string_view name = "pipeline");
   /// pipeline() in two steps, so one caller's batches to several servers all go out before it
   /// waits for any reply (cluster pipelines): queues the batch and, when no one is doing I/O,
   /// writes it (with whatever else is queued) without waiting. `count` >= 1. Throws
@@ -97,7 +98,8 @@ class Multiplexer {
   };
   using RequestPtr = std::shared_ptr<Request>;
 
-  static RequestPtr make_pipeline(std::string_view resp, std::size_t count);
+  static RequestPtr make_pipeline(std::string_view resp, std::size_t count,
+                                  std::string_view name = "pipeline");
   std::vector<Reply> run(const RequestPtr& request);
   // Queues a request (PoolExhausted past max_queued_bytes). With mu_ held.
   void enqueue(const RequestPtr& request);

@@ -6,6 +6,7 @@
 
 #include "net/multiplexer.hpp"
 #include "net/pool_state.hpp"
+#include "net/resp.hpp"
 #include "rediscache/util/errors.hpp"
 #include "util/validation.hpp"
 
@@ -235,12 +236,29 @@ void ClusterTopology::retry_later(Route& route) {
   route.asking = false;
 }
 
+namespace {
+
+// A read from a replica on its node's shared connection.
+Reply replica_read(Multiplexer& shared, const Command& command) {
+  // READONLY lets the replica answer; READWRITE after it puts the shared connection back as it
+  // was, so a command of another caller behind this one, meant for the node as a master (a
+  // stale map after a failover), is redirected rather than served from a replica. The three go
+  // out together, in one batch with whatever else is queued; their order on the wire is kept.
+  std::string resp;
+  append_resp(resp, {"READONLY"});
+  append_resp(resp, command.argv);
+  append_resp(resp, {"READWRITE"});
+  std::vector<Reply> replies = shared.pipeline(resp, 3, command.name);
+  return std::move(replies[1]);
+}
+
+}  // namespace
+
 std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& command,
                                                 std::optional<std::chrono::milliseconds> block) {
-  // A plain command to a master takes a free pooled connection, or joins the node's shared
-  // connection once all are busy (PoolOptions::multiplex); READONLY, ASKING, blocking and
-  // followed commands always lease.
-  const bool may_share = !route.replica && !route.asking && command.may_share(block.has_value());
+  // A plain command takes a free pooled connection, or joins the node's shared connection once
+  // all are busy (PoolOptions::multiplex); ASKING, blocking and followed commands always lease.
+  const bool may_share = !route.asking && command.may_share(block.has_value());
   std::optional<Lease> lease;
   try {
     lease = PoolAccess::lease_or_share(*route.target, may_share);
@@ -255,15 +273,19 @@ std::optional<Reply> ClusterTopology::send_once(Route& route, const Command& com
   }
   if (!lease) {
     try {
-      return PoolAccess::state(*route.target).multiplexer->command(command.argv);
+      Multiplexer& shared = *PoolAccess::state(*route.target).multiplexer;
+      if (route.replica) return replica_read(shared, command);
+      return shared.command(command.argv);
     } catch (const NotSentError&) {
       refresh(false);  // nothing was sent: as a failed lease above
       if (!may_retry(route)) throw;
+      if (route.replica) route.read_only = false;
       retry_later(route);
       return std::nullopt;
     } catch (const IoError&) {
       note_stale(nullptr);
       if (!is_read_only_command(command.name) || !may_retry(route)) throw;
+      if (route.replica) route.read_only = false;
       retry_later(route);
       return std::nullopt;
     }

@@ -69,6 +69,7 @@ TEST(ClusterClient, KeysSpreadOverAllThreeMasters) {
   Client c = cluster_client(seeds);
   const std::string prefix = rediscache::test::untagged_prefix();
   std::vector<std::string> keys;
+  keys.reserve(300);
   for (int i = 0; i < 300; ++i) keys.push_back(prefix + std::to_string(i));
   for (const auto& key : keys) c.set(key, "v", rediscache::SetOptions{60s});
 
@@ -138,8 +139,9 @@ TEST(ClusterClient, MultiKeyCommandsSplitByNode_ResultsInOrder) {
   const auto replies = p.exec();
   ASSERT_EQ(replies.size(), 102u);
   for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(replies[2 * i].str, "value-" + std::to_string(i));
-    EXPECT_EQ(replies[2 * i + 1].integer, i);
+    const auto at = static_cast<std::size_t>(i) * 2;
+    EXPECT_EQ(replies[at].str, "value-" + std::to_string(i));
+    EXPECT_EQ(replies[at + 1].integer, i);
   }
   EXPECT_TRUE(replies[100].is_error());
   EXPECT_EQ(replies[101].str, "PONG");
@@ -263,11 +265,15 @@ TEST(ClusterClient, CrossSlotTransactionsAndScripts_ReplyErrorCrossslot) {
   delete_keys(c, {ta, tb, a});
 }
 
-long long get_calls(const Endpoint& node) {
+// How often `node` ran `command` (lower case), from INFO commandstats.
+long long calls_of(const Endpoint& node, const std::string& command) {
   const std::string stats = raw_command(node, {"INFO", "commandstats"});
-  const auto at = stats.find("cmdstat_get:calls=");
-  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 18));
+  const std::string field = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(field);
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + field.size()));
 }
+
+long long get_calls(const Endpoint& node) { return calls_of(node, "get"); }
 
 // The replica of the master that serves `key` (from the master's INFO: "slave0:ip=...,port=P").
 Endpoint replica_of(const Endpoint& master) {
@@ -317,6 +323,50 @@ TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   c.del({key});
 }
 
+// Replica reads join the replica's shared connection once its pooled one is busy: READONLY,
+// the read and READWRITE go out together (so the connection stays fit for a master's commands),
+// every read is answered correctly, and none reaches the master.
+TEST(ClusterClient, ReadFromReplicas_Multiplexed_ManyThreadsShareTheReplicasConnection) {
+  REDISCACHE_REQUIRE_CLUSTER(seeds);
+  rediscache::ClusterOptions options = rediscache::test::cluster_options_for(seeds);
+  options.read_from_replicas = true;
+  options.pool.size = 1;
+  options.pool.multiplex = true;  // also in the pooled rerun of scripts/test
+  Client c = Client::cluster(options);
+  const std::string key = rediscache::test::untagged_prefix() + "shared-replica";
+  c.set(key, "v", rediscache::SetOptions{60s});
+  const Endpoint master = rediscache::test::cluster_node_for(c, key);
+  raw_command(master, {"WAIT", "1", "2000"});
+  const Endpoint replica = replica_of(master);
+  ASSERT_NE(replica.port, 0) << raw_command(master, {"INFO", "replication"});
+  ASSERT_TRUE(wait_until_reads_reach(c, key, replica, 15s))
+      << "the client's slot map never listed the replica";
+
+  const long long master_gets = get_calls(master);
+  const long long replica_gets = get_calls(replica);
+  const long long replica_readwrites = calls_of(replica, "readwrite");
+  constexpr int kThreads = 32;
+  constexpr int kReads = 50;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kReads; ++i) {
+        if (c.get(key).value_or("") != "v") ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GE(get_calls(replica) - replica_gets, kThreads * kReads);
+  EXPECT_EQ(get_calls(master) - master_gets, 0);
+  // Only reads on the shared connection send READWRITE: with one pooled connection and 32
+  // threads, some of them did.
+  EXPECT_GT(calls_of(replica, "readwrite") - replica_readwrites, 0);
+  c.del({key});
+}
+
 // A client started the moment a cluster is created sees its replicas as masters of empty
 // shards or as "loading"; it must reload the map every second until they are online rather
 // than wait for refresh_interval (a minute here).
@@ -345,6 +395,7 @@ TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
   const std::string prefix = rediscache::test::untagged_prefix();
   // Four hash tags: four slots whose keys move while the threads work on them.
   std::vector<std::string> tags;
+  tags.reserve(4);
   for (int t = 0; t < 4; ++t) tags.push_back(prefix + "tag" + std::to_string(t));
   constexpr int kThreads = 8;
   constexpr int kKeysPerThread = 40;
@@ -362,6 +413,7 @@ TEST(ClusterClient, LiveResharding_EightThreads_NoErrorsNoWrongValues) {
   std::vector<std::string> errors;
   std::vector<std::vector<int>> last(kThreads, std::vector<int>(kKeysPerThread, 0));
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       Client mine = c;  // copies share the topology
