@@ -299,19 +299,37 @@ bool wait_until_reads_reach(Client& c, const std::string& key, const Endpoint& r
   return false;
 }
 
+// `key` set to "v" through `c` (read_from_replicas), on its master and its replica, and reads
+// reaching the replica; an empty replica (port 0) with a failure recorded when not.
+struct ReplicatedKey {
+  Endpoint master;
+  Endpoint replica;
+};
+
+ReplicatedKey set_on_a_replica(Client& c, const std::string& key) {
+  c.set(key, "v", rediscache::SetOptions{60s});
+  const Endpoint master = rediscache::test::cluster_node_for(c, key);
+  raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
+  const Endpoint replica = replica_of(master);
+  if (replica.port == 0) {
+    ADD_FAILURE() << "no replica: " << raw_command(master, {"INFO", "replication"});
+    return {master, {}};
+  }
+  if (!wait_until_reads_reach(c, key, replica, 15s)) {
+    ADD_FAILURE() << "the client's slot map never listed the replica";
+    return {master, {}};
+  }
+  return {master, replica};
+}
+
 TEST(ClusterClient, ReadFromReplicas_ReadsGoToTheReplica_WritesToTheMaster) {
   REDISCACHE_REQUIRE_CLUSTER(seeds);
   rediscache::ClusterOptions options = rediscache::test::cluster_options_for(seeds);
   options.read_from_replicas = true;
   Client c = Client::cluster(options);
   const std::string key = rediscache::test::untagged_prefix() + "hot";
-  c.set(key, "v", rediscache::SetOptions{60s});
-  const Endpoint master = rediscache::test::cluster_node_for(c, key);
-  raw_command(master, {"WAIT", "1", "2000"});  // the replica has the write
-  const Endpoint replica = replica_of(master);
-  ASSERT_NE(replica.port, 0) << raw_command(master, {"INFO", "replication"});
-  ASSERT_TRUE(wait_until_reads_reach(c, key, replica, 15s))
-      << "the client's slot map never listed the replica";
+  const auto [master, replica] = set_on_a_replica(c, key);
+  if (replica.port == 0) return;
 
   const long long master_before = get_calls(master);
   const long long replica_before = get_calls(replica);
@@ -334,13 +352,8 @@ TEST(ClusterClient, ReadFromReplicas_Multiplexed_ManyThreadsShareTheReplicasConn
   options.pool.multiplex = true;  // also in the pooled rerun of scripts/test
   Client c = Client::cluster(options);
   const std::string key = rediscache::test::untagged_prefix() + "shared-replica";
-  c.set(key, "v", rediscache::SetOptions{60s});
-  const Endpoint master = rediscache::test::cluster_node_for(c, key);
-  raw_command(master, {"WAIT", "1", "2000"});
-  const Endpoint replica = replica_of(master);
-  ASSERT_NE(replica.port, 0) << raw_command(master, {"INFO", "replication"});
-  ASSERT_TRUE(wait_until_reads_reach(c, key, replica, 15s))
-      << "the client's slot map never listed the replica";
+  const auto [master, replica] = set_on_a_replica(c, key);
+  if (replica.port == 0) return;
 
   const long long master_gets = get_calls(master);
   const long long replica_gets = get_calls(replica);
