@@ -36,7 +36,8 @@ struct NearCacheOptions {
   /// Most entries held at once, over all shards; at least 1.
   std::size_t max_entries = 10000;
   /// Most bytes held at once, over all shards, counting NearCache::charge() per entry (key +
-  /// value + a fixed overhead); at least 1. An entry larger than max_bytes / shards is never held.
+  /// value + a fixed overhead); at least 1. An entry larger than max_bytes / shard_count() is
+  /// never held.
   std::size_t max_bytes = std::size_t{64} << 20;
   /// Longest an entry is served locally, whatever its Redis TTL; positive. This bounds staleness
   /// even if an invalidation is lost without the connection loss being noticed.
